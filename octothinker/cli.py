@@ -1,0 +1,166 @@
+"""`octo`: the command line. Each command is a thin wrapper over one entry function of a stage.
+
+    octo --help
+    octo eval MODEL --benchmarks gsm8k,math500 --data-dir ../shared/benchmarks --limit 50
+    octo eval score runs/eval/gsm8k.jsonl --benchmark gsm8k
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from typing import Annotated, Optional
+
+import click
+import typer
+from pydantic import ValidationError
+from typer.core import TyperGroup
+
+from octothinker.errors import OctoError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="octothinker: mid-train base models so that RL on math scales (the OctoThinker study).")
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def reports_errors(fn):
+    """Bad input ends as one line on stderr and a non-zero exit, not a traceback."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except OctoError as err:
+            fail(str(err))
+        except ValidationError as err:
+            first = err.errors()[0]
+            fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+    return wrapper
+
+
+def not_built(command: str, issue: int) -> None:
+    fail(f"`octo {command}` is not built yet (tracked in issue {issue}); nothing was run.", code=2)
+
+
+class DefaultRunGroup(TyperGroup):
+    """`octo eval MODEL ...` runs an evaluation; `octo eval score ...` re-grades saved completions."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+eval_app = typer.Typer(cls=DefaultRunGroup, no_args_is_help=True,
+                       help="Evaluate a model on the study's math benchmarks (few-shot or zero-shot).")
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("run")
+@reports_errors
+def eval_run(
+    model: Annotated[str, typer.Argument(help="HF folder, .gguf file, or hub id (online only).")],
+    benchmarks: Annotated[str, typer.Option(help="Comma-separated registry names.")] = "gsm8k,math500",
+    data_dir: Annotated[Optional[str], typer.Option(help="Folder with <name>/test.jsonl files.")] = None,
+    mode: Annotated[str, typer.Option(help="few-shot (base models) or zero-shot (RL models).")] = "few-shot",
+    template: Annotated[str, typer.Option(help="Zero-shot template: complex, simple, qa, or a '{question}' string.")] = "complex",
+    fewshot_file: Annotated[Optional[str], typer.Option(help="JSONL of question/solution/answer exemplars.")] = None,
+    n: Annotated[int, typer.Option(help="Samples per problem.")] = 1,
+    temperature: Annotated[float, typer.Option(help="0 is greedy.")] = 0.0,
+    top_p: Annotated[float, typer.Option()] = 1.0,
+    max_new_tokens: Annotated[int, typer.Option()] = 1024,
+    limit: Annotated[Optional[int], typer.Option(help="First N problems of each benchmark.")] = None,
+    out: Annotated[str, typer.Option(help="Output folder; rerunning with the same one resumes.")] = "runs/eval",
+    backend: Annotated[str, typer.Option(help="auto (vLLM when installed and on GPU), hf or vllm.")] = "auto",
+    batch_size: Annotated[int, typer.Option(help="Prompts per generation batch.")] = 64,
+    seed: Annotated[int, typer.Option()] = 0,
+    device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 ... (default: cuda if present).")] = None,
+    dtype: Annotated[Optional[str], typer.Option(help="float32, bfloat16 (default: bf16 on CUDA, fp32 on CPU).")] = None,
+):
+    """Generate, extract, grade; writes <out>/<benchmark>.jsonl, summary.json and summary.md."""
+    from octothinker.eval.runner import EvalConfig, evaluate, format_summary_md
+
+    cfg = EvalConfig(model=model, benchmarks=[b.strip() for b in benchmarks.split(",") if b.strip()],
+                     data_dir=data_dir, mode=mode, template=template, fewshot_file=fewshot_file, n=n,
+                     temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, limit=limit, out=out,
+                     backend=backend, batch_size=batch_size, seed=seed, device=device, dtype=dtype)
+    summaries = evaluate(cfg)
+    typer.echo(format_summary_md(summaries, cfg))
+
+
+@eval_app.command("score")
+@reports_errors
+def eval_score(
+    predictions: Annotated[str, typer.Argument(help="JSONL with `completion` and `gold` (or `id`).")],
+    benchmark: Annotated[str, typer.Option(help="Registry name: decides extraction and grading.")],
+    data_dir: Annotated[Optional[str], typer.Option(help="Where to look up golds by id.")] = None,
+):
+    """Re-grade saved completions and print the accuracy."""
+    from octothinker.eval.runner import score_predictions
+
+    result = score_predictions(predictions, benchmark, data_dir)
+    typer.echo(json.dumps(result))
+
+
+data_app = typer.Typer(no_args_is_help=True, help="Build mid-training corpora and shards; synthesise the math world.")
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("build", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def data_build(recipe: str):
+    """Corpora -> quality filter, dedup, decontamination, QA format, mixture -> packed shards."""
+    not_built("data build", 3)
+
+
+@data_app.command("synth", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def data_synth(out_dir: str):
+    """Write the synthetic math world (corpora and problems)."""
+    not_built("data synth", 3)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def midtrain(recipe: str):
+    """Stable stage, then decay branches (torchrun + FSDP2 beyond one device)."""
+    not_built("midtrain", 4)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def rl(recipe: str):
+    """RL-Zero with GRPO on verifiable math rewards (local, or verl for many GPUs)."""
+    not_built("rl", 5)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def probe(model: str):
+    """RL-readiness report: pass@k, answer extraction, truncation, repetition."""
+    not_built("probe", 6)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def report(run_dir: str):
+    """Tables and plots (index.html) for a run directory."""
+    not_built("report", 6)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run(recipe: str):
+    """The whole study from one recipe, stage by stage, resumable."""
+    not_built("run", 6)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def demo():
+    """`octo run` on the packaged demo recipe (synthetic math world, tiny model, CPU)."""
+    not_built("demo", 6)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app(prog_name="octo")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

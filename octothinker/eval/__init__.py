@@ -1,0 +1,1 @@
+"""Evaluation on the 13 math benchmarks of the OctoThinker study: few-shot and zero-shot."""

@@ -1,0 +1,257 @@
+"""The 13 benchmarks of the OctoThinker study: how to read each record, its question, gold answer,
+answer family and few-shot style.
+
+Files are read from `<data_dir>/<name>/test.jsonl` (the OctoThinker/DeepSeekMath layout). Field names
+differ between files and between their hub copies, so each parser accepts the known aliases. When the
+file is missing and the machine is online, the benchmark's hub dataset (where one is known) is read with
+`datasets`; otherwise the error names the missing file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from octothinker.errors import DataError
+from octothinker.eval.extract import last_boxed
+
+
+@dataclass(frozen=True)
+class Problem:
+    id: str
+    question: str
+    gold: str
+
+
+@dataclass(frozen=True)
+class HubSource:
+    path: str
+    split: str
+    configs: tuple[str | None, ...] = (None,)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    family: str                       # "number" | "math" | "choice": selects extraction and grading
+    style: str                        # few-shot style (see fewshot.py)
+    parse: Callable[[dict], tuple[str, str]] = field(repr=False)  # record -> (question, gold)
+    hub: HubSource | None = None
+    rel_tol: float = 1e-4             # relative tolerance for numeric answers
+    letters: str = "ABCDE"
+
+
+class MissingField(KeyError):
+    pass
+
+
+def _get(rec: dict, *names: str):
+    for name in names:
+        if name in rec and rec[name] is not None:
+            return rec[name]
+    raise MissingField(names[0])
+
+
+def _num_str(value) -> str:
+    """27.0 -> "27", "1,000" -> "1000", "9 (apples)" -> "9"; words stay words."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float)):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    text = str(value).strip()
+    text = re.sub(r"\s*\(.*\)\s*$", "", text)  # ASDiv: "9 (apples)"
+    if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", text):
+        text = text.replace(",", "")
+    return text
+
+
+def _join(*parts: str) -> str:
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+def _gsm8k(rec):
+    answer = str(_get(rec, "answer"))
+    if "####" in answer:  # the hub copy (openai/gsm8k) keeps the solution before "#### 18"
+        answer = answer.split("####")[-1]
+    return _get(rec, "question"), _num_str(answer)
+
+
+def _math(rec):
+    problem = _get(rec, "problem", "question")
+    if "answer" in rec and rec["answer"] is not None:
+        return problem, str(rec["answer"]).strip()
+    boxed = last_boxed(str(_get(rec, "solution")))
+    if boxed is None:
+        raise MissingField("answer")
+    return problem, boxed
+
+
+def _olympiad(rec):
+    question = _get(rec, "question", "problem")
+    context = rec.get("context")
+    final = _get(rec, "final_answer", "answer")
+    gold = ", ".join(str(a).strip().strip("$") for a in final) if isinstance(final, list) else str(final)
+    return _join(context or "", question), gold
+
+
+def _amc(rec):
+    return _get(rec, "question", "problem"), _num_str(_get(rec, "answer"))
+
+
+def _asdiv(rec):
+    return _join(_get(rec, "body", "Body"), _get(rec, "question", "Question")), _num_str(_get(rec, "answer", "Answer"))
+
+
+def _mawps(rec):
+    return _get(rec, "input", "question", "Question"), _num_str(_get(rec, "target", "answer", "result"))
+
+
+def _svamp(rec):
+    return _join(_get(rec, "Body", "body"), _get(rec, "Question", "question")), _num_str(_get(rec, "Answer", "answer"))
+
+
+def _tabmwp(rec):
+    question = _get(rec, "question")
+    unit = rec.get("unit")
+    if unit:
+        question = f"{question} (Unit: {unit})"
+    table = _get(rec, "table")
+    title = rec.get("table_title")
+    text = f"Read the following table and then answer the question.\n{title + chr(10) if title else ''}{table}\n{question}"
+    choices = rec.get("choices")
+    if choices:
+        text += "\nChoose from: " + ", ".join(str(c) for c in choices)
+    return text, _num_str(_get(rec, "answer"))
+
+
+def _options_text(options: list[str]) -> str:
+    return "Answer Choices: " + " ".join(f"({chr(65 + i)}) {opt}" for i, opt in enumerate(options))
+
+
+def _split_options(text: str, pattern: str) -> list[str]:
+    parts = re.split(pattern, text)
+    return [p.strip().rstrip(",").strip() for p in parts[1:]]
+
+
+def _mathqa(rec):
+    options = _get(rec, "options")
+    if isinstance(options, str):  # "a ) 12 , b ) 16 , c ) 18 , d ) 24 , e ) 26"
+        options = _split_options(options, r"(?:^|,)\s*[a-e]\s*\)\s*")
+    return f"{_get(rec, 'problem', 'Problem')}\n{_options_text(options)}", str(_get(rec, "correct")).strip().upper()
+
+
+def _sat(rec):
+    options = _get(rec, "options")
+    if isinstance(options, str):  # "A) $f(-6)=0$ B) $f(6)=-6$ ..."
+        options = _split_options(options, r"(?:^|\s)[A-D]\)\s*")
+    return f"{_get(rec, 'question')}\n{_options_text(options)}", str(_get(rec, "Answer", "answer")).strip().upper()
+
+
+def _mmlu(rec):
+    options = _get(rec, "options", "choices")
+    answer = _get(rec, "answer")
+    if isinstance(answer, int):  # the hub copy (cais/mmlu) stores the index
+        answer = chr(65 + answer)
+    return f"{_get(rec, 'question')}\n{_options_text(list(options))}", str(answer).strip().upper()
+
+
+def _ocw(rec):
+    return _get(rec, "problem", "question"), str(_get(rec, "answer")).strip()
+
+
+_MATH_SUBJECTS = ("algebra", "counting_and_probability", "geometry", "intermediate_algebra",
+                  "number_theory", "prealgebra", "precalculus")
+
+BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in [
+    Benchmark("gsm8k", "number", "gsm8k", _gsm8k, HubSource("openai/gsm8k", "test", ("main",))),
+    Benchmark("math", "math", "minerva", _math, HubSource("EleutherAI/hendrycks_math", "test", _MATH_SUBJECTS)),
+    Benchmark("math500", "math", "minerva", _math, HubSource("HuggingFaceH4/MATH-500", "test")),
+    Benchmark("olympiad_bench", "math", "minerva", _olympiad,
+              HubSource("Hothan/OlympiadBench", "train", ("OE_TO_maths_en_COMP",))),
+    Benchmark("amc23", "math", "zero", _amc, HubSource("math-ai/amc23", "test")),
+    Benchmark("asdiv", "number", "gsm8k", _asdiv, HubSource("EleutherAI/asdiv", "validation")),
+    Benchmark("mawps", "number", "gsm8k", _mawps),
+    Benchmark("svamp", "number", "gsm8k", _svamp, HubSource("ChilleD/SVAMP", "test")),
+    Benchmark("tabmwp", "number", "gsm8k", _tabmwp),
+    Benchmark("mathqa", "choice", "choice", _mathqa, HubSource("allenai/math_qa", "test")),
+    Benchmark("sat", "choice", "choice", _sat, letters="ABCD"),
+    Benchmark("mmlu_stem", "choice", "choice", _mmlu, letters="ABCD"),
+    # OCW answers are physical quantities: the study grades numbers within 1% (DeepSeekMath's rule).
+    Benchmark("ocw", "math", "ocw", _ocw, rel_tol=0.01),
+]}
+
+
+def get_benchmark(name: str) -> Benchmark:
+    try:
+        return BENCHMARKS[name]
+    except KeyError:
+        raise DataError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}") from None
+
+
+def parse_benchmark_list(names: str) -> list[Benchmark]:
+    return [get_benchmark(n.strip()) for n in names.split(",") if n.strip()]
+
+
+def benchmark_file(name: str, data_dir: str | Path) -> Path:
+    return Path(data_dir) / name / "test.jsonl"
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise DataError(f"{path}:{lineno}: not valid UTF-8") from None
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataError(f"{path}:{lineno}: invalid JSON ({err.msg})") from None
+            if not isinstance(rec, dict):
+                raise DataError(f"{path}:{lineno}: expected a JSON object")
+            yield lineno, rec
+
+
+def _hub_records(bench: Benchmark) -> Iterator[tuple[str, dict]]:
+    from datasets import load_dataset
+
+    for config in bench.hub.configs:
+        dataset = load_dataset(bench.hub.path, config, split=bench.hub.split)
+        for i, rec in enumerate(dataset):
+            yield f"{bench.hub.path}[{config or 'default'}]#{i}", dict(rec)
+
+
+def load_problems(name: str, data_dir: str | Path | None, limit: int | None = None) -> list[Problem]:
+    """The benchmark's problems in file order; ids are positions, stable across runs for resume."""
+    bench = get_benchmark(name)
+    path = benchmark_file(name, data_dir) if data_dir else None
+    if path is not None and path.is_file():
+        records = ((f"{path}:{lineno}", rec) for lineno, rec in _read_jsonl(path))
+    else:
+        from octothinker.models import is_online
+
+        where = f"{path}" if path else f"--data-dir (none given) for {name}"
+        if bench.hub is None:
+            raise DataError(f"{where}: benchmark file not found, and {name} has no known hub copy")
+        if not is_online():
+            raise DataError(f"{where}: benchmark file not found, and the hub is unreachable (offline)")
+        records = _hub_records(bench)
+    problems = []
+    for index, (where, rec) in enumerate(records):
+        if limit is not None and index >= limit:
+            break
+        try:
+            question, gold = bench.parse(rec)
+        except MissingField as err:
+            raise DataError(f"{where}: missing field '{err.args[0]}'") from None
+        if not str(gold).strip():
+            raise DataError(f"{where}: empty answer")
+        problems.append(Problem(id=str(index), question=str(question).strip(), gold=str(gold)))
+    if not problems:
+        raise DataError(f"{path or name}: no problems")
+    return problems

@@ -1,0 +1,237 @@
+"""Load, create and save causal language models and their tokenizers.
+
+    from octothinker.models import load_model, create_tiny
+    loaded = load_model("runs/demo/stable/final")           # a local Hugging Face folder
+    loaded = load_model("HuggingFaceTB/SmolLM2-135M")        # a hub id (online only)
+    loaded = load_model("SmolLM2-135M-Instruct.Q4_1.gguf")   # a GGUF file, cached as safetensors
+    model, tokenizer = create_tiny("tiny", texts)            # a tiny Llama with its own tokenizer
+
+Everything is saved as a plain Hugging Face folder (safetensors + tokenizer), which transformers and
+vLLM load without conversion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from octothinker.errors import OctoError
+
+# Shapes by name. `micro` is for unit tests (instant); `tiny` is the demo's model (a few million
+# parameters); the Llama-3.2 shapes (public config.json of meta-llama/Llama-3.2-{1B,3B}) are for
+# throughput and memory measurements with random weights.
+MODEL_SIZES: dict[str, dict] = {
+    "micro": dict(hidden_size=64, intermediate_size=176, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=2, max_position_embeddings=1024),
+    "tiny": dict(hidden_size=256, intermediate_size=688, num_hidden_layers=4, num_attention_heads=4,
+                 num_key_value_heads=2, max_position_embeddings=2048),
+    "small": dict(hidden_size=512, intermediate_size=1376, num_hidden_layers=8, num_attention_heads=8,
+                  num_key_value_heads=4, max_position_embeddings=4096),
+    "llama-3.2-1b": dict(hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
+                         num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=131072,
+                         vocab_size=128256, rope_theta=500000.0),
+    "llama-3.2-3b": dict(hidden_size=3072, intermediate_size=8192, num_hidden_layers=28,
+                         num_attention_heads=24, num_key_value_heads=8, max_position_embeddings=131072,
+                         vocab_size=128256, rope_theta=500000.0),
+}
+
+BOS, EOS, PAD = "<|bos|>", "<|eos|>", "<|pad|>"
+
+
+class ModelLoadError(OctoError):
+    """A model could not be found or read; the message names what was looked for."""
+
+
+@dataclass
+class LoadedModel:
+    model: torch.nn.Module
+    tokenizer: object  # a transformers PreTrainedTokenizerBase
+    source: str        # where the weights came from (folder actually read)
+
+
+def select_device(device: str | None = None) -> torch.device:
+    if device:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def select_dtype(device: torch.device, dtype: str | None = None) -> torch.dtype:
+    """fp32 on CPU (bf16 matmuls are slow there and hurt small-model accuracy), bf16 on CUDA."""
+    if dtype:
+        try:
+            return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
+                    "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}[dtype]
+        except KeyError:
+            raise ValueError(f"unknown dtype {dtype!r}: use float32, bfloat16 or float16") from None
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
+def is_online(timeout: float = 2.0) -> bool:
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+        return False
+    try:
+        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("OCTO_CACHE", Path.home() / ".cache" / "octothinker"))
+
+
+def _looks_like_hub_id(spec: str) -> bool:
+    parts = spec.split("/")
+    return len(parts) == 2 and all(parts) and not spec.startswith((".", "~")) and not spec.endswith(".gguf")
+
+
+def _gguf_cache_dir(gguf: Path) -> Path:
+    stat = gguf.stat()
+    key = hashlib.sha256(f"{gguf.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    return cache_root() / "gguf" / f"{gguf.stem}-{key}"
+
+
+def _convert_gguf(gguf: Path) -> Path:
+    """De-quantize a GGUF file once through transformers and keep it as a safetensors folder.
+
+    transformers de-quantizes the whole file on every load (tens of seconds even for 135M parameters);
+    the cached folder loads in about a second and is what vLLM and our trainers read.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    out = _gguf_cache_dir(gguf)
+    if (out / "config.json").exists():
+        return out
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    except Exception as err:  # transformers raises many types for unsupported architectures/quants
+        raise ModelLoadError(f"{gguf}: cannot read this GGUF file: {err}") from err
+    # The weights are de-quantized floats by now; only the GGUF marker stops save_pretrained.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    save_model(model, tokenizer, tmp)
+    tmp.rename(out)
+    return out
+
+
+def resolve_model_source(spec: str | os.PathLike) -> str:
+    """Return a folder or hub id transformers can read, converting a GGUF file first."""
+    path = Path(spec).expanduser()
+    if path.is_file() and path.suffix == ".gguf":
+        return str(_convert_gguf(path))
+    if path.is_dir():
+        if not (path / "config.json").exists():
+            raise ModelLoadError(f"{path}: folder has no config.json (not a Hugging Face model folder)")
+        return str(path)
+    if path.exists():
+        raise ModelLoadError(f"{path}: not a model folder or a .gguf file")
+    spec = str(spec)
+    if not _looks_like_hub_id(spec):
+        raise ModelLoadError(f"{spec}: model path does not exist")
+    if not is_online():
+        raise ModelLoadError(f"{spec}: no such local path, and the hub is unreachable (offline), "
+                             "so it cannot be downloaded")
+    return spec
+
+
+def load_tokenizer(spec: str | os.PathLike):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_source(spec))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(spec: str | os.PathLike, device: str | None = None, dtype: str | None = None) -> LoadedModel:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    source = resolve_model_source(spec)
+    dev = select_device(device)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=select_dtype(dev, dtype))
+    except OSError as err:
+        raise ModelLoadError(f"{spec}: {err}") from err
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model.to(dev).eval()
+    return LoadedModel(model=model, tokenizer=tokenizer, source=source)
+
+
+def save_model(model, tokenizer, out: str | os.PathLike) -> Path:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024):
+    """Train a byte-level BPE tokenizer that splits every digit into its own token.
+
+    Digit-by-digit tokens make multi-digit arithmetic learnable by a tiny model (as in Llama's and
+    Qwen's tokenizers); byte-level fallback means every string round-trips.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+    ])
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[PAD, BOS, EOS],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(texts, trainer=trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=BOS, eos_token=EOS, pad_token=PAD,
+                                   clean_up_tokenization_spaces=False)
+
+
+def create_model(size: str, tokenizer, seed: int = 0, **overrides):
+    """A randomly initialised Llama of a named shape whose vocabulary matches `tokenizer`."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    if size not in MODEL_SIZES:
+        raise ValueError(f"unknown model size {size!r}; choose one of {', '.join(MODEL_SIZES)}")
+    shape = {**MODEL_SIZES[size], **overrides}
+    if tokenizer is not None:
+        shape["vocab_size"] = len(tokenizer)
+    config = LlamaConfig(
+        **shape,
+        tie_word_embeddings=True,
+        bos_token_id=getattr(tokenizer, "bos_token_id", None),
+        eos_token_id=getattr(tokenizer, "eos_token_id", None),
+        pad_token_id=getattr(tokenizer, "pad_token_id", None),
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = LlamaForCausalLM(config)
+    if tokenizer is not None:
+        model.generation_config.pad_token_id = tokenizer.pad_token_id
+        model.generation_config.eos_token_id = tokenizer.eos_token_id
+    return model
+
+
+def create_tiny(size: str, texts: Iterable[str], vocab_size: int = 1024, seed: int = 0):
+    """A fresh tokenizer trained on `texts` and a random Llama of `size` over it."""
+    tokenizer = train_tokenizer(texts, vocab_size=vocab_size)
+    return create_model(size, tokenizer, seed=seed), tokenizer
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,42 @@
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_BENCHMARKS = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
+
+
+def pytest_collection_modifyitems(config, items):
+    import torch
+
+    run_slow = os.environ.get("OCTO_SLOW") == "1"
+    for item in items:
+        if "slow" in item.keywords and not run_slow:
+            item.add_marker(pytest.mark.skip(reason="slow test: set OCTO_SLOW=1 to run"))
+        if "gpu" in item.keywords and not torch.cuda.is_available():
+            item.add_marker(pytest.mark.skip(reason="needs a CUDA device"))
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch, tmp_path_factory):
+    # Tests never reach the hub, and never write to the user's cache.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("OCTO_CACHE", str(tmp_path_factory.getbasetemp() / "octo-cache"))
+
+
+@pytest.fixture(scope="session")
+def benchmarks_dir() -> Path:
+    if not (SHARED_BENCHMARKS / "gsm8k" / "test.jsonl").is_file():
+        pytest.fail(f"benchmark files not found at {SHARED_BENCHMARKS} (../shared beside the repository)")
+    return SHARED_BENCHMARKS
+
+
+@pytest.fixture(scope="session")
+def micro_model_dir(tmp_path_factory, benchmarks_dir) -> Path:
+    """A micro Llama with a tokenizer trained on GSM8K questions, saved as an HF folder."""
+    from octothinker.models import create_tiny, save_model
+
+    texts = [json.loads(line)["question"] for line in open(benchmarks_dir / "gsm8k" / "test.jsonl")]
+    model, tokenizer = create_tiny("micro", texts, vocab_size=400, seed=0)
+    return save_model(model, tokenizer, tmp_path_factory.mktemp("micro") / "model")

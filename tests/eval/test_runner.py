@@ -1,0 +1,157 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from octothinker.cli import app
+from octothinker.eval.generation import Completion, HFGenerator, SamplingParams, cut_at_stop
+from octothinker.eval.runner import EvalConfig, evaluate, read_records
+
+runner = CliRunner()
+
+
+class ScriptedGenerator:
+    """Returns fixed completions: lets the loop, resume and metrics be checked without a model."""
+
+    def __init__(self, answer_for):
+        self.answer_for = answer_for
+        self.calls = 0
+
+    def generate(self, prompts, params, on_batch=None):
+        self.calls += 1
+        return [[Completion(self.answer_for(p, s), 5, "stop") for s in range(params.n)] for p in prompts]
+
+
+def test_cut_at_stop():
+    assert cut_at_stop("The answer is 4.\n\nQ: next", ("\nQ:", "\n\n")) == ("The answer is 4.", True)
+    assert cut_at_stop("no stop", ("\n\n",)) == ("no stop", False)
+
+
+def test_loop_grades_and_resumes(tmp_path, benchmarks_dir):
+    golds = {}
+    from octothinker.eval.benchmarks import load_problems
+
+    for p in load_problems("gsm8k", benchmarks_dir, limit=6):
+        golds[p.question] = p.gold
+
+    def answer(prompt, sample):
+        question = prompt.rsplit("Q: ", 1)[1].rsplit("\nA:", 1)[0]
+        return f" The answer is {golds[question] if sample == 0 else -1}."
+
+    cfg = EvalConfig(model="scripted", benchmarks=["gsm8k"], data_dir=str(benchmarks_dir), limit=6, n=2,
+                     temperature=1.0, out=str(tmp_path / "out"), batch_size=4)
+    gen = ScriptedGenerator(answer)
+    summary = evaluate(cfg, gen)["gsm8k"]
+    assert summary["accuracy"] == pytest.approx(50.0)
+    assert summary["pass@2"] == pytest.approx(100.0)
+    records = read_records(tmp_path / "out" / "gsm8k.jsonl")
+    assert len(records) == 12
+    assert {"id", "sample", "prompt", "completion", "extracted", "gold", "correct", "response_tokens"} <= set(records[0])
+
+    # A torn last line (a kill mid-write) is dropped and only that sample is redone.
+    path = tmp_path / "out" / "gsm8k.jsonl"
+    path.write_bytes(path.read_bytes()[:-20])
+    gen2 = ScriptedGenerator(answer)
+    evaluate(cfg, gen2)
+    assert gen2.calls == 1
+    assert len(read_records(path)) == 12
+    gen3 = ScriptedGenerator(answer)
+    evaluate(cfg, gen3)
+    assert gen3.calls == 0  # everything was done
+
+    summary_md = (tmp_path / "out" / "summary.md").read_text()
+    assert "| gsm8k | 6 | 50.0 |" in summary_md
+    saved = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert saved["config"]["n"] == 2 and "git_revision" in saved
+
+
+def test_other_settings_are_not_mixed_into_an_output_folder(tmp_path, benchmarks_dir):
+    cfg = EvalConfig(model="scripted", benchmarks=["gsm8k"], data_dir=str(benchmarks_dir), limit=2,
+                     out=str(tmp_path / "out"))
+    evaluate(cfg, ScriptedGenerator(lambda p, s: "The answer is 1."))
+    before = (tmp_path / "out" / "gsm8k.jsonl").read_bytes()
+    result = runner.invoke(app, ["eval", "scripted", "--benchmarks", "gsm8k", "--data-dir", str(benchmarks_dir),
+                                 "--limit", "2", "--mode", "zero-shot", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "other settings (mode)" in result.output
+    assert (tmp_path / "out" / "gsm8k.jsonl").read_bytes() == before
+
+
+def test_hf_generator_batches_stop_and_lengths(micro_model_dir):
+    from octothinker.models import load_model
+
+    loaded = load_model(micro_model_dir)
+    gen = HFGenerator(loaded.model, loaded.tokenizer, max_batch=2)
+    prompts = ["Q: What is 2 + 3?\nA:", "Q: A long question about 17 apples and 4 pears?\nA:", "Q: x\nA:"]
+    params = SamplingParams(max_new_tokens=12, stop=("\n",))
+    out = gen.generate(prompts, params)
+    assert [len(c) for c in out] == [1, 1, 1]
+    for (comp,), prompt in zip(out, prompts):
+        assert comp.tokens <= 12 and "\n" not in comp.text
+        # greedy decoding of a batch equals decoding each prompt alone (left padding is right)
+        assert gen.generate([prompt], params)[0][0].text == comp.text
+    sampled = gen.generate(prompts[:1], SamplingParams(max_new_tokens=8, temperature=1.0, n=3, seed=1))
+    assert len(sampled[0]) == 3
+    again = gen.generate(prompts[:1], SamplingParams(max_new_tokens=8, temperature=1.0, n=3, seed=1))
+    assert [c.text for c in sampled[0]] == [c.text for c in again[0]]
+
+
+def test_octo_eval_end_to_end_on_the_micro_model(tmp_path, micro_model_dir, benchmarks_dir):
+    out = tmp_path / "eval"
+    args = ["eval", str(micro_model_dir), "--benchmarks", "gsm8k,mathqa", "--data-dir", str(benchmarks_dir),
+            "--limit", "3", "--max-new-tokens", "8", "--out", str(out), "--backend", "hf"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "| gsm8k | 3 |" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary) == {"gsm8k", "mathqa"}
+    assert summary["gsm8k"]["problems"] == 3
+    assert len(read_records(out / "gsm8k.jsonl")) == 3
+
+    zero = runner.invoke(app, ["eval", str(micro_model_dir), "--benchmarks", "amc23", "--mode", "zero-shot",
+                               "--template", "simple", "--data-dir", str(benchmarks_dir), "--limit", "2",
+                               "--max-new-tokens", "8", "--out", str(tmp_path / "zero"), "--backend", "hf"])
+    assert zero.exit_code == 0, zero.output
+    first = read_records(tmp_path / "zero" / "amc23.jsonl")[0]
+    assert first["prompt"].startswith("User: Cities $A$ and $B$")
+
+    score = runner.invoke(app, ["eval", "score", str(out / "gsm8k.jsonl"), "--benchmark", "gsm8k"])
+    assert score.exit_code == 0, score.output
+    assert json.loads(score.output)["samples"] == 3
+
+
+def test_score_regrades_and_looks_up_golds_by_id(tmp_path, benchmarks_dir):
+    path = tmp_path / "preds.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [
+        {"completion": "The answer is 18.", "id": "0"},                 # gold looked up: 18
+        {"completion": "so \\boxed{3}", "gold": "3"},
+        {"completion": "The answer is 1,000.", "gold": "1000"},
+        {"completion": "I don't know", "gold": "7"},
+    ]) + "\n")
+    result = runner.invoke(app, ["eval", "score", str(path), "--benchmark", "gsm8k", "--data-dir", str(benchmarks_dir)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["accuracy"] == pytest.approx(75.0)
+
+
+@pytest.mark.parametrize("lines, message", [
+    (['{"completion": "x", "gold": "1"}', "{broken"], "preds.jsonl:2: invalid JSON"),
+    (['{"gold": "1"}'], "preds.jsonl:1: missing field 'completion'"),
+    (['{"completion": "x"}'], "preds.jsonl:1: missing field 'gold'"),
+])
+def test_score_bad_input_is_one_clear_line(tmp_path, lines, message):
+    path = tmp_path / "preds.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["eval", "score", str(path), "--benchmark", "gsm8k"])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_eval_bad_input(tmp_path, benchmarks_dir, micro_model_dir):
+    missing_model = runner.invoke(app, ["eval", str(tmp_path / "nope"), "--data-dir", str(benchmarks_dir)])
+    assert missing_model.exit_code == 1 and "model path does not exist" in missing_model.output
+    unknown = runner.invoke(app, ["eval", str(micro_model_dir), "--benchmarks", "gsm9k"])
+    assert unknown.exit_code == 1 and "unknown benchmark 'gsm9k'" in unknown.output
+    bad_template = runner.invoke(app, ["eval", str(micro_model_dir), "--mode", "zero-shot", "--template", "no slot",
+                                       "--data-dir", str(benchmarks_dir)])
+    assert bad_template.exit_code == 1 and "slot" in bad_template.output

