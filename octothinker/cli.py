@@ -110,16 +110,46 @@ data_app = typer.Typer(no_args_is_help=True, help="Build mid-training corpora an
 app.add_typer(data_app, name="data")
 
 
-@data_app.command("build", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def data_build(recipe: str):
-    """Corpora -> quality filter, dedup, decontamination, QA format, mixture -> packed shards."""
-    not_built("data build", 3)
+@data_app.command("build")
+@reports_errors
+def data_build(
+    recipe: Annotated[str, typer.Argument(help="Data recipe YAML (or a study recipe with --section).")],
+    overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides.")] = None,
+    section: Annotated[Optional[str], typer.Option(help="Use this section of a larger recipe.")] = None,
+):
+    """Corpora -> quality filter, dedup, decontamination, QA format, mixture -> packed shards + report."""
+    from octothinker.data.pipeline import DataRecipe, build, format_report
+    from octothinker.recipe import load_recipe
+
+    report = build(load_recipe(recipe, DataRecipe, overrides or [], section=section))
+    typer.echo(format_report(report))
 
 
-@data_app.command("synth", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def data_synth(out_dir: str):
-    """Write the synthetic math world (corpora and problems)."""
-    not_built("data synth", 3)
+@data_app.command("synth")
+@reports_errors
+def data_synth(
+    out_dir: Annotated[str, typer.Argument(help="Folder to write the world into.")],
+    problems: Annotated[int, typer.Option(help="Train problems.")] = 4000,
+    test: Annotated[int, typer.Option(help="Held-out problems.")] = 400,
+    web: Annotated[int, typer.Option(help="Documents per web corpus (high and low quality).")] = 3000,
+    generic: Annotated[int, typer.Option(help="Generic non-math documents.")] = 3000,
+    instruct: Annotated[int, typer.Option(help="Instruction records.")] = 1000,
+    seeds: Annotated[int, typer.Option(help="Quality-classifier seed documents per class.")] = 400,
+    min_steps: Annotated[int, typer.Option()] = 1,
+    max_steps: Annotated[int, typer.Option()] = 3,
+    max_operand: Annotated[int, typer.Option()] = 9,
+    vocab_size: Annotated[int, typer.Option(help="Tokenizer vocabulary.")] = 1024,
+    seed: Annotated[int, typer.Option()] = 0,
+):
+    """Write the synthetic math world: problems, QA, instructions, web and generic text, seeds, tokenizer."""
+    from octothinker.data.synthetic import WorldSize, generate_world
+
+    if min_steps < 1 or max_steps < min_steps or max_operand < 2:
+        raise typer.BadParameter("need 1 <= --min-steps <= --max-steps and --max-operand >= 2")
+    size = WorldSize(problems=problems, test=test, web=web, generic=generic, instruct=instruct, seeds=seeds,
+                     min_steps=min_steps, max_steps=max_steps, max_operand=max_operand)
+    world = generate_world(out_dir, size, seed=seed, tokenizer_vocab=vocab_size)
+    typer.echo(json.dumps(world["files"], indent=2))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

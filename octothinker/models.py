@@ -127,12 +127,14 @@ def _convert_gguf(gguf: Path) -> Path:
     return out
 
 
-def resolve_model_source(spec: str | os.PathLike) -> str:
+def resolve_model_source(spec: str | os.PathLike, tokenizer_only: bool = False) -> str:
     """Return a folder or hub id transformers can read, converting a GGUF file first."""
     path = Path(spec).expanduser()
     if path.is_file() and path.suffix == ".gguf":
         return str(_convert_gguf(path))
     if path.is_dir():
+        if tokenizer_only and any((path / f).exists() for f in ("tokenizer.json", "tokenizer_config.json")):
+            return str(path)
         if not (path / "config.json").exists():
             raise ModelLoadError(f"{path}: folder has no config.json (not a Hugging Face model folder)")
         return str(path)
@@ -150,7 +152,7 @@ def resolve_model_source(spec: str | os.PathLike) -> str:
 def load_tokenizer(spec: str | os.PathLike):
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model_source(spec))
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_source(spec, tokenizer_only=True))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer

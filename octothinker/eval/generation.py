@@ -1,17 +1,20 @@
 """Text generation backends behind one small interface, shared by evaluation and RL rollouts.
 
-`HFGenerator` (default): batched `model.generate` with left padding and KV cache, prompts sorted by
-length so a batch wastes little padding, a token budget per batch, and stop strings that end each
-sequence on its own. `VLLMGenerator` is used when vLLM is importable and a GPU is present.
+`HFGenerator` (default): batched `model.generate` with KV cache, the prompts' shared prefix (few-shot
+exemplars) encoded once, prompts sorted by length so a batch wastes little padding, a token budget per
+batch, and stop strings that end each sequence on its own. `VLLMGenerator` is used when vLLM is importable and a GPU is present.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import torch
+
+MIN_SHARED_PREFIX = 16  # shorter shared prefixes are not worth a cache copy per batch
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,18 @@ class HFGenerator:
             batches.append(current)
         return batches
 
+    @staticmethod
+    def shared_prefix(encoded: list[list[int]]) -> int:
+        """Tokens every prompt starts with (at least one token of each prompt is left out of it)."""
+        if len(encoded) < 2:
+            return 0
+        limit = min(len(e) for e in encoded) - 1
+        first = encoded[0]
+        n = 0
+        while n < limit and all(e[n] == first[n] for e in encoded):
+            n += 1
+        return n if n >= MIN_SHARED_PREFIX else 0
+
     @torch.inference_mode()
     def generate(self, prompts, params, on_batch=None):
         tok = self.tokenizer
@@ -73,27 +88,46 @@ class HFGenerator:
         pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         eos_ids = self.model.generation_config.eos_token_id
         eos_ids = set(eos_ids if isinstance(eos_ids, list) else [eos_ids]) | {tok.eos_token_id}
+        # Few-shot prompts share their exemplars: encode that prefix once and start every batch from a
+        # copy of its KV cache, so prefill costs only each question (the bulk of CPU time otherwise).
+        prefix = self.shared_prefix(encoded)
+        prefix_cache = None
+        if prefix:
+            from transformers import DynamicCache
+
+            prefix_cache = DynamicCache(config=self.model.config)
+            self.model(input_ids=torch.tensor([encoded[0][:prefix]], device=device), past_key_values=prefix_cache,
+                       use_cache=True)
         for batch_no, batch in enumerate(self._batches([len(e) for e in encoded], params)):
-            width = max(len(encoded[i]) for i in batch)
-            input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-            attention = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):  # left padding: every prompt ends where generation starts
-                input_ids[row, width - len(encoded[i]):] = torch.tensor(encoded[i])
-                attention[row, width - len(encoded[i]):] = 1
+            rows = [i for i in batch for _ in range(params.n)]
+            width = max(len(encoded[i]) - prefix for i in batch)
+            input_ids = torch.full((len(rows), prefix + width), pad_id, dtype=torch.long)
+            attention = torch.zeros((len(rows), prefix + width), dtype=torch.long)
+            for row, i in enumerate(rows):
+                # [shared prefix][padding][rest of the prompt]: every prompt ends where generation starts.
+                rest = encoded[i][prefix:]
+                input_ids[row, :prefix] = torch.tensor(encoded[i][:prefix], dtype=torch.long)
+                attention[row, :prefix] = 1
+                input_ids[row, prefix + width - len(rest):] = torch.tensor(rest, dtype=torch.long)
+                attention[row, prefix + width - len(rest):] = 1
+            cache = None
+            if prefix_cache is not None:
+                cache = copy.deepcopy(prefix_cache)
+                cache.batch_repeat_interleave(len(rows))
             sampling = params.temperature > 0
             if sampling:
                 # HF generate samples from the global RNG; seeding per batch keeps runs repeatable.
                 torch.manual_seed(params.seed * 1_000_003 + batch_no)
             out = self.model.generate(
-                input_ids=input_ids.to(device), attention_mask=attention.to(device),
+                input_ids=input_ids.to(device), attention_mask=attention.to(device), past_key_values=cache,
                 max_new_tokens=params.max_new_tokens, do_sample=sampling,
                 temperature=params.temperature if sampling else None, top_p=params.top_p if sampling else None,
-                top_k=None, num_return_sequences=params.n, pad_token_id=pad_id,
+                top_k=None, pad_token_id=pad_id,
                 stop_strings=list(params.stop) or None, tokenizer=tok if params.stop else None,
             )
-            generated = out[:, width:].tolist()
+            generated = out[:, prefix + width:].tolist()
             for row, ids in enumerate(generated):
-                results[batch[row // params.n]].append(self._completion(ids, eos_ids, pad_id, params))
+                results[rows[row]].append(self._completion(ids, eos_ids, pad_id, params))
             if on_batch:
                 on_batch(len(batch))
         return results

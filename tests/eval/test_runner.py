@@ -96,6 +96,21 @@ def test_hf_generator_batches_stop_and_lengths(micro_model_dir):
     assert [c.text for c in sampled[0]] == [c.text for c in again[0]]
 
 
+def test_shared_prefix_cache_gives_the_same_completions(micro_model_dir):
+    from octothinker.eval.fewshot import EXEMPLARS, build_prompt
+    from octothinker.models import load_model
+
+    loaded = load_model(micro_model_dir)
+    gen = HFGenerator(loaded.model, loaded.tokenizer, max_batch=8)
+    prompts = [build_prompt("gsm8k", q, EXEMPLARS["gsm8k"]) for q in ("What is 2 + 3?", "Tom has 17 apples?", "x")]
+    encoded = [loaded.tokenizer(p)["input_ids"] for p in prompts]
+    assert HFGenerator.shared_prefix(encoded) > 100
+    params = SamplingParams(max_new_tokens=10)
+    together = gen.generate(prompts, params)
+    alone = [gen.generate([p], params)[0] for p in prompts]  # one prompt: no shared-prefix cache
+    assert [c[0].text for c in together] == [c[0].text for c in alone]
+
+
 def test_octo_eval_end_to_end_on_the_micro_model(tmp_path, micro_model_dir, benchmarks_dir):
     out = tmp_path / "eval"
     args = ["eval", str(micro_model_dir), "--benchmarks", "gsm8k,mathqa", "--data-dir", str(benchmarks_dir),

@@ -1,0 +1,1 @@
+"""Mid-training data: read, quality-filter, dedup, decontaminate, format QA, mix, tokenize and pack."""

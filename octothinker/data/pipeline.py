@@ -1,0 +1,370 @@
+"""`octo data build`: sources -> quality filter -> dedup -> decontamination -> QA formatting ->
+tokenize -> mixture -> packed shards, plus a data report (JSON and Markdown).
+
+    octo data build recipe.yaml                 # a data recipe, or a study recipe's `data:` section
+    octo data build recipe.yaml mixture.tokens=2000000 seed=1
+
+`build` reads top to bottom: each source streams through the filters into a staging token file; the
+mixture then picks documents per source by weight and budget, and the shards are written in a seeded
+interleaved order. Memory holds dedup signatures and per-document offsets, never the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from octothinker.data.decontam import Decontaminator
+from octothinker.data.dedup import ExactDedup, MinHashDedup
+from octothinker.data.mixture import requested_tokens, select_documents
+from octothinker.data.qa_format import MissingFieldError, format_instruction, format_qa, format_text
+from octothinker.data.quality import QualityClassifier
+from octothinker.data.readers import read_records
+from octothinker.data.shards import ShardWriter, token_dtype, tokenizer_hash
+from octothinker.errors import DataError
+from octothinker.runs import atomic_write_json, atomic_write_text, run_metadata
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceSpec(Strict):
+    name: str
+    path: str                                   # file, glob, or hf:org/name[:config][:split]
+    kind: Literal["text", "qa", "instruct"] = "text"
+    weight: float = Field(gt=0)                 # share of the mixture's token budget
+    text_field: str = "text"                    # text sources
+    fields: dict[str, str] = Field(default_factory=dict)  # qa/instruct: our name -> the file's field name
+    style: Literal["short", "long"] = "short"   # qa sources
+    quality_filter: bool = False                # score with the fastText classifier, keep >= threshold
+    max_tokens: int | None = Field(None, gt=0)  # per record; longer ones are truncated or dropped
+    overlong: Literal["truncate", "drop"] = "drop"
+
+
+class QualitySpec(Strict):
+    positive: str                               # seed files (JSONL with `text`)
+    negative: str
+    threshold: float = Field(0.5, ge=0, le=1)   # MegaMath keeps math score >= 0.5
+    holdout: float = Field(0.2, ge=0, lt=1)
+    epochs: int = Field(10, ge=1)
+    lr: float = Field(0.5, gt=0)
+    word_ngrams: int = Field(2, ge=1)
+
+
+class DedupSpec(Strict):
+    exact: bool = True
+    near: bool = True
+    shingle: int = Field(5, ge=1)               # words per shingle
+    num_perm: int = Field(128, ge=16)
+    threshold: float = Field(0.8, gt=0, lt=1)   # Jaccard similarity
+
+
+class DecontamSpec(Strict):
+    ngram: int = Field(13, ge=1)
+    data_dir: str | None = None                 # benchmark folder (<dir>/<name>/test.jsonl)
+    benchmarks: list[str] = Field(default_factory=list)
+    files: list[str] = Field(default_factory=list)  # more test sets: JSONL with a `question` field
+
+
+class MixtureSpec(Strict):
+    tokens: int = Field(gt=0)                   # token budget of the whole mixture
+    repeat: bool = True                         # repeat a source smaller than its share
+
+
+class DataRecipe(Strict):
+    name: str = "data"
+    out: str                                    # shard folder
+    tokenizer: str                              # HF tokenizer or model folder
+    seed: int = 0
+    on_bad_line: Literal["skip", "fail"] = "skip"
+    workers: int = Field(1, ge=1)               # tokenizer processes
+    shard_tokens: int = Field(50_000_000, gt=0)
+    sources: list[SourceSpec]
+    quality: QualitySpec | None = None
+    dedup: DedupSpec = Field(default_factory=DedupSpec)
+    decontam: DecontamSpec | None = None
+    mixture: MixtureSpec
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources):
+        if not sources:
+            raise ValueError("at least one source is needed")
+        names = [s.name for s in sources]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"source names must be unique: {', '.join(sorted(dup))}")
+        return sources
+
+    @model_validator(mode="after")
+    def _quality_needs_seeds(self):
+        if any(s.quality_filter for s in self.sources) and self.quality is None:
+            raise ValueError("a source sets quality_filter but the recipe has no `quality` section")
+        return self
+
+
+# --- tokenization (in worker processes when workers > 1) ---------------------------------------------
+
+_TOKENIZER = None
+
+
+def _init_tokenizer(path: str) -> None:
+    global _TOKENIZER
+    from octothinker.models import load_tokenizer
+
+    _TOKENIZER = load_tokenizer(path)
+
+
+def _encode(texts: list[str]) -> list[list[int]]:
+    return _TOKENIZER(texts, add_special_tokens=False)["input_ids"]
+
+
+class Tokenize:
+    """Ordered batch encoding; a process pool when workers > 1 (fed a bounded window at a time)."""
+
+    def __init__(self, tokenizer_path: str, workers: int):
+        self.pool = None
+        if workers > 1:
+            self.pool = mp.get_context("spawn").Pool(workers, initializer=_init_tokenizer, initargs=(tokenizer_path,))
+        else:
+            _init_tokenizer(tokenizer_path)
+
+    def __call__(self, batches: list[list[str]]) -> list[list[list[int]]]:
+        if self.pool is None:
+            return [_encode(b) for b in batches]
+        return self.pool.map(_encode, batches)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+
+# --- one source through the filters ---------------------------------------------------------------------
+
+STEPS = ("read", "bad_lines", "missing_field", "quality_removed", "exact_duplicates", "near_duplicates",
+         "contaminated", "dropped_overlong", "truncated", "kept", "tokens")
+
+
+def _to_text(src: SourceSpec, rec: dict) -> str:
+    if src.kind == "text":
+        return format_text(rec, src.text_field)
+    if src.kind == "qa":
+        return format_qa(rec, src.style, src.fields)
+    return format_instruction(rec, src.fields)
+
+
+def _stage_source(src: SourceSpec, recipe: DataRecipe, staging: Path, tokenize: Tokenize, eos_id: int,
+                  classifier: QualityClassifier | None, decontam: Decontaminator | None) -> dict:
+    """Stream one source through the filters into `staging/<name>.bin`; return its step counts."""
+    stats = Counter({step: 0 for step in STEPS})
+    bad_lines: Counter = Counter()
+    exact = ExactDedup() if recipe.dedup.exact else None
+    near = MinHashDedup(recipe.dedup.shingle, recipe.dedup.num_perm, recipe.dedup.threshold) if recipe.dedup.near else None
+    decontam_before = Counter(decontam.removed) if decontam else Counter()
+    lengths: list[int] = []
+    dtype = np.uint32
+    pending: list[str] = []
+    with open(staging / f"{src.name}.bin", "wb") as out:
+
+        def flush():
+            batches = [pending[i:i + 256] for i in range(0, len(pending), 256)]
+            for batch in tokenize(batches):
+                for ids in batch:
+                    if src.max_tokens and len(ids) > src.max_tokens:
+                        if src.overlong == "drop":
+                            stats["dropped_overlong"] += 1
+                            continue
+                        ids = ids[:src.max_tokens]
+                        stats["truncated"] += 1
+                    np.asarray(ids + [eos_id], dtype=dtype).tofile(out)
+                    lengths.append(len(ids) + 1)
+            pending.clear()
+
+        for where, rec in read_records(src.path, recipe.on_bad_line, bad_lines):
+            stats["read"] += 1
+            try:
+                text = _to_text(src, rec)
+            except MissingFieldError as err:
+                if recipe.on_bad_line == "fail":
+                    raise DataError(f"{where}: missing field '{err.args[0]}'") from None
+                stats["missing_field"] += 1
+                continue
+            if classifier is not None and src.quality_filter and classifier.scores([text])[0] < recipe.quality.threshold:
+                stats["quality_removed"] += 1
+                continue
+            if exact is not None and exact.seen(text):
+                stats["exact_duplicates"] += 1
+                continue
+            if near is not None and near.seen(text):
+                stats["near_duplicates"] += 1
+                continue
+            if decontam is not None and decontam.check(text):
+                stats["contaminated"] += 1
+                continue
+            pending.append(text)
+            if len(pending) >= 4096:
+                flush()
+        flush()
+    stats["bad_lines"] = sum(bad_lines.values())
+    if stats["read"] == 0:
+        raise DataError(f"{src.path}: source '{src.name}' is empty")
+    stats["kept"] = len(lengths)
+    stats["tokens"] = int(sum(lengths))
+    np.save(staging / f"{src.name}.lengths.npy", np.asarray(lengths, dtype=np.int64))
+    result = dict(stats)
+    if decontam:
+        result["contaminated_by_benchmark"] = dict(decontam.removed - decontam_before)
+    return result
+
+
+def _build_decontaminator(spec: DecontamSpec) -> Decontaminator:
+    from octothinker.eval.benchmarks import load_problems
+
+    decontam = Decontaminator(spec.ngram)
+    for name in spec.benchmarks:
+        for problem in load_problems(name, spec.data_dir):
+            decontam.add(name, problem.question)
+    for path in spec.files:
+        label = Path(path).parent.name + "/" + Path(path).stem
+        for where, rec in read_records(path, "fail"):
+            if "question" not in rec:
+                raise DataError(f"{where}: missing field 'question'")
+            decontam.add(label, str(rec["question"]))
+    return decontam
+
+
+def _read_texts(path: str, on_bad_line: str) -> list[str]:
+    texts = []
+    for where, rec in read_records(path, on_bad_line):
+        if not isinstance(rec.get("text"), str):
+            raise DataError(f"{where}: missing field 'text'")
+        texts.append(rec["text"])
+    if not texts:
+        raise DataError(f"{path}: no seed documents")
+    return texts
+
+
+def histogram(lengths: np.ndarray, bins: int = 10) -> dict:
+    if len(lengths) == 0:
+        return {"edges": [], "counts": []}
+    counts, edges = np.histogram(lengths, bins=bins)
+    return {"edges": [int(e) for e in edges], "counts": [int(c) for c in counts]}
+
+
+def build(recipe: DataRecipe) -> dict:
+    """Run the whole data build; returns the report (also written to `<out>/report.json` and `.md`)."""
+    from octothinker.models import load_tokenizer
+
+    start = time.perf_counter()
+    out = Path(recipe.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "index.json").unlink(missing_ok=True)
+    atomic_write_json(out / "recipe.json", {"recipe": recipe.model_dump(), **run_metadata(recipe.seed)})
+    tokenizer = load_tokenizer(recipe.tokenizer)
+    report: dict = {"name": recipe.name, "steps": {}}
+
+    # 1. The quality classifier, trained on the seeds, saved beside the shards for reuse.
+    classifier = None
+    if recipe.quality is not None:
+        q = recipe.quality
+        classifier, metrics = QualityClassifier.train(
+            _read_texts(q.positive, recipe.on_bad_line), _read_texts(q.negative, recipe.on_bad_line),
+            seed=recipe.seed, holdout=q.holdout, epochs=q.epochs, lr=q.lr, word_ngrams=q.word_ngrams,
+            threshold=q.threshold)
+        classifier.save(out / "quality.bin")
+        report["quality_classifier"] = metrics
+
+    # 2. Benchmark n-grams for decontamination.
+    decontam = _build_decontaminator(recipe.decontam) if recipe.decontam else None
+    if decontam:
+        report["decontamination"] = {"ngram": recipe.decontam.ngram, "ngrams_indexed": len(decontam)}
+
+    # 3. Every source through the filters into a staging token file.
+    staging = out / "staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    tokenize = Tokenize(recipe.tokenizer, recipe.workers)
+    try:
+        for src in recipe.sources:
+            report["steps"][src.name] = _stage_source(src, recipe, staging, tokenize, tokenizer.eos_token_id,
+                                                       classifier, decontam)
+    finally:
+        tokenize.close()
+
+    # 4. The mixture: documents per source by weight and budget.
+    targets = requested_tokens({s.name: s.weight for s in recipe.sources}, recipe.mixture.tokens)
+    plans, lengths = {}, {}
+    for k, src in enumerate(recipe.sources):
+        lengths[src.name] = np.load(staging / f"{src.name}.lengths.npy")
+        plans[src.name] = select_documents(src.name, lengths[src.name], targets[src.name], recipe.mixture.repeat,
+                                           seed=recipe.seed * 1000 + k)
+
+    # 5. Shards, in a seeded interleaving of all selected documents.
+    order = [(name, i) for name, plan in plans.items() for i in plan.doc_ids]
+    perm = np.random.default_rng(recipe.seed).permutation(len(order))
+    staged = {name: np.memmap(staging / f"{name}.bin", dtype=np.uint32, mode="r") for name in plans}
+    starts = {name: np.concatenate([[0], np.cumsum(lengths[name])]) for name in plans}
+    writer = ShardWriter(out, token_dtype(len(tokenizer)), recipe.shard_tokens)
+    for j in perm:
+        name, i = order[j]
+        writer.add(np.asarray(staged[name][starts[name][i]:starts[name][i + 1]]))
+    total = sum(p.tokens for p in plans.values())
+    mixture = {name: {"requested_tokens": p.requested_tokens, "realised_tokens": p.tokens,
+                      "requested_share": p.requested_tokens / recipe.mixture.tokens,
+                      "realised_share": p.tokens / total if total else 0.0,
+                      "available_tokens": p.available_tokens, "epochs": round(p.epochs, 3),
+                      "documents": len(p.doc_ids)} for name, p in plans.items()}
+    all_lengths = np.concatenate([lengths[name][plans[name].doc_ids] for name in plans if plans[name].doc_ids])
+    index = writer.close({
+        "tokenizer": {"name": recipe.tokenizer, "hash": tokenizer_hash(tokenizer), "eos_id": tokenizer.eos_token_id,
+                      "vocab_size": len(tokenizer)},
+        "sources": {name: {"documents": m["documents"], "tokens": m["realised_tokens"]} for name, m in mixture.items()},
+    })
+    del staged
+    shutil.rmtree(staging)
+
+    report["mixture"] = mixture
+    report["output"] = {"documents": index["documents"], "tokens": index["tokens"], "shards": len(index["shards"]),
+                        "dtype": index["dtype"]}
+    report["token_length_histogram"] = histogram(all_lengths)
+    report["seconds"] = round(time.perf_counter() - start, 2)
+    atomic_write_json(out / "report.json", report)
+    atomic_write_text(out / "report.md", format_report(report))
+    return report
+
+
+def format_report(report: dict) -> str:
+    lines = [f"# Data report: {report['name']}", ""]
+    if "quality_classifier" in report:
+        q = report["quality_classifier"]
+        lines += [f"Quality classifier (held-out {q.get('heldout_examples', 0)} seeds): precision "
+                  f"{q.get('precision', 0):.3f}, recall {q.get('recall', 0):.3f}, accuracy {q.get('accuracy', 0):.3f}", ""]
+    cols = list(STEPS)
+    lines += ["## Filtering, per source", "", "| source | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, s in report["steps"].items():
+        lines.append(f"| {name} | " + " | ".join(str(s.get(c, 0)) for c in cols) + " |")
+    contaminated = Counter()
+    for s in report["steps"].values():
+        contaminated.update(s.get("contaminated_by_benchmark", {}))
+    if contaminated:
+        lines += ["", "Removed for benchmark overlap: " + ", ".join(f"{k} {v}" for k, v in sorted(contaminated.items()))]
+    lines += ["", "## Mixture, requested vs realised", "",
+              "| source | requested tokens | realised tokens | requested share | realised share | epochs |",
+              "|---|---|---|---|---|---|"]
+    for name, m in report["mixture"].items():
+        lines.append(f"| {name} | {m['requested_tokens']} | {m['realised_tokens']} | {m['requested_share']:.3f} | "
+                     f"{m['realised_share']:.3f} | {m['epochs']} |")
+    o = report["output"]
+    lines += ["", f"Output: {o['documents']} documents, {o['tokens']} tokens in {o['shards']} shard(s) ({o['dtype']}).",
+              "", "Token lengths: " + json.dumps(report["token_length_histogram"]), ""]
+    return "\n".join(lines)

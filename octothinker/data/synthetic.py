@@ -1,0 +1,299 @@
+"""The synthetic math world: the embedded default data, generated with no downloads.
+
+    octo data synth runs/world --problems 4000 --test 400 --web 3000 --generic 3000 --seed 0
+
+Writes multi-step arithmetic word problems with exact integer answers (train and held-out splits that
+never share a question), their solutions in short and long chain-of-thought styles, instruction
+records, math "web" documents in a high-quality and a noisy low-quality version (boilerplate, broken
+formulas, a share of wrong results), generic non-math text, seed documents for the quality classifier,
+and a byte-level BPE tokenizer trained on all of it. Near-duplicates and held-out questions are planted
+in the web corpus on purpose, so that dedup and decontamination have something real to find; their
+counts are in `world.json`. The same seed writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+NAMES = ["Ada", "Ben", "Cleo", "Dan", "Eva", "Finn", "Gia", "Hugo", "Iris", "Jon", "Kim", "Leo", "Mia", "Noah",
+         "Olga", "Pete", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Vic", "Wes", "Yara", "Zoe"]
+ITEMS = ["apples", "books", "coins", "stamps", "marbles", "pencils", "shells", "cards", "eggs", "flowers",
+         "cookies", "stickers", "rocks", "toys", "beads"]
+ANIMALS = ["cat", "dog", "horse", "fox", "owl", "goat", "duck", "bear", "mouse", "whale"]
+PLACES = ["river", "market", "forest", "harbor", "garden", "village", "library", "station", "valley", "castle"]
+WEATHER = ["sunny", "rainy", "windy", "foggy", "cold", "warm", "cloudy", "calm"]
+VERBS = ["walked", "ran", "looked", "waited", "slept", "sang", "listened", "wandered"]
+BOILERPLATE = ["Subscribe to our newsletter for more tips!", "Click here to download the free worksheet.",
+               "This site uses cookies. Accept all cookies?", "Share on social media.",
+               "Related posts: top 10 math tricks you won't believe", "Advertisement", "Copyright all rights reserved.",
+               "Sign up now and get 50% off premium!", "Comments (0) - be the first to comment", "Home > Blog > Math"]
+
+
+@dataclass(frozen=True)
+class WorldSize:
+    problems: int = 4000     # train problems (each with a short and a long solution)
+    test: int = 400          # held-out problems
+    web: int = 3000          # documents in each of the high- and low-quality web corpora
+    generic: int = 3000      # non-math documents
+    instruct: int = 1000     # instruction-following records
+    seeds: int = 400         # seed documents per class for the quality classifier
+    min_steps: int = 1
+    max_steps: int = 3
+    max_operand: int = 9
+    duplicate_rate: float = 0.1   # share of high-quality web documents planted again with one word changed
+    contaminated: int = 20        # web documents planted with a held-out question inside
+
+
+@dataclass
+class Problem:
+    question: str
+    answer: int
+    steps: list[tuple[str, int, int]]  # (op, operand, result)
+    name: str
+    items: str
+    start: int
+
+
+def make_problem(rng: random.Random, size: WorldSize) -> Problem:
+    name, items = rng.choice(NAMES), rng.choice(ITEMS)
+    x = rng.randint(1, size.max_operand)
+    start = x
+    sentences = [f"{name} has {x} {items}."]
+    steps = []
+    for _ in range(rng.randint(size.min_steps, size.max_steps)):
+        op = rng.choice(["add", "sub", "mul"] if x <= 30 else ["add", "sub"])
+        if op == "sub" and x < 2:
+            op = "add"
+        if op == "add":
+            b = rng.randint(1, size.max_operand)
+            sentences.append(rng.choice([f"{name} gets {b} more {items}.", f"Then {name} finds {b} more.",
+                                         f"A friend gives {name} {b} {items}."]))
+            x = x + b
+        elif op == "sub":
+            b = rng.randint(1, min(x - 1, size.max_operand))
+            sentences.append(rng.choice([f"{name} gives away {b} {items}.", f"Then {name} loses {b}.",
+                                         f"{name} uses {b} of the {items}."]))
+            x = x - b
+        else:
+            b = rng.randint(2, 3)
+            word = {2: "doubles", 3: "triples"}[b]
+            sentences.append(f"Then the number of {items} {word}.")
+            x = x * b
+        steps.append((op, b, x))
+    sentences.append(f"How many {items} does {name} have now?")
+    return Problem(" ".join(sentences), x, steps, name, items, start)
+
+
+_SYMBOL = {"add": "+", "sub": "-", "mul": "*"}
+
+
+def short_solution(p: Problem) -> str:
+    parts = [f"{p.name} starts with {p.start} {p.items}."]
+    x = p.start
+    for op, b, result in p.steps:
+        parts.append(f"{x} {_SYMBOL[op]} {b} = {result}.")
+        x = result
+    parts.append(f"The answer is \\boxed{{{p.answer}}}.")
+    return " ".join(parts)
+
+
+def long_solution(p: Problem) -> str:
+    """Reasoning with self-checks, as in long chain-of-thought data (verbose on purpose)."""
+    parts = [f"Let me work through this carefully. At the start, {p.name} has {p.start} {p.items}."]
+    x = p.start
+    for i, (op, b, result) in enumerate(p.steps, 1):
+        verb = {"add": "adding", "sub": "taking away", "mul": "multiplying by"}[op]
+        parts.append(f"Step {i}: {verb} {b}, so {x} {_SYMBOL[op]} {b} = {result}.")
+        if op == "add":
+            parts.append(f"Let me check: {result} - {b} = {x}. Correct.")
+        elif op == "sub":
+            parts.append(f"Let me check: {result} + {b} = {x}. Correct.")
+        else:
+            parts.append(f"Let me check: {result} / {b} = {x}. Correct.")
+        x = result
+    parts.append(f"Wait, let me verify the whole chain once more: starting from {p.start}, I end with {p.answer}. Yes.")
+    parts.append(f"The answer is \\boxed{{{p.answer}}}.")
+    return " ".join(parts)
+
+
+def _fact(rng: random.Random, size: WorldSize, wrong: bool = False) -> str:
+    a, b = rng.randint(1, size.max_operand * 3), rng.randint(1, size.max_operand)
+    op = rng.choice(["add", "sub", "mul"])
+    if op == "sub" and b > a:
+        a, b = b, a
+    result = {"add": a + b, "sub": a - b, "mul": a * b}[op]
+    if wrong:
+        result += rng.choice([-3, -2, -1, 1, 2, 3, 10])
+    name, items = rng.choice(NAMES), rng.choice(ITEMS)
+    sym = _SYMBOL[op]
+    return rng.choice([
+        f"For example, {a} {sym} {b} = {result}.",
+        f"We compute {a} {sym} {b} and get {result}.",
+        f"If {name} has {a} {items} and the count changes by {sym}{b}, the new count is {a} {sym} {b} = {result}.",
+        f"Check: {a} {sym} {b} equals {result}.",
+    ])
+
+
+_TOPICS = ["Adding whole numbers", "Subtracting with care", "Multiplication as repeated addition",
+           "Word problems step by step", "Checking your arithmetic", "Doubling and tripling"]
+
+
+def hq_web_doc(rng: random.Random, size: WorldSize) -> str:
+    topic = rng.choice(_TOPICS)
+    lines = [f"{topic}.", "A good habit is to write every step as an equation and check it."]
+    lines += [_fact(rng, size) for _ in range(rng.randint(3, 6))]
+    p = make_problem(rng, size)
+    lines.append(f"Worked example: {p.question} {short_solution(p)}")
+    return " ".join(lines)
+
+
+def lq_web_doc(rng: random.Random, size: WorldSize) -> str:
+    lines = [rng.choice(BOILERPLATE), f"{rng.choice(_TOPICS)} !!! best trick"]
+    for _ in range(rng.randint(3, 6)):
+        roll = rng.random()
+        if roll < 0.3:
+            lines.append(_fact(rng, size, wrong=True))
+        elif roll < 0.55:
+            lines.append(rng.choice(["$$ \\frac{ 3 + = $$", "x = = 4 +", "5 * ( = 2", "\\sqrt{ { 9", "12 - - = 7"]))
+        elif roll < 0.8:
+            lines.append(rng.choice(BOILERPLATE))
+        else:
+            lines.append(_fact(rng, size))
+    lines.append(" ".join(rng.choice(["math", "free", "easy", "fast", "trick", "click"]) for _ in range(6)))
+    return " ".join(lines)
+
+
+def generic_doc(rng: random.Random) -> str:
+    sentences = []
+    for _ in range(rng.randint(3, 6)):
+        sentences.append(f"The {rng.choice(ANIMALS)} {rng.choice(VERBS)} near the {rng.choice(PLACES)} "
+                         f"on a {rng.choice(WEATHER)} day.")
+    return " ".join(sentences)
+
+
+def instruction_record(rng: random.Random) -> dict:
+    kind = rng.randrange(5)
+    if kind == 0:
+        a = rng.randint(1, 20)
+        b = a + rng.randint(2, 6)
+        return {"instruction": f"List the numbers from {a} to {b}.", "response": ", ".join(map(str, range(a, b + 1)))}
+    if kind == 1:
+        word, k = rng.choice(ANIMALS), rng.randint(2, 4)
+        return {"instruction": f"Repeat the word '{word}' {k} times.", "response": " ".join([word] * k)}
+    if kind == 2:
+        a, b = rng.sample(range(1, 50), 2)
+        return {"instruction": f"Which is larger, {a} or {b}?", "response": str(max(a, b))}
+    if kind == 3:
+        word = rng.choice(ANIMALS + PLACES)
+        return {"instruction": f"Spell the word '{word}' backwards.", "response": word[::-1]}
+    nums = rng.sample(range(1, 30), rng.randint(3, 5))
+    return {"instruction": "Sort these numbers from smallest to largest: " + ", ".join(map(str, nums)) + ".",
+            "response": ", ".join(map(str, sorted(nums)))}
+
+
+def _write_jsonl(path: Path, records) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            n += 1
+    tmp.replace(path)
+    return n
+
+
+def _stream(seed: int, label: str) -> random.Random:
+    # Each corpus draws from its own stream, so changing one size leaves the others' bytes unchanged.
+    return random.Random(int(hashlib.sha256(f"{seed}:{label}".encode()).hexdigest()[:16], 16))
+
+
+def generate_world(out_dir: str | Path, size: WorldSize = WorldSize(), seed: int = 0,
+                   tokenizer_vocab: int = 1024) -> dict:
+    out = Path(out_dir)
+    rng = _stream(seed, "problems")
+    seen: set[str] = set()
+    train, test = [], []
+    attempts = 0
+    while len(train) < size.problems or len(test) < size.test:
+        attempts += 1
+        if attempts > 50 * (size.problems + size.test) + 1000:
+            raise ValueError("the world is too small for that many distinct problems: raise --max-operand or --max-steps")
+        p = make_problem(rng, size)
+        if p.question in seen:
+            continue
+        seen.add(p.question)
+        # A hash of the question (not the draw order) picks the split, so splits never share a question.
+        to_test = int(hashlib.sha256(p.question.encode()).hexdigest(), 16) % 10 == 0
+        if to_test and len(test) < size.test:
+            test.append(p)
+        elif not to_test and len(train) < size.problems:
+            train.append(p)
+
+    def qa(p: Problem, solution: str) -> dict:
+        return {"question": p.question, "solution": solution, "answer": str(p.answer)}
+
+    counts = {
+        "problems/train.jsonl": _write_jsonl(out / "problems" / "train.jsonl",
+                                             ({"question": p.question, "answer": str(p.answer)} for p in train)),
+        "problems/test.jsonl": _write_jsonl(out / "problems" / "test.jsonl",
+                                            ({"question": p.question, "answer": str(p.answer)} for p in test)),
+        "qa/short_cot.jsonl": _write_jsonl(out / "qa" / "short_cot.jsonl", (qa(p, short_solution(p)) for p in train)),
+        "qa/long_cot.jsonl": _write_jsonl(out / "qa" / "long_cot.jsonl", (qa(p, long_solution(p)) for p in train)),
+    }
+    irng = _stream(seed, "instruct")
+    counts["instruct/instructions.jsonl"] = _write_jsonl(out / "instruct" / "instructions.jsonl",
+                                                         (instruction_record(irng) for _ in range(size.instruct)))
+
+    wrng = _stream(seed, "web-hq")
+    hq = [hq_web_doc(wrng, size) for _ in range(size.web)]
+    planted_dups = 0
+    for i in range(int(size.web * size.duplicate_rate)):
+        words = hq[i].split()
+        j = wrng.randrange(len(words))
+        words[j] = wrng.choice(["indeed", "also", "then", "now"])
+        hq.append(" ".join(words))
+        planted_dups += 1
+    planted_contam = 0
+    for i in range(min(size.contaminated, len(test))):
+        hq.append(f"Practice question of the day. {test[i].question} Try it before reading on. "
+                  + _fact(wrng, size) + " " + _fact(wrng, size))
+        planted_contam += 1
+    wrng.shuffle(hq)
+    counts["web/hq.jsonl"] = _write_jsonl(out / "web" / "hq.jsonl", ({"text": t} for t in hq))
+    lrng = _stream(seed, "web-lq")
+    counts["web/lq.jsonl"] = _write_jsonl(out / "web" / "lq.jsonl", ({"text": lq_web_doc(lrng, size)} for _ in range(size.web)))
+    grng = _stream(seed, "generic")
+    counts["generic/generic.jsonl"] = _write_jsonl(out / "generic" / "generic.jsonl",
+                                                   ({"text": generic_doc(grng)} for _ in range(size.generic)))
+    srng = _stream(seed, "seeds")
+    counts["seeds/positive.jsonl"] = _write_jsonl(out / "seeds" / "positive.jsonl",
+                                                  ({"text": hq_web_doc(srng, size)} for _ in range(size.seeds)))
+    counts["seeds/negative.jsonl"] = _write_jsonl(out / "seeds" / "negative.jsonl", (
+        {"text": lq_web_doc(srng, size) if i % 2 else generic_doc(srng)} for i in range(size.seeds)))
+
+    tokenizer_dir = out / "tokenizer"
+    _train_world_tokenizer(out, tokenizer_dir, tokenizer_vocab)
+    world = {"seed": seed, "size": asdict(size), "files": counts, "planted_near_duplicates": planted_dups,
+             "planted_contaminated": planted_contam, "tokenizer": "tokenizer"}
+    (out / "world.json").write_text(json.dumps(world, indent=2) + "\n")
+    return world
+
+
+def _train_world_tokenizer(out: Path, tokenizer_dir: Path, vocab_size: int) -> None:
+    from octothinker.models import train_tokenizer
+
+    def texts():
+        for rel in ("qa/short_cot.jsonl", "qa/long_cot.jsonl", "web/hq.jsonl", "web/lq.jsonl",
+                    "generic/generic.jsonl", "instruct/instructions.jsonl"):
+            with (out / rel).open(encoding="utf-8") as fh:
+                for line in fh:
+                    rec = json.loads(line)
+                    yield " ".join(str(v) for v in rec.values())
+
+    tokenizer = train_tokenizer(texts(), vocab_size=vocab_size)
+    tokenizer.save_pretrained(tokenizer_dir)

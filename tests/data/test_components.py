@@ -1,0 +1,107 @@
+import gzip
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from octothinker.data.decontam import Decontaminator
+from octothinker.data.dedup import ExactDedup, MinHashDedup
+from octothinker.data.mixture import requested_tokens, select_documents
+from octothinker.data.qa_format import MissingFieldError, format_instruction, format_qa
+from octothinker.data.readers import read_records
+from octothinker.errors import DataError
+
+
+def test_readers_jsonl_gz_zst_parquet(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import zstandard
+
+    recs = [{"text": f"doc {i}"} for i in range(5)]
+    payload = "".join(json.dumps(r) + "\n" for r in recs).encode()
+    (tmp_path / "a.jsonl").write_bytes(payload)
+    with gzip.open(tmp_path / "b.jsonl.gz", "wb") as fh:
+        fh.write(payload)
+    (tmp_path / "c.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(payload))
+    pq.write_table(pa.Table.from_pylist(recs), tmp_path / "d.parquet")
+    for name in ["a.jsonl", "b.jsonl.gz", "c.jsonl.zst", "d.parquet"]:
+        assert [r["text"] for _, r in read_records(str(tmp_path / name))] == [r["text"] for r in recs], name
+    assert len(list(read_records(str(tmp_path / "*.jsonl*")))) == 15
+
+
+def test_bad_lines_are_counted_or_fatal(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(b'{"text": "ok"}\n{broken\n\xff\xfe\n["list"]\n{"text": "ok2"}\n')
+    bad = Counter()
+    assert [r["text"] for _, r in read_records(str(path), "skip", bad)] == ["ok", "ok2"]
+    assert bad[str(path)] == 3
+    with pytest.raises(DataError, match=r"x.jsonl:2: invalid JSON"):
+        list(read_records(str(path), "fail"))
+    path.write_bytes(b'{"text": "ok"}\n\xff\xfe\n')
+    with pytest.raises(DataError, match=r"x.jsonl:2: not valid UTF-8"):
+        list(read_records(str(path), "fail"))
+    with pytest.raises(DataError, match="no files match"):
+        list(read_records(str(tmp_path / "none*.jsonl")))
+
+
+def _doc(rng, n=120):
+    return " ".join(f"w{rng.randrange(5000)}" for _ in range(n))
+
+
+def test_minhash_removes_near_duplicates_and_keeps_distinct_documents():
+    import random
+
+    r = random.Random(0)
+    originals = [_doc(r) for _ in range(200)]
+    near = []
+    for text in originals[:50]:
+        words = text.split()
+        words[r.randrange(len(words))] = "changed"  # Jaccard of 5-gram shingles ~ 0.92
+        near.append(" ".join(words))
+    dedup = MinHashDedup()
+    kept = [t for t in originals + near if not dedup.seen(t)]
+    assert len(kept) == 200
+    assert set(kept) == set(originals)
+
+
+def test_exact_dedup_normalises_whitespace():
+    d = ExactDedup()
+    assert not d.seen("a  b\nc")
+    assert d.seen("a b c")
+    assert not d.seen("a b d")
+
+
+def test_decontamination_by_13_grams():
+    question = "Ada has 7 apples and buys 5 more at the market on a rainy Tuesday afternoon. How many now?"
+    d = Decontaminator(13)
+    d.add("synth", question)
+    d.add("short", "What is 2+2?")  # fewer than 13 words: matched whole
+    assert d.check("Some text. " + question + " More text.")
+    assert d.check("quiz: what is 2 + 2 ? no")
+    assert not d.check("Ada has 7 apples and buys 5 more at the shop on a rainy Tuesday afternoon.")
+    assert d.removed == Counter({"synth": 1, "short": 1})
+
+
+def test_qa_templates():
+    rec = {"q": "1+1?", "sol": "1+1=2. The answer is \\boxed{2}.", "a": "2"}
+    fields = {"question": "q", "solution": "sol", "answer": "a"}
+    assert format_qa(rec, "short", fields) == "Question: 1+1?\nAnswer: 1+1=2. The answer is \\boxed{2}."
+    assert format_qa(rec, "long", fields).startswith("Question: 1+1?\nAnswer: Let's think step by step")
+    assert format_qa({"question": "q", "answer": "5"}, "short").endswith("The answer is \\boxed{5}.")
+    assert format_instruction({"instruction": "Say hi.", "response": "hi"}) == "User: Say hi.\nAssistant: hi"
+    with pytest.raises(MissingFieldError):
+        format_qa({"question": "q"}, "short")
+
+
+def test_mixture_selection():
+    assert requested_tokens({"a": 9, "b": 1}, 1000) == {"a": 900, "b": 100}
+    lengths = np.full(10, 10)
+    plan = select_documents("a", lengths, 250, repeat=True, seed=0)
+    assert plan.tokens == 250 and plan.epochs == 2.5
+    assert sorted(plan.doc_ids[:10]) == list(range(10))  # every document once before any repeats
+    assert select_documents("a", lengths, 250, True, 0).doc_ids == plan.doc_ids  # seeded
+    with pytest.raises(DataError, match="has 100 tokens, the mixture asks for 250"):
+        select_documents("a", lengths, 250, repeat=False, seed=0)
+    with pytest.raises(DataError, match="no documents left"):
+        select_documents("a", np.zeros(0, dtype=int), 10, True, 0)

@@ -1,0 +1,191 @@
+import json
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from octothinker.cli import app
+from octothinker.data.pipeline import DataRecipe, build
+from octothinker.data.quality import QualityClassifier
+from octothinker.data.qa_format import format_instruction, format_qa
+from octothinker.data.shards import ShardReader, iter_documents, read_index
+from octothinker.errors import DataError
+from octothinker.models import load_tokenizer, train_tokenizer
+from octothinker.recipe import RecipeError, load_recipe
+
+runner = CliRunner()
+
+
+def recipe_dict(world_dir, out, **changes):
+    d = {
+        "name": "test", "out": str(out), "tokenizer": str(world_dir / "tokenizer"), "seed": 0, "workers": 1,
+        "quality": {"positive": str(world_dir / "seeds/positive.jsonl"),
+                    "negative": str(world_dir / "seeds/negative.jsonl")},
+        "decontam": {"ngram": 13, "files": [str(world_dir / "problems/test.jsonl")]},
+        "sources": [
+            {"name": "web", "path": str(world_dir / "web/*.jsonl"), "kind": "text", "weight": 0.8,
+             "quality_filter": True},
+            {"name": "qa", "path": str(world_dir / "qa/long_cot.jsonl"), "kind": "qa", "style": "long", "weight": 0.15,
+             "max_tokens": 120, "overlong": "truncate"},
+            {"name": "instruct", "path": str(world_dir / "instruct/instructions.jsonl"), "kind": "instruct",
+             "weight": 0.05},
+        ],
+        "mixture": {"tokens": 60000, "repeat": True},
+        "shard_tokens": 20000,
+    }
+    d.update(changes)
+    return d
+
+
+def _jsonl(path):
+    return [json.loads(line) for line in open(path)]
+
+
+@pytest.fixture(scope="module")
+def built(world, tmp_path_factory):
+    world_dir, info = world
+    out = tmp_path_factory.mktemp("build") / "shards"
+    path = out.parent / "recipe.yaml"
+    path.write_text(yaml.safe_dump(recipe_dict(world_dir, out, workers=2)))
+    result = runner.invoke(app, ["data", "build", str(path)])
+    assert result.exit_code == 0, result.output
+    return world_dir, info, out, json.loads((out / "report.json").read_text())
+
+
+def test_classifier_separates_high_from_low_quality_web(built):
+    world_dir, _, out, report = built
+    assert report["quality_classifier"]["accuracy"] >= 0.95
+    clf = QualityClassifier.load(out / "quality.bin")
+    hq = [r["text"] for r in _jsonl(world_dir / "web/hq.jsonl")]
+    lq = [r["text"] for r in _jsonl(world_dir / "web/lq.jsonl")]
+    acc = (sum(s >= 0.5 for s in clf.scores(hq)) + sum(s < 0.5 for s in clf.scores(lq))) / (len(hq) + len(lq))
+    assert acc >= 0.95
+    web = report["steps"]["web"]
+    assert web["read"] == len(hq) + len(lq)
+    assert abs(web["quality_removed"] - len(lq)) <= 0.05 * len(lq)
+
+
+def test_planted_near_duplicates_and_contamination_are_removed(built):
+    world_dir, info, out, report = built
+    web = report["steps"]["web"]
+    assert 0.8 * info["planted_near_duplicates"] <= web["near_duplicates"] + web["exact_duplicates"]
+    assert web["contaminated"] >= info["planted_contaminated"]
+    tok = load_tokenizer(world_dir / "tokenizer")
+    docs = [tok.decode(d[:-1]) for d in iter_documents(out)]
+    questions = [r["question"] for r in _jsonl(world_dir / "problems/test.jsonl")]
+    assert not any("Practice question of the day" in d for d in docs)
+    joined = "\n".join(docs)
+    assert not any(q in joined for q in questions)
+
+
+def test_realised_mixture_is_within_2_percent(built):
+    _, _, _, report = built
+    for name, m in report["mixture"].items():
+        assert abs(m["realised_share"] - m["requested_share"]) <= 0.02, name
+    assert report["output"]["tokens"] == sum(m["realised_tokens"] for m in report["mixture"].values())
+    assert report["mixture"]["web"]["epochs"] > 0
+
+
+def test_shards_decode_back_to_the_exact_documents(built):
+    world_dir, _, out, report = built
+    tok = load_tokenizer(world_dir / "tokenizer")
+    index = read_index(out)
+    assert index["dtype"] == "uint16" and len(index["shards"]) >= 2
+    expected = {r["text"] for r in _jsonl(world_dir / "web/hq.jsonl") + _jsonl(world_dir / "web/lq.jsonl")}
+    expected |= {format_instruction(r) for r in _jsonl(world_dir / "instruct/instructions.jsonl")}
+    long_qa = {format_qa(r, "long") for r in _jsonl(world_dir / "qa/long_cot.jsonl")}
+    docs = list(iter_documents(out))
+    assert len(docs) == index["documents"]
+    truncated = 0
+    for ids in docs:
+        assert ids[-1] == tok.eos_token_id
+        text = tok.decode(ids[:-1])
+        if text in expected or text in long_qa:
+            continue
+        assert len(ids) - 1 == 120 and any(q.startswith(text) for q in long_qa), text  # truncated to max_tokens
+        truncated += 1
+    assert truncated <= report["steps"]["qa"]["truncated"] * 10
+
+
+def test_reader_fixed_length_resume_and_ranks(built):
+    world_dir, _, out, _ = built
+    tok = load_tokenizer(world_dir / "tokenizer")
+    reader = ShardReader(out, seq_len=64, tokenizer=tok)
+    first = reader.next_batch(4)
+    assert first.shape == (4, 65)
+    state = reader.state_dict()
+    expected = reader.next_batch(4)
+    resumed = ShardReader(out, seq_len=64)
+    resumed.load_state_dict(state)
+    assert np.array_equal(resumed.next_batch(4).numpy(), expected.numpy())
+    # two ranks with batch B together read what one rank reads with batch 2B
+    single = ShardReader(out, seq_len=64).next_batch(8)
+    r0, r1 = ShardReader(out, 64, rank=0, world_size=2).next_batch(4), ShardReader(out, 64, rank=1, world_size=2).next_batch(4)
+    assert sorted(map(tuple, single.tolist())) == sorted(map(tuple, r0.tolist() + r1.tolist()))
+    # sequences tile the token stream: sequence i+1 starts where sequence i's inputs end
+    assert np.array_equal(reader.sequence(1)[:1], reader.sequence(0)[-1:])
+    other = train_tokenizer(["completely different text"] * 5, vocab_size=280)
+    with pytest.raises(DataError, match="another tokenizer"):
+        ShardReader(out, seq_len=64, tokenizer=other)
+
+
+def _recipe_file(tmp_path, d):
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(d))
+    return path
+
+
+def test_bad_recipes_name_the_key(world, tmp_path):
+    world_dir, _ = world
+    d = recipe_dict(world_dir, tmp_path / "out")
+    d["sources"][1]["weight"] = 0
+    with pytest.raises(RecipeError, match=r"sources\.1\.weight: Input should be greater than 0"):
+        load_recipe(_recipe_file(tmp_path, d), DataRecipe)
+    d = recipe_dict(world_dir, tmp_path / "out", colour="blue")
+    with pytest.raises(RecipeError, match="colour: Extra inputs are not permitted"):
+        load_recipe(_recipe_file(tmp_path, d), DataRecipe)
+    result = runner.invoke(app, ["data", "build", str(_recipe_file(tmp_path, d))])
+    assert result.exit_code == 1 and "colour" in result.output and "Traceback" not in result.output
+
+
+def test_budget_larger_than_data_without_repetition(world, tmp_path):
+    world_dir, _ = world
+    d = recipe_dict(world_dir, tmp_path / "out", mixture={"tokens": 50_000_000, "repeat": False})
+    with pytest.raises(DataError, match="allow repetition"):
+        build(load_recipe(_recipe_file(tmp_path, d), DataRecipe))
+    assert not (tmp_path / "out" / "index.json").exists()
+
+
+def test_empty_source_and_missing_field(world, tmp_path):
+    world_dir, _ = world
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    d = recipe_dict(world_dir, tmp_path / "out")
+    d["sources"][2]["path"] = str(empty)
+    with pytest.raises(DataError, match="empty.jsonl: source 'instruct' is empty"):
+        build(load_recipe(_recipe_file(tmp_path, d), DataRecipe))
+
+    broken = tmp_path / "qa.jsonl"
+    broken.write_text(json.dumps({"question": "q", "answer": "1"}) + "\n" + json.dumps({"answer": "2"}) + "\n")
+    d = recipe_dict(world_dir, tmp_path / "out2", on_bad_line="fail")
+    d["sources"][1]["path"] = str(broken)
+    with pytest.raises(DataError, match=r"qa.jsonl:2: missing field 'question'"):
+        build(load_recipe(_recipe_file(tmp_path, d), DataRecipe))
+    d["on_bad_line"] = "skip"
+    d["mixture"]["tokens"] = 5000
+    report = build(load_recipe(_recipe_file(tmp_path, d), DataRecipe))
+    assert report["steps"]["qa"]["missing_field"] == 1 and report["steps"]["qa"]["kept"] == 1
+
+
+def test_a_failed_rebuild_leaves_no_complete_looking_index(built, tmp_path):
+    world_dir, _, _, _ = built
+    out = tmp_path / "out"
+    d = recipe_dict(world_dir, out, mixture={"tokens": 5000, "repeat": True})
+    build(load_recipe(_recipe_file(tmp_path, d), DataRecipe))
+    assert (out / "index.json").exists()
+    d["sources"][2]["path"] = str(tmp_path / "missing.jsonl")
+    with pytest.raises(DataError, match="missing.jsonl: source file not found"):
+        build(load_recipe(_recipe_file(tmp_path, d), DataRecipe))
+    assert not (out / "index.json").exists()
+    assert not list(out.glob("*.tmp"))

@@ -1,0 +1,55 @@
+import json
+
+from octothinker.data.synthetic import WorldSize, generate_world, long_solution, make_problem, short_solution
+from octothinker.eval.extract import extract_answer
+
+from .conftest import SMALL
+
+
+def _jsonl(path):
+    return [json.loads(line) for line in path.open()]
+
+
+def test_same_seed_same_bytes(tmp_path, world):
+    out, _ = world
+    generate_world(tmp_path / "again", SMALL, seed=0, tokenizer_vocab=512)
+    for rel in ["problems/train.jsonl", "problems/test.jsonl", "qa/long_cot.jsonl", "web/hq.jsonl", "web/lq.jsonl",
+                "generic/generic.jsonl", "instruct/instructions.jsonl", "tokenizer/tokenizer.json"]:
+        assert (out / rel).read_bytes() == (tmp_path / "again" / rel).read_bytes(), rel
+    generate_world(tmp_path / "other", SMALL, seed=1, tokenizer_vocab=512)
+    assert (out / "problems/train.jsonl").read_bytes() != (tmp_path / "other" / "problems/train.jsonl").read_bytes()
+
+
+def test_splits_never_share_a_problem_and_answers_are_exact(world):
+    out, info = world
+    train = _jsonl(out / "problems" / "train.jsonl")
+    test = _jsonl(out / "problems" / "test.jsonl")
+    assert len(train) == SMALL.problems and len(test) == SMALL.test
+    assert not {p["question"] for p in train} & {p["question"] for p in test}
+    assert len({p["question"] for p in train}) == len(train)
+    for rec in _jsonl(out / "qa" / "short_cot.jsonl")[:200] + _jsonl(out / "qa" / "long_cot.jsonl")[:200]:
+        assert extract_answer(rec["solution"], "number") == rec["answer"]
+
+
+def test_solution_arithmetic_is_right():
+    import operator
+    import random
+    import re
+
+    ops = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+    rng = random.Random(3)
+    for _ in range(300):
+        p = make_problem(rng, WorldSize(max_steps=4))
+        for a, op, b, c in re.findall(r"(\d+) ([-+*]) (\d+) = (\d+)", short_solution(p) + long_solution(p)):
+            assert ops[op](int(a), int(b)) == int(c)
+        assert p.answer >= 0
+
+
+def test_world_plants_what_the_filters_must_find(world):
+    out, info = world
+    hq = [r["text"] for r in _jsonl(out / "web" / "hq.jsonl")]
+    assert info["planted_contaminated"] == 20
+    assert sum("Practice question of the day" in t for t in hq) == 20
+    assert len(hq) == SMALL.web + info["planted_near_duplicates"] + 20
+    lq = [r["text"] for r in _jsonl(out / "web" / "lq.jsonl")]
+    assert sum("best trick" in t for t in lq) == len(lq)
