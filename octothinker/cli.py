@@ -152,10 +152,25 @@ def data_synth(
     typer.echo(json.dumps(world["files"], indent=2))
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def midtrain(recipe: str):
+@app.command()
+@reports_errors
+def midtrain(
+    recipe: Annotated[str, typer.Argument(help="Mid-training recipe YAML (or a study recipe: its `midtrain` section).")],
+    overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides.")] = None,
+    stage: Annotated[str, typer.Option(help="all (stable, then every branch), stable, or decay.")] = "all",
+    branch: Annotated[Optional[str], typer.Option(help="With --stage decay: one branch only.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue from the newest complete checkpoint.")] = True,
+):
     """Stable stage, then decay branches (torchrun + FSDP2 beyond one device)."""
-    not_built("midtrain", 4)
+    from octothinker.midtrain.stages import MidtrainRecipe, run_midtrain
+    from octothinker.recipe import load_recipe, load_yaml
+
+    if stage not in ("all", "stable", "decay"):
+        raise typer.BadParameter("--stage is all, stable or decay")
+    section = "midtrain" if "midtrain" in load_yaml(recipe) else None
+    spec = load_recipe(recipe, MidtrainRecipe, overrides or [], section=section)
+    for final in run_midtrain(spec, stage=stage, branch=branch, resume=resume):
+        typer.echo(f"wrote {final}")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -188,9 +203,9 @@ def demo():
     not_built("demo", 6)
 
 
-def main() -> None:  # pragma: no cover - console entry
+def main() -> None:
     app(prog_name="octo")
 
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":  # `torchrun -m octothinker.cli midtrain ...`
     sys.exit(main())

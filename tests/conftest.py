@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from octothinker.data.synthetic import WorldSize, generate_world
+
 SHARED_BENCHMARKS = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
 
 
@@ -40,3 +42,14 @@ def micro_model_dir(tmp_path_factory, benchmarks_dir) -> Path:
     texts = [json.loads(line)["question"] for line in open(benchmarks_dir / "gsm8k" / "test.jsonl")]
     model, tokenizer = create_tiny("micro", texts, vocab_size=400, seed=0)
     return save_model(model, tokenizer, tmp_path_factory.mktemp("micro") / "model")
+
+
+SMALL_WORLD = WorldSize(problems=600, test=100, web=300, generic=300, instruct=100, seeds=150)
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory):
+    """A small synthetic math world (with its tokenizer), generated once per test session."""
+    out = tmp_path_factory.mktemp("world")
+    info = generate_world(out, SMALL_WORLD, seed=0, tokenizer_vocab=512)
+    return out, info

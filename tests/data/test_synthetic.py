@@ -3,7 +3,7 @@ import json
 from octothinker.data.synthetic import WorldSize, generate_world, long_solution, make_problem, short_solution
 from octothinker.eval.extract import extract_answer
 
-from .conftest import SMALL
+from tests.conftest import SMALL_WORLD as SMALL
 
 
 def _jsonl(path):

@@ -1,0 +1,84 @@
+"""Checkpoints: model (safetensors), optimizer and RNG (torch.save, read back with weights_only=True),
+and `state.json` (step, tokens seen, data position, schedule, config). Written into a temporary
+directory and renamed when complete; the last K are kept. Resume takes the newest complete one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from octothinker.errors import OctoError
+
+_STEP_DIR = re.compile(r"^step_(\d+)$")
+
+
+def _unshare(state: dict) -> dict:
+    # Tied weights (embeddings = LM head) share storage, which safetensors refuses to write twice.
+    seen, out = {}, {}
+    for k, v in state.items():
+        ptr = v.data_ptr()
+        out[k] = v.clone() if ptr in seen else v.contiguous()
+        seen.setdefault(ptr, k)
+    return out
+
+
+def save_checkpoint(root: Path, name: str, model_state: dict, optim_state: dict, state: dict) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / name
+    tmp = root / f".tmp-{name}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    save_file(_unshare(model_state), str(tmp / "model.safetensors"))
+    torch.save(optim_state, tmp / "optimizer.pt")
+    rng = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        rng["cuda"] = torch.cuda.get_rng_state_all()
+    torch.save(rng, tmp / "rng.pt")
+    (tmp / "state.json").write_text(json.dumps(state, indent=2) + "\n")
+    old = root / f".old-{name}"
+    if final.exists():  # replacing a checkpoint of the same name: never a moment without a complete one
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def load_checkpoint(path: Path) -> tuple[dict, dict, dict]:
+    for f in ("model.safetensors", "optimizer.pt", "state.json"):
+        if not (path / f).is_file():
+            raise OctoError(f"{path / f}: checkpoint file missing")
+    model_state = load_file(str(path / "model.safetensors"))
+    optim_state = torch.load(path / "optimizer.pt", weights_only=True, map_location="cpu")
+    state = json.loads((path / "state.json").read_text())
+    return model_state, optim_state, state
+
+
+def restore_rng(path: Path) -> None:
+    rng = torch.load(path / "rng.pt", weights_only=True)
+    torch.set_rng_state(rng["torch"])
+    if "cuda" in rng and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
+
+
+def step_checkpoints(root: Path) -> list[Path]:
+    """Complete `step_N` checkpoints, oldest first (temporary directories are not complete)."""
+    if not root.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in root.iterdir() if (m := _STEP_DIR.match(p.name)) and p.is_dir()]
+    return [p for _, p in sorted(found)]
+
+
+def latest_checkpoint(root: Path) -> Path | None:
+    found = step_checkpoints(root)
+    return found[-1] if found else None
+
+
+def prune(root: Path, keep: int) -> None:
+    for path in step_checkpoints(root)[:-keep] if keep > 0 else []:
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,94 @@
+"""The mid-training recipe and its stages: stable from the base model, then each decay branch from the
+stable stage's final checkpoint (weights and optimizer state), as in OctoThinker's stable-then-decay.
+
+Run directory: `<out>/stable/` and `<out>/decay-<branch>/`, each with checkpoints/, metrics.jsonl and
+final/ (an HF folder).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from octothinker.midtrain.schedule import DecayShape, Schedule
+from octothinker.midtrain.trainer import StageRun, TrainConfig, TrainingError, train_stage
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StableSpec(Strict):
+    data: str                               # shard folder (octo data build)
+    tokens: int = Field(gt=0)
+    lr: float = Field(gt=0)                 # constant after warmup (OctoThinker 3B: 2e-5, no warmup reported)
+    warmup_tokens: int = Field(0, ge=0)
+
+
+class BranchSpec(Strict):
+    data: str
+    tokens: int | None = Field(None, gt=0)  # defaults to decay.tokens
+
+
+class DecaySpec(Strict):
+    tokens: int = Field(gt=0)               # per branch (OctoThinker: 20B)
+    final_lr: float = Field(0.0, ge=0)
+    shape: DecayShape = "cosine"
+    branches: dict[str, BranchSpec]
+
+
+class MidtrainRecipe(Strict):
+    out: str                                # run directory
+    base: str                               # the base model: HF folder, .gguf, or hub id
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    stable: StableSpec
+    decay: DecaySpec | None = None
+
+
+def stage_dir(recipe: MidtrainRecipe, stage: str, branch: str | None = None) -> Path:
+    return Path(recipe.out) / ("stable" if stage == "stable" else f"decay-{branch}")
+
+
+def stable_run(recipe: MidtrainRecipe) -> StageRun:
+    t = recipe.train
+    steps = recipe.stable.tokens // t.global_batch_tokens
+    warmup = min(recipe.stable.warmup_tokens // t.global_batch_tokens, steps)
+    return StageRun(name="stable", data=recipe.stable.data, init=recipe.base, tokens=recipe.stable.tokens,
+                    schedule=Schedule(peak_lr=recipe.stable.lr, warmup_steps=warmup, stable_steps=steps - warmup),
+                    out=str(stage_dir(recipe, "stable")), train=t)
+
+
+def decay_run(recipe: MidtrainRecipe, branch: str) -> StageRun:
+    if recipe.decay is None:
+        raise TrainingError("the recipe has no `decay` section")
+    if branch not in recipe.decay.branches:
+        raise TrainingError(f"unknown branch {branch!r}; the recipe has {', '.join(recipe.decay.branches)}")
+    spec = recipe.decay.branches[branch]
+    tokens = spec.tokens or recipe.decay.tokens
+    stable = stage_dir(recipe, "stable")
+    start = stable / "checkpoints" / "final"
+    if not (start / "state.json").is_file():
+        raise TrainingError(f"decay-{branch}: the stable stage's final checkpoint is missing: looked for {start} "
+                            "(run the stable stage first)")
+    return StageRun(name=f"decay-{branch}", data=spec.data, init=str(stable / "final"), init_checkpoint=str(start),
+                    tokens=tokens,
+                    # No new warmup: the decay starts at the stable learning rate (OctoThinker's schedule).
+                    schedule=Schedule(peak_lr=recipe.stable.lr, decay_steps=tokens // recipe.train.global_batch_tokens,
+                                      final_lr=recipe.decay.final_lr, shape=recipe.decay.shape),
+                    out=str(stage_dir(recipe, "decay", branch)), train=recipe.train)
+
+
+def run_midtrain(recipe: MidtrainRecipe, stage: Literal["all", "stable", "decay"] = "all",
+                 branch: str | None = None, resume: bool = True) -> list[Path]:
+    """Stable, then the decay branches (all of them, or one); returns the final HF folders."""
+    finals = []
+    if stage in ("all", "stable"):
+        finals.append(train_stage(stable_run(recipe), resume=resume))
+    if stage in ("all", "decay") and recipe.decay is not None:
+        for name in [branch] if branch else list(recipe.decay.branches):
+            finals.append(train_stage(decay_run(recipe, name), resume=resume))
+    elif stage == "decay":
+        raise TrainingError("the recipe has no `decay` section")
+    return finals

@@ -1,0 +1,291 @@
+"""The mid-training loop: one stage (stable, or one decay branch) from packed shards to an HF folder.
+
+    octo midtrain recipe.yaml                          # stable, then every decay branch
+    octo midtrain recipe.yaml --stage decay --branch long
+    torchrun --nproc-per-node 8 -m octothinker.cli midtrain recipe.yaml     # FSDP2 across GPUs
+
+`train_stage` reads top to bottom: set up -> resume or initialise -> for each step: learning rate,
+micro-batches with gradient accumulation, clip, update, log, checkpoint -> export `final/`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+import shutil
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field
+from tqdm import tqdm
+
+from octothinker.data.shards import ShardReader
+from octothinker.errors import OctoError
+from octothinker.midtrain import checkpoint as ckpt
+from octothinker.midtrain.parallel import (Dist, barrier, full_state, init_distributed, load_full_state,
+                                           max_across_ranks, mean_across_ranks, shard_model)
+from octothinker.midtrain.schedule import Schedule, lr_at
+from octothinker.runs import atomic_write_json, run_metadata
+
+
+class TrainingError(OctoError):
+    pass
+
+
+class TrainConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seq_len: int = Field(512, ge=8)
+    global_batch_tokens: int = Field(32768, gt=0)   # the study: 4M tokens (512 sequences of 8k)
+    micro_batch: int = Field(8, ge=1)               # sequences per rank per forward pass
+    betas: tuple[float, float] = (0.9, 0.95)
+    weight_decay: float = Field(0.1, ge=0)          # not applied to norms and biases
+    eps: float = Field(1e-8, gt=0)
+    grad_clip: float = Field(1.0, gt=0)
+    compile: bool = False
+    activation_checkpointing: bool = False
+    seed: int = 0
+    checkpoint_every: int = Field(100, ge=1)        # steps
+    keep_checkpoints: int = Field(2, ge=1)
+    device: str | None = None
+    peak_tflops: float | None = Field(None, gt=0)   # overrides the device's dense bf16 peak for MFU
+    tensorboard: bool = False
+    wandb_project: str | None = None
+
+
+class StageRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    data: str                      # shard folder
+    init: str                      # HF folder: config, tokenizer and (without init_checkpoint) weights
+    init_checkpoint: str | None = None  # a checkpoint whose weights and optimizer state start this stage
+    schedule: Schedule
+    tokens: int
+    out: str
+    train: TrainConfig
+
+
+# Dense bf16 peaks (vendor data sheets): MFU against a sparse figure or a wrong device is meaningless
+# (torchtitan#1201, nanoGPT#464).
+PEAK_BF16_TFLOPS = {"H200": 989.4, "H100 PCIe": 756.0, "H100": 989.4, "A100": 312.0, "L40S": 362.0, "A10G": 125.0}
+
+
+def device_peak_tflops(device: torch.device) -> float | None:
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    for key, value in PEAK_BF16_TFLOPS.items():
+        if key in name:
+            return value
+    return None
+
+
+def flops_per_token(config, seq_len: int) -> float:
+    """Training FLOPs per token: 6 N (weights, forward + backward) + 12 L H T (attention scores)."""
+    h, layers, inter = config.hidden_size, config.num_hidden_layers, config.intermediate_size
+    kv = config.num_key_value_heads * (h // config.num_attention_heads)
+    per_layer = h * h * 2 + h * kv * 2 + 3 * h * inter  # q, o, k, v, gate/up/down projections
+    n = layers * per_layer + config.vocab_size * h      # the LM head (tied or not) is one matmul
+    return 6 * n + 12 * layers * h * seq_len
+
+
+def causal_lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean next-token cross-entropy over every position (packed documents, EOS between them)."""
+    return F.cross_entropy(logits.float().flatten(0, 1), targets.flatten())
+
+
+def build_optimizer(model: torch.nn.Module, cfg: TrainConfig, lr: float) -> torch.optim.Optimizer:
+    decay = [p for p in model.parameters() if p.requires_grad and p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim < 2]  # norms and biases
+    return torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}],
+                             lr=lr, betas=cfg.betas, eps=cfg.eps, foreach=True)
+
+
+class MetricsWriter:
+    """Always `metrics.jsonl`; TensorBoard and W&B mirrors when asked for (rank 0 only)."""
+
+    def __init__(self, out: Path, cfg: TrainConfig, first_step: int, enabled: bool, run_name: str):
+        self.enabled = enabled
+        self.tb = self.wandb = None
+        if not enabled:
+            return
+        path = out / "metrics.jsonl"
+        kept = []
+        if path.exists():  # on resume, drop what the interrupted run logged past its checkpoint
+            kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= first_step]
+        path.write_text("".join(line + "\n" for line in kept))
+        self.fh = path.open("a")
+        if cfg.tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.tb = SummaryWriter(str(out / "tensorboard"))
+        if cfg.wandb_project:
+            import wandb
+
+            self.wandb = wandb.init(project=cfg.wandb_project, name=run_name, resume="allow")
+
+    def log(self, row: dict) -> None:
+        if not self.enabled:
+            return
+        self.fh.write(json.dumps(row) + "\n")
+        self.fh.flush()
+        if self.tb:
+            for k, v in row.items():
+                if isinstance(v, (int, float)) and k != "step":
+                    self.tb.add_scalar(k, v, row["step"])
+        if self.wandb:
+            self.wandb.log(row, step=row["step"])
+
+    def close(self) -> None:
+        if self.enabled:
+            self.fh.close()
+            if self.tb:
+                self.tb.close()
+
+
+def _load_model(init: str, d: Dist):
+    from transformers import AutoModelForCausalLM
+
+    from octothinker.models import load_tokenizer, resolve_model_source
+
+    source = resolve_model_source(init)
+    return AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32), load_tokenizer(source)
+
+
+def export_hf(model_state: dict, config, tokenizer, out: Path) -> None:
+    """Write `final/` as a plain HF folder (rank 0, full weights), atomically."""
+    from transformers import AutoModelForCausalLM
+
+    from octothinker.models import save_model
+
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model.load_state_dict(model_state)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    save_model(model, tokenizer, tmp)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+
+
+def train_stage(run: StageRun, resume: bool = True) -> Path:
+    cfg = run.train
+    out = Path(run.out)
+    d = init_distributed(cfg.device)
+    torch.manual_seed(cfg.seed)
+    model, tokenizer = _load_model(run.init, d)
+    config = model.config
+    bf16 = d.device.type == "cuda" and torch.cuda.is_bf16_supported()
+    if cfg.activation_checkpointing:
+        model.gradient_checkpointing_enable()
+    model.to(d.device)
+    model = shard_model(model, d, bf16)
+    optimizer = build_optimizer(model, cfg, run.schedule.peak_lr)
+    reader = ShardReader(run.data, cfg.seq_len, d.rank, d.world_size, tokenizer)
+
+    seqs_per_step = cfg.global_batch_tokens // cfg.seq_len
+    if cfg.global_batch_tokens % cfg.seq_len or seqs_per_step % (cfg.micro_batch * d.world_size):
+        raise TrainingError(f"train.global_batch_tokens ({cfg.global_batch_tokens}) must be a multiple of "
+                            f"seq_len x micro_batch x ranks ({cfg.seq_len} x {cfg.micro_batch} x {d.world_size})")
+    accum = seqs_per_step // (cfg.micro_batch * d.world_size)
+    steps = run.tokens // cfg.global_batch_tokens
+    if steps < 1:
+        raise TrainingError(f"{run.name}: {run.tokens} tokens are less than one global batch ({cfg.global_batch_tokens})")
+
+    # Resume this stage, or start it from another stage's checkpoint (a decay branch from stable).
+    root = out / "checkpoints"
+    start_step, tokens_seen = 0, 0
+    latest = ckpt.latest_checkpoint(root) if resume else None
+    if latest is not None:
+        model_state, optim_state, state = ckpt.load_checkpoint(latest) if d.is_main else ({}, {}, None)
+        state = _broadcast_json(state, d)
+        load_full_state(model, optimizer, model_state, optim_state, d)
+        reader.load_state_dict(state["reader"])
+        start_step, tokens_seen = state["step"], state["tokens_seen"]
+        ckpt.restore_rng(latest)
+    elif run.init_checkpoint:
+        path = Path(run.init_checkpoint)
+        if not (path / "state.json").is_file():
+            raise TrainingError(f"{run.name}: starting checkpoint not found: looked for {path}")
+        model_state, optim_state, _ = ckpt.load_checkpoint(path) if d.is_main else ({}, {}, None)
+        load_full_state(model, optimizer, model_state, optim_state, d)
+    train_model = torch.compile(model) if cfg.compile else model
+
+    if d.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out / "config.json", {"stage": run.model_dump(), **run_metadata(cfg.seed)})
+    metrics = MetricsWriter(out, cfg, start_step, d.is_main, run.name)
+    peak = cfg.peak_tflops or device_peak_tflops(d.device)
+    fpt = flops_per_token(config, cfg.seq_len)
+    model.train()
+    bar = tqdm(range(start_step, steps), initial=start_step, total=steps, desc=run.name, disable=not d.is_main or None)
+    for step in bar:
+        lr = lr_at(step, run.schedule)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        t0 = time.perf_counter()
+        loss_sum = torch.zeros((), device=d.device)
+        for _ in range(accum):
+            batch = reader.next_batch(cfg.micro_batch).to(d.device, non_blocking=True)
+            # Single GPU: autocast to bf16. Under FSDP2 its mixed-precision policy casts parameters.
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16 and not d.enabled):
+                logits = train_model(input_ids=batch[:, :-1]).logits
+            loss = causal_lm_loss(logits, batch[:, 1:])
+            (loss / accum).backward()
+            loss_sum += loss.detach()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        grad_norm = float(grad_norm.full_tensor() if hasattr(grad_norm, "full_tensor") else grad_norm)
+        loss_value = mean_across_ranks(loss_sum.item() / accum, d)
+        if not (math.isfinite(loss_value) and math.isfinite(grad_norm)):
+            optimizer.zero_grad(set_to_none=True)
+            last = ckpt.latest_checkpoint(root)
+            raise TrainingError(f"{run.name}: non-finite loss ({loss_value}) or gradient norm ({grad_norm}) at step "
+                                f"{step}; stopped before the update. Last good checkpoint: {last or 'none'}")
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        if d.device.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = max_across_ranks(time.perf_counter() - t0, d)
+        tokens_seen += cfg.global_batch_tokens
+        tps = cfg.global_batch_tokens / seconds
+        row = {"step": step + 1, "loss": loss_value, "lr": lr, "grad_norm": grad_norm, "tokens_seen": tokens_seen,
+               "tokens_per_s": tps, "step_seconds": seconds,
+               "mfu": tps * fpt / (peak * 1e12 * d.world_size) if peak else None,
+               "peak_memory_gb": (torch.cuda.max_memory_allocated(d.device) if d.device.type == "cuda"
+                                  else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) / 2**30}
+        metrics.log(row)
+        bar.set_postfix(loss=f"{loss_value:.4f}", lr=f"{lr:.2e}", tok_s=f"{tps:.0f}")
+        if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < steps:
+            _save(root, f"step_{step + 1:08d}", model, optimizer, d, step + 1, tokens_seen, reader, run)
+            if d.is_main:
+                ckpt.prune(root, cfg.keep_checkpoints)
+    metrics.close()
+    model_state = _save(root, "final", model, optimizer, d, steps, tokens_seen, reader, run)
+    if d.is_main:
+        export_hf(model_state, config, tokenizer, out / "final")
+    barrier(d)
+    return out / "final"
+
+
+def _save(root: Path, name: str, model, optimizer, d: Dist, step: int, tokens_seen: int, reader, run: StageRun) -> dict:
+    model_state, optim_state = full_state(model, optimizer, d)
+    if d.is_main:
+        ckpt.save_checkpoint(root, name, model_state, optim_state, {
+            "step": step, "tokens_seen": tokens_seen, "reader": reader.state_dict(), "stage": run.name,
+            "schedule": run.schedule.model_dump()})
+    barrier(d)
+    return model_state
+
+
+def _broadcast_json(obj, d: Dist):
+    if not d.enabled:
+        return obj
+    import torch.distributed as dist
+
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]

@@ -1,0 +1,32 @@
+import math
+
+import pytest
+
+from octothinker.midtrain.schedule import Schedule, decay_factor, lr_at
+
+
+def test_warmup_stable_decay_exact_values():
+    s = Schedule(peak_lr=1.0, warmup_steps=4, stable_steps=2, decay_steps=4, final_lr=0.0, shape="linear")
+    assert [lr_at(i, s) for i in range(10)] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25]
+    assert s.total_steps == 10
+
+
+def test_decay_shapes():
+    assert decay_factor(0.25, "cosine") == pytest.approx(0.5 * (1 + math.cos(math.pi / 4)))
+    assert decay_factor(0.25, "linear") == 0.75
+    assert decay_factor(0.25, "1-sqrt") == 0.5
+    for shape in ("cosine", "linear", "1-sqrt"):
+        assert decay_factor(0.0, shape) == 1.0 and decay_factor(1.0, shape) == pytest.approx(0.0)
+
+
+def test_decay_stage_starts_at_the_stable_rate_without_warmup():
+    s = Schedule(peak_lr=2e-5, decay_steps=100, final_lr=2e-6, shape="cosine")
+    assert lr_at(0, s) == 2e-5
+    assert lr_at(50, s) == pytest.approx(2e-6 + (2e-5 - 2e-6) * 0.5)
+    assert lr_at(100, s) == pytest.approx(2e-6)
+    assert all(lr_at(i, s) >= lr_at(i + 1, s) for i in range(100))
+
+
+def test_constant_stage():
+    s = Schedule(peak_lr=3e-4, stable_steps=10)
+    assert {lr_at(i, s) for i in range(10)} == {3e-4}
