@@ -173,10 +173,30 @@ def midtrain(
         typer.echo(f"wrote {final}")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def rl(recipe: str):
+@app.command()
+@reports_errors
+def rl(
+    recipe: Annotated[str, typer.Argument(help="RL recipe YAML (or a study recipe: its `rl` section).")],
+    overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides.")] = None,
+    policy: Annotated[str, typer.Option(help="The starting model: HF folder, .gguf, or hub id.")] = ...,
+    engine: Annotated[str, typer.Option(help="local (this process) or verl (multi-GPU).")] = "local",
+    dry_run: Annotated[bool, typer.Option(help="verl: write the files and print the command, do not launch.")] = False,
+    resume: Annotated[bool, typer.Option(help="Continue from the newest complete checkpoint.")] = True,
+):
     """RL-Zero with GRPO on verifiable math rewards (local, or verl for many GPUs)."""
-    not_built("rl", 5)
+    from octothinker.recipe import load_recipe, load_yaml
+    from octothinker.rl.trainer import RLConfig, train
+
+    section = "rl" if "rl" in load_yaml(recipe) else None
+    cfg = load_recipe(recipe, RLConfig, overrides or [], section=section)
+    if engine == "verl":
+        from octothinker.rl.verl import launch
+
+        launch(cfg, policy, dry_run=dry_run)
+    elif engine == "local":
+        typer.echo(f"wrote {train(cfg, policy, resume=resume)}")
+    else:
+        raise typer.BadParameter("--engine is local or verl")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

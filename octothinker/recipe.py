@@ -67,7 +67,10 @@ def load_recipe(path: str | Path, model: type[M], overrides: list[str] | None = 
     """Validate the whole file, or one `section` of it, against `model`."""
     data = apply_overrides(load_yaml(path), overrides or [])
     if section is not None:
-        if section not in data:
-            raise RecipeError(f"{path}: no '{section}' section")
-        return validate(data[section], model, f"{path} [{section}]")
+        node = data
+        for part in section.split("."):  # "data.stable": a nested section
+            if not isinstance(node, dict) or part not in node:
+                raise RecipeError(f"{path}: no '{section}' section")
+            node = node[part]
+        return validate(node, model, f"{path} [{section}]")
     return validate(data, model, str(path))

@@ -1,8 +1,9 @@
 """Text generation backends behind one small interface, shared by evaluation and RL rollouts.
 
-`HFGenerator` (default): batched `model.generate` with KV cache, the prompts' shared prefix (few-shot
-exemplars) encoded once, prompts sorted by length so a batch wastes little padding, a token budget per
-batch, and stop strings that end each sequence on its own. `VLLMGenerator` is used when vLLM is importable and a GPU is present.
+`HFGenerator` (default): a Hugging Face model driven by our own batched decode loop (KV cache; the
+prompts' shared prefix, i.e. few-shot exemplars, encoded once; prompts sorted by length; a row that
+finished leaves the batch, so finished sequences stop costing compute; stop strings end each row on
+its own; seeded sampling through a torch.Generator). `model.generate` keeps every row to the end. `VLLMGenerator` is used when vLLM is importable and a GPU is present.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Completion:
     text: str
     tokens: int                       # response tokens up to the stop string / EOS
     finish: str                       # "stop" (stop string), "eos", or "length" (cut at max_new_tokens)
+    token_ids: tuple[int, ...] = ()   # the response as generated (EOS included), what RL trains on
 
 
 class Generator(Protocol):
@@ -85,11 +87,8 @@ class HFGenerator:
         encoded = [tok(p, add_special_tokens=True)["input_ids"] for p in prompts]
         results: list[list[Completion]] = [[] for _ in prompts]
         device = next(self.model.parameters()).device
-        pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-        eos_ids = self.model.generation_config.eos_token_id
-        eos_ids = set(eos_ids if isinstance(eos_ids, list) else [eos_ids]) | {tok.eos_token_id}
         # Few-shot prompts share their exemplars: encode that prefix once and start every batch from a
-        # copy of its KV cache, so prefill costs only each question (the bulk of CPU time otherwise).
+        # copy of its KV cache, so prefill costs only each question.
         prefix = self.shared_prefix(encoded)
         prefix_cache = None
         if prefix:
@@ -97,55 +96,105 @@ class HFGenerator:
 
             prefix_cache = DynamicCache(config=self.model.config)
             self.model(input_ids=torch.tensor([encoded[0][:prefix]], device=device), past_key_values=prefix_cache,
-                       use_cache=True)
-        for batch_no, batch in enumerate(self._batches([len(e) for e in encoded], params)):
+                       use_cache=True, logits_to_keep=1)
+        generator = torch.Generator(device=device).manual_seed(params.seed)
+        for batch in self._batches([len(e) for e in encoded], params):
             rows = [i for i in batch for _ in range(params.n)]
-            width = max(len(encoded[i]) - prefix for i in batch)
-            input_ids = torch.full((len(rows), prefix + width), pad_id, dtype=torch.long)
-            attention = torch.zeros((len(rows), prefix + width), dtype=torch.long)
-            for row, i in enumerate(rows):
-                # [shared prefix][padding][rest of the prompt]: every prompt ends where generation starts.
-                rest = encoded[i][prefix:]
-                input_ids[row, :prefix] = torch.tensor(encoded[i][:prefix], dtype=torch.long)
-                attention[row, :prefix] = 1
-                input_ids[row, prefix + width - len(rest):] = torch.tensor(rest, dtype=torch.long)
-                attention[row, prefix + width - len(rest):] = 1
-            cache = None
-            if prefix_cache is not None:
-                cache = copy.deepcopy(prefix_cache)
-                cache.batch_repeat_interleave(len(rows))
-            sampling = params.temperature > 0
-            if sampling:
-                # HF generate samples from the global RNG; seeding per batch keeps runs repeatable.
-                torch.manual_seed(params.seed * 1_000_003 + batch_no)
-            out = self.model.generate(
-                input_ids=input_ids.to(device), attention_mask=attention.to(device), past_key_values=cache,
-                max_new_tokens=params.max_new_tokens, do_sample=sampling,
-                temperature=params.temperature if sampling else None, top_p=params.top_p if sampling else None,
-                top_k=None, pad_token_id=pad_id,
-                stop_strings=list(params.stop) or None, tokenizer=tok if params.stop else None,
-            )
-            generated = out[:, prefix + width:].tolist()
-            for row, ids in enumerate(generated):
-                results[rows[row]].append(self._completion(ids, eos_ids, pad_id, params))
+            outs = self._decode([encoded[i] for i in rows], prefix, prefix_cache, params, generator, device)
+            for i, comp in zip(rows, outs):
+                results[i].append(comp)
             if on_batch:
                 on_batch(len(batch))
         return results
 
-    def _completion(self, ids: list[int], eos_ids: set, pad_id: int, params: SamplingParams) -> Completion:
-        finish = "length"
-        for j, t in enumerate(ids):
-            if t in eos_ids:
-                ids, finish = ids[:j], "eos"
-                break
+    def _decode(self, prompts: list[list[int]], prefix: int, prefix_cache, params: SamplingParams,
+                generator: torch.Generator, device) -> list[Completion]:
+        """Prefill, then one token a step; a row that finished leaves the batch (and its KV cache)."""
+        from transformers import DynamicCache
+
+        tok = self.tokenizer
+        pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        eos_ids = self.model.generation_config.eos_token_id
+        eos_ids = set(eos_ids if isinstance(eos_ids, list) else [eos_ids]) | {tok.eos_token_id}
+        rows = len(prompts)
+        width = max(len(p) - prefix for p in prompts)
+        ids = torch.full((rows, prefix + width), pad_id, dtype=torch.long)
+        mask = torch.zeros((rows, prefix + width), dtype=torch.long)
+        for r, p in enumerate(prompts):
+            # [shared prefix][padding][rest of the prompt]: every prompt ends where generation starts.
+            ids[r, :prefix] = torch.tensor(p[:prefix], dtype=torch.long)
+            mask[r, :prefix] = 1
+            ids[r, prefix + width - (len(p) - prefix):] = torch.tensor(p[prefix:], dtype=torch.long)
+            mask[r, prefix + width - (len(p) - prefix):] = 1
+        ids, mask = ids.to(device), mask.to(device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        if prefix_cache is not None:
+            cache = copy.deepcopy(prefix_cache)
+            cache.batch_repeat_interleave(rows)
         else:
-            while ids and ids[-1] == pad_id and pad_id not in eos_ids:
-                ids = ids[:-1]
-        text = self.tokenizer.decode(ids, skip_special_tokens=True)
-        text, stopped = cut_at_stop(text, params.stop)
+            cache = DynamicCache(config=self.model.config)
+        logits = self.model(input_ids=ids[:, prefix:], attention_mask=mask, position_ids=positions[:, prefix:],
+                            past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
+        last_pos = positions[:, -1]
+        alive = list(range(rows))  # batch row -> prompt row
+        done = [False] * rows
+        generated: list[list[int]] = [[] for _ in range(rows)]
+        finish = ["length"] * rows
+        stop_tail = 4 * max((len(s) for s in params.stop), default=0) + 8  # tokens to decode for stop checks
+        for step in range(params.max_new_tokens):
+            next_tokens = sample_next(logits, params.temperature, params.top_p, generator).tolist()
+            for j, r in enumerate(alive):
+                if done[r]:
+                    continue
+                t = next_tokens[j]
+                if t in eos_ids:
+                    done[r], finish[r] = True, "eos"
+                    continue
+                generated[r].append(t)
+                if params.stop and any(s in tok.decode(generated[r][-stop_tail:]) for s in params.stop):
+                    done[r], finish[r] = True, "stop"
+            finished = sum(done[r] for r in alive)
+            if finished == len(alive) or step + 1 == params.max_new_tokens:
+                break
+            # Finished rows leave the batch, a few at a time: each removal copies the whole KV cache.
+            if finished >= max(1, len(alive) // 4):
+                keep = [j for j, r in enumerate(alive) if not done[r]]
+                index = torch.tensor(keep, device=device)
+                cache.batch_select_indices(index)
+                mask, last_pos = mask[index], last_pos[index]
+                next_tokens = [next_tokens[j] for j in keep]
+                alive = [alive[j] for j in keep]
+            feed = [pad_id if done[r] else t for r, t in zip(alive, next_tokens)]
+            mask = torch.cat([mask, mask.new_ones((len(alive), 1))], dim=1)
+            last_pos = last_pos + 1
+            logits = self.model(input_ids=torch.tensor(feed, device=device).unsqueeze(1), attention_mask=mask,
+                                position_ids=last_pos.unsqueeze(1), past_key_values=cache, use_cache=True).logits[:, -1]
+        return [self._completion(generated[r], finish[r], params) for r in range(rows)]
+
+    def _completion(self, ids: list[int], finish: str, params: SamplingParams) -> Completion:
+        decode = self.tokenizer.decode
+        text, stopped = cut_at_stop(decode(ids, skip_special_tokens=True), params.stop)
         if stopped:
-            return Completion(text, len(self.tokenizer(text, add_special_tokens=False)["input_ids"]), "stop")
-        return Completion(text, len(ids), finish)
+            # Keep the fewest tokens whose text still covers the cut response.
+            k = len(ids)
+            while k > 0 and len(decode(ids[:k - 1], skip_special_tokens=True)) >= len(text):
+                k -= 1
+            return Completion(text, k, "stop", tuple(ids[:k]))
+        eos = (self.tokenizer.eos_token_id,) if finish == "eos" else ()
+        return Completion(text, len(ids), finish, tuple(ids) + eos)
+
+
+def sample_next(logits: torch.Tensor, temperature: float, top_p: float, generator: torch.Generator) -> torch.Tensor:
+    """Greedy when temperature is 0; else temperature and nucleus (top-p) sampling."""
+    if temperature <= 0:
+        return logits.argmax(dim=-1)
+    probs = torch.softmax(logits.float() / temperature, dim=-1)
+    if top_p < 1.0:
+        sorted_probs, order = probs.sort(dim=-1, descending=True)
+        outside = sorted_probs.cumsum(dim=-1) - sorted_probs > top_p  # keep the smallest set reaching top_p
+        sorted_probs = sorted_probs.masked_fill(outside, 0.0)
+        probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
 class VLLMGenerator:
@@ -167,7 +216,7 @@ class VLLMGenerator:
             comps = []
             for o in out.outputs:
                 finish = "length" if o.finish_reason == "length" else ("stop" if isinstance(o.stop_reason, str) else "eos")
-                comps.append(Completion(o.text, len(o.token_ids), finish))
+                comps.append(Completion(o.text, len(o.token_ids), finish, tuple(o.token_ids)))
             results.append(comps)
         if on_batch:
             on_batch(len(prompts))

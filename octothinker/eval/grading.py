@@ -75,6 +75,16 @@ def _verify_worker(gold: str, pred: str) -> bool:
         return False
 
 
+def _readable_worker(answer: str) -> bool:
+    """Does math-verify read `answer` as mathematics (not only as a raw string)?"""
+    from math_verify import parse
+
+    try:
+        return any(not isinstance(x, str) for x in parse(f"\\boxed{{{answer}}}"))
+    except Exception:  # malformed LaTeX
+        return False
+
+
 def _warm_worker() -> None:
     import math_verify  # noqa: F401  (import once per worker so the first answer is not timed out)
 
@@ -102,12 +112,19 @@ class VerifyPool:
 
     def verify_many(self, pairs: list[tuple]) -> list:
         """`verify(gold, pred)` for each (gold, pred) pair; a timed-out pair counts as not equal."""
-        results: list[bool] = [False] * len(pairs)
+        return self._run(self.worker, pairs)
+
+    def readable_many(self, answers: list[str]) -> list[bool]:
+        """Which gold answers the grader can read; an unreadable one would score every response wrong."""
+        return [to_number(a) is not None or ok for a, ok in zip(answers, self._run(_readable_worker, [(a,) for a in answers]))]
+
+    def _run(self, fn, pairs: list[tuple]) -> list:
+        results: list = [False] * len(pairs)
         pending = list(range(len(pairs)))
         first_wait = True
         while pending:
             pool = self._get()
-            futures = {i: pool.apply_async(self.worker, pairs[i]) for i in pending}
+            futures = {i: pool.apply_async(fn, pairs[i]) for i in pending}
             retry: list[int] = []
             for n, i in enumerate(pending):
                 # Results are awaited in submission order, so when pair i is awaited every earlier pair

@@ -39,9 +39,15 @@ class DecaySpec(Strict):
     branches: dict[str, BranchSpec]
 
 
+class FreshBase(Strict):
+    """A randomly initialised model of a named size over the stable data's tokenizer (pretraining)."""
+    size: str
+    seed: int = 0
+
+
 class MidtrainRecipe(Strict):
     out: str                                # run directory
-    base: str                               # the base model: HF folder, .gguf, or hub id
+    base: str | FreshBase                   # HF folder, .gguf, hub id, or {size: tiny} for a fresh model
     train: TrainConfig = Field(default_factory=TrainConfig)
     stable: StableSpec
     decay: DecaySpec | None = None
@@ -51,11 +57,27 @@ def stage_dir(recipe: MidtrainRecipe, stage: str, branch: str | None = None) -> 
     return Path(recipe.out) / ("stable" if stage == "stable" else f"decay-{branch}")
 
 
+def base_source(recipe: MidtrainRecipe) -> str:
+    """The base model's folder; a fresh model is created (once) under `<out>/init`."""
+    if isinstance(recipe.base, str):
+        return recipe.base
+    from octothinker.data.shards import read_index
+    from octothinker.models import create_model, load_tokenizer, save_model
+
+    init = Path(recipe.out) / "init"
+    if not (init / "config.json").exists():
+        tokenizer = load_tokenizer(read_index(recipe.stable.data)["tokenizer"]["name"])
+        tmp = init.with_name("init.tmp")
+        save_model(create_model(recipe.base.size, tokenizer, seed=recipe.base.seed), tokenizer, tmp)
+        tmp.rename(init)
+    return str(init)
+
+
 def stable_run(recipe: MidtrainRecipe) -> StageRun:
     t = recipe.train
     steps = recipe.stable.tokens // t.global_batch_tokens
     warmup = min(recipe.stable.warmup_tokens // t.global_batch_tokens, steps)
-    return StageRun(name="stable", data=recipe.stable.data, init=recipe.base, tokens=recipe.stable.tokens,
+    return StageRun(name="stable", data=recipe.stable.data, init=base_source(recipe), tokens=recipe.stable.tokens,
                     schedule=Schedule(peak_lr=recipe.stable.lr, warmup_steps=warmup, stable_steps=steps - warmup),
                     out=str(stage_dir(recipe, "stable")), train=t)
 

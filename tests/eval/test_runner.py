@@ -96,6 +96,35 @@ def test_hf_generator_batches_stop_and_lengths(micro_model_dir):
     assert [c.text for c in sampled[0]] == [c.text for c in again[0]]
 
 
+def test_decode_loop_matches_hf_generate_greedy(micro_model_dir):
+    import torch
+
+    from octothinker.models import load_model
+
+    loaded = load_model(micro_model_dir)
+    tok = loaded.tokenizer
+    prompts = ["Q: What is 2 + 3?\nA:", "Q: A long question about 17 apples and 4 pears?\nA:"]
+    ours = HFGenerator(loaded.model, tok).generate(prompts, SamplingParams(max_new_tokens=12))
+    for prompt, (comp,) in zip(prompts, ours):
+        ids = tok(prompt, return_tensors="pt")
+        ref = loaded.model.generate(**ids, max_new_tokens=12, do_sample=False, pad_token_id=tok.pad_token_id)
+        assert comp.text == tok.decode(ref[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+
+
+def test_sample_next_greedy_and_top_p():
+    import torch
+
+    from octothinker.eval.generation import sample_next
+
+    logits = torch.tensor([[0.0, 3.0, 1.0], [5.0, 0.0, 0.0]])
+    g = torch.Generator().manual_seed(0)
+    assert sample_next(logits, 0.0, 1.0, g).tolist() == [1, 0]
+    # top-p 0.5 keeps only the most likely token of each row
+    assert {tuple(sample_next(logits, 1.0, 0.5, g).tolist()) for _ in range(20)} == {(1, 0)}
+    draws = {sample_next(logits[:1], 5.0, 1.0, g).item() for _ in range(200)}
+    assert draws == {0, 1, 2}
+
+
 def test_shared_prefix_cache_gives_the_same_completions(micro_model_dir):
     from octothinker.eval.fewshot import EXEMPLARS, build_prompt
     from octothinker.models import load_model

@@ -1,0 +1,419 @@
+"""RL-Zero: GRPO from a base model on verifiable math rewards, no SFT.
+
+    octo rl recipe.yaml --policy runs/demo/decay-long/final
+    octo rl recipe.yaml --policy MODEL --engine verl --dry-run      # multi-GPU: verl (see verl.py)
+
+`train` reads top to bottom: prompts -> for each step: sample prompts, roll out G responses each,
+reward, advantages, one or more epochs of clipped policy-gradient updates over mini-batches, log,
+evaluate every N steps, checkpoint. Outputs in `out`: metrics.jsonl (one row a step), eval.jsonl (one
+row per benchmark per evaluation: the RL-dynamics curves), samples/step_N.jsonl (optional),
+checkpoints/, final/ (an HF folder).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import time
+from pathlib import Path
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from tqdm import tqdm
+
+from octothinker.errors import DataError, OctoError
+from octothinker.eval.generation import HFGenerator, SamplingParams
+from octothinker.eval.grading import VerifyPool
+from octothinker.midtrain import checkpoint as ckpt
+from octothinker.rl.grpo import (Aggregation, aggregate, clipped_policy_loss, group_advantages, informative_groups,
+                                 kl_k3, token_entropy)
+from octothinker.rl.rewards import RewardConfig, score
+from octothinker.rl.templates import PromptTemplate, get_template
+from octothinker.runs import atomic_write_json, run_metadata
+
+
+class RLError(OctoError):
+    pass
+
+
+class EvalSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    every: int = Field(4, ge=1)                  # the study validated every 4 steps
+    data_dir: str | None = None                  # registry benchmarks: <data_dir>/<name>/test.jsonl
+    benchmarks: list[str] = Field(default_factory=lambda: ["gsm8k", "math500", "olympiad_bench", "amc23"])
+    files: dict[str, str] = Field(default_factory=dict)  # more test sets: name -> JSONL of question/answer
+    limit: int | None = Field(100, ge=1)         # problems per benchmark
+    max_response_tokens: int | None = None       # default: the training length at that step
+
+
+class RLConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    out: str
+    prompts: str                                 # JSONL of question/answer records
+    question_field: str = "question"
+    answer_field: str = "answer"
+    template: str = "complex"
+    steps: int = Field(ge=1)
+    prompts_per_step: int = Field(8, ge=1)       # the study: 256 (scripts) or 128 (paper text)
+    group_size: int = Field(8, ge=2)             # rollouts per prompt; the study: 16
+    mini_batch: int = Field(8, ge=1)             # prompts per optimizer update; the study: 16 or 64
+    epochs: int = Field(1, ge=1)                 # passes over each rollout batch
+    micro_batch: int = Field(16, ge=1)           # sequences per forward/backward
+    lr: float = Field(1e-6, gt=0)                # the study: 1e-6
+    weight_decay: float = Field(0.0, ge=0)
+    grad_clip: float = Field(1.0, gt=0)
+    temperature: float = Field(1.0, gt=0)        # the study: 1.0
+    top_p: float = Field(1.0, gt=0, le=1)
+    max_prompt_tokens: int = Field(400, ge=8)    # the study: 400; longer prompts are skipped
+    max_response_tokens: int = Field(512, ge=1)
+    length_schedule: dict[int, int] = Field(default_factory=dict)  # step -> max response tokens, e.g. {0: 2048, 100: 4096, 160: 8192}
+    advantage: Literal["grpo", "dr_grpo"] = "grpo"
+    aggregation: Aggregation = "token-mean"
+    clip_low: float = Field(0.2, ge=0)
+    clip_high: float = Field(0.2, ge=0)          # DAPO clip-higher: 0.28
+    kl_coef: float = Field(0.0, ge=0)            # the study: 0
+    dynamic_sampling: bool = False               # drop groups whose rewards are all equal
+    overlong_filter: bool = False                # truncated responses get no gradient
+    remove_solved: bool = False                  # drop prompts whose whole group was right
+    reward: RewardConfig = Field(default_factory=RewardConfig)
+    eval: EvalSpec | None = None
+    checkpoint_every: int = Field(20, ge=1)
+    keep_checkpoints: int = Field(2, ge=1)
+    save_samples: bool = False
+    seed: int = 0
+    device: str | None = None
+
+    @field_validator("template")
+    @classmethod
+    def _template_has_slot(cls, value):
+        get_template(value)
+        return value
+
+    def response_length(self, step: int) -> int:
+        """The stair schedule: the value of the largest key <= step (the study's long branch:
+        {0: 2048, 100: 4096, 160: 8192}); max_response_tokens without one."""
+        keys = [k for k in self.length_schedule if k <= step]
+        return self.length_schedule[max(keys)] if keys else self.max_response_tokens
+
+
+# --- prompts ---------------------------------------------------------------------------------------------
+
+def load_prompts(cfg: RLConfig, template: PromptTemplate, tokenizer, pool: VerifyPool) -> tuple[list[dict], dict]:
+    """Prompt records that can be rewarded; counts of what was skipped and why."""
+    path = Path(cfg.prompts)
+    if not path.is_file():
+        raise DataError(f"{path}: prompts file not found")
+    records, skipped = [], {"no_answer": 0, "unparseable_answer": 0, "too_long": 0}
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataError(f"{path}:{lineno}: invalid JSON ({err.msg})") from None
+            if not isinstance(rec, dict) or not str(rec.get(cfg.question_field, "")).strip():
+                raise DataError(f"{path}:{lineno}: missing field '{cfg.question_field}'")
+            answer = rec.get(cfg.answer_field)
+            if answer is None or not str(answer).strip():
+                skipped["no_answer"] += 1
+                continue
+            prompt = template.render(str(rec[cfg.question_field]))
+            if len(tokenizer(prompt)["input_ids"]) > cfg.max_prompt_tokens:
+                skipped["too_long"] += 1
+                continue
+            records.append({"id": f"{lineno}", "prompt": prompt, "answer": str(answer).strip()})
+    # An answer the grader cannot read would score every response wrong: skip it, counted.
+    readable = pool.readable_many([r["answer"] for r in records]) if records else []
+    skipped["unparseable_answer"] = sum(not ok for ok in readable)
+    records = [r for r, ok in zip(records, readable) if ok]
+    if not records:
+        raise DataError(f"{path}: no usable prompts (skipped: {skipped})")
+    return records, skipped
+
+
+class PromptSampler:
+    """Seeded epochs over the prompts; its position is part of every checkpoint."""
+
+    def __init__(self, n: int, seed: int):
+        self.n, self.seed = n, seed
+        self.epoch, self.cursor = 0, 0
+        self.removed: set[int] = set()
+
+    def _order(self) -> list[int]:
+        order = list(range(self.n))
+        random.Random(self.seed * 7919 + self.epoch).shuffle(order)
+        return [i for i in order if i not in self.removed]
+
+    def next(self, k: int) -> list[int]:
+        if len(self.removed) >= self.n:
+            raise RLError("every prompt was removed as solved (remove_solved); nothing left to train on")
+        picked = []
+        while len(picked) < k:
+            order = self._order()
+            if self.cursor >= len(order):
+                self.epoch, self.cursor = self.epoch + 1, 0
+                continue
+            picked.append(order[self.cursor])
+            self.cursor += 1
+        return picked
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "cursor": self.cursor, "removed": sorted(self.removed)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch, self.cursor, self.removed = state["epoch"], state["cursor"], set(state["removed"])
+
+
+# --- log-probabilities --------------------------------------------------------------------------------
+
+def pack(prompt_ids: list[list[int]], response_ids: list[list[int]], pad_id: int, device):
+    """Right-padded [prompt + response] rows, attention mask and the mask of response tokens."""
+    width = max(len(p) + len(r) for p, r in zip(prompt_ids, response_ids))
+    ids = torch.full((len(prompt_ids), width), pad_id, dtype=torch.long)
+    attention = torch.zeros_like(ids)
+    response = torch.zeros_like(ids, dtype=torch.bool)
+    for i, (p, r) in enumerate(zip(prompt_ids, response_ids)):
+        ids[i, :len(p) + len(r)] = torch.tensor(p + r, dtype=torch.long)
+        attention[i, :len(p) + len(r)] = 1
+        response[i, len(p):len(p) + len(r)] = True
+    return ids.to(device), attention.to(device), response.to(device)
+
+
+def token_logprobs(model, ids, attention, with_entropy: bool = False):
+    """log pi(token_t | tokens_<t) for t >= 1, shape [rows, width - 1] (and the entropy there)."""
+    logits = model(input_ids=ids, attention_mask=attention).logits[:, :-1].float()
+    logp = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    return (logp, token_entropy(logits)) if with_entropy else (logp, None)
+
+
+# --- evaluation during training -------------------------------------------------------------------------
+
+def periodic_eval(generator: HFGenerator, template: PromptTemplate, spec: EvalSpec, max_tokens: int) -> dict:
+    """Greedy zero-shot accuracy and response lengths per benchmark (the study's dynamics curves)."""
+    from octothinker.eval.benchmarks import Problem, get_benchmark, load_problems
+    from octothinker.eval.runner import grade_completions
+
+    sets: dict[str, tuple[str, list[Problem]]] = {}
+    for name in spec.benchmarks:
+        sets[name] = (get_benchmark(name).family, load_problems(name, spec.data_dir, spec.limit))
+    for name, path in spec.files.items():
+        rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+        problems = [Problem(str(i), r["question"], str(r["answer"])) for i, r in enumerate(rows)]
+        sets[name] = ("number", problems[:spec.limit] if spec.limit else problems)
+    results = {}
+    for name, (family, problems) in sets.items():
+        outs = generator.generate([template.render(p.question) for p in problems],
+                                  SamplingParams(max_new_tokens=max_tokens, stop=template.stop))
+        comps = [o[0] for o in outs]
+        if family == "choice":
+            _, correct = grade_completions(get_benchmark(name), [p.gold for p in problems], [c.text for c in comps])
+        else:
+            correct = [s.correct for s in score([c.text for c in comps], [p.gold for p in problems],
+                                                [False] * len(comps), RewardConfig(family=family))]
+        lengths = [c.tokens for c in comps]
+        right = [n for n, ok in zip(lengths, correct) if ok]
+        results[name] = {"accuracy": 100.0 * sum(correct) / len(correct), "mean_response_tokens": sum(lengths) / len(lengths),
+                         "mean_correct_response_tokens": sum(right) / len(right) if right else None,
+                         "truncation_rate": 100.0 * sum(c.finish == "length" for c in comps) / len(comps)}
+    return results
+
+
+def update_policy(model, optimizer, rows: list[tuple[list[int], list[int], float]], cfg: RLConfig, max_len: int,
+                  pad_id: int, device, reference=None) -> dict:
+    """Clipped policy-gradient updates: `epochs` passes, one optimizer step per mini-batch of
+    `mini_batch * group_size` responses, gradients accumulated over micro-batches.
+
+    rows: (prompt token ids, response token ids, advantage) for every response that trains.
+    """
+    model.train()
+    stats = {"loss": 0.0, "clip_fraction": 0.0, "kl": 0.0, "entropy": 0.0, "grad_norm": 0.0, "updates": 0}
+    per_mini = cfg.mini_batch * cfg.group_size
+
+    def tensors(micro):
+        return pack([rows[i][0] for i in micro], [rows[i][1] for i in micro], pad_id, device)
+
+    # pi_old is the rollout policy. With one on-policy update it is the current policy (ratio 1, no
+    # extra pass); otherwise its log-probs are computed once, before the first update.
+    off_policy = cfg.epochs > 1 or len(rows) > per_mini
+    old_logps: dict[int, torch.Tensor] = {}
+    if off_policy:
+        with torch.no_grad():
+            for lo in range(0, len(rows), cfg.micro_batch):
+                micro = list(range(lo, min(lo + cfg.micro_batch, len(rows))))
+                ids, attention, _ = tensors(micro)
+                logp, _ = token_logprobs(model, ids, attention)
+                lengths = attention.sum(dim=1) - 1
+                old_logps.update({i: logp[r, :lengths[r]] for r, i in enumerate(micro)})
+    for _epoch in range(cfg.epochs):
+        for lo in range(0, len(rows), per_mini):
+            mini = list(range(lo, min(lo + per_mini, len(rows))))
+            total_tokens = sum(len(rows[i][1]) for i in mini)
+            for mlo in range(0, len(mini), cfg.micro_batch):
+                micro = mini[mlo:mlo + cfg.micro_batch]
+                ids, attention, resp = tensors(micro)
+                mask = resp[:, 1:]
+                logp, entropy = token_logprobs(model, ids, attention, with_entropy=True)
+                if off_policy:  # stored unpadded; pad to this micro-batch's width
+                    old = torch.zeros_like(logp)
+                    for r, i in enumerate(micro):
+                        old[r, :len(old_logps[i])] = old_logps[i]
+                else:
+                    old = logp.detach()
+                adv = torch.tensor([rows[i][2] for i in micro], device=device)
+                per_token, clipped = clipped_policy_loss(logp, old, adv, cfg.clip_low, cfg.clip_high)
+                if reference is not None:
+                    with torch.no_grad():
+                        ref_logp, _ = token_logprobs(reference, ids, attention)
+                    kl = kl_k3(logp, ref_logp)
+                    per_token = per_token + cfg.kl_coef * kl
+                    stats["kl"] += float((kl.detach() * mask).sum()) / max(total_tokens, 1)
+                loss = aggregate(per_token, mask, cfg.aggregation, total_tokens=total_tokens,
+                                 total_sequences=len(mini), norm_length=max_len)
+                loss.backward()
+                stats["loss"] += loss.item()
+                stats["clip_fraction"] += float((clipped & mask).sum()) / max(total_tokens, 1)
+                stats["entropy"] += float((entropy.detach() * mask).sum()) / max(total_tokens, 1)
+            stats["grad_norm"] += float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            stats["updates"] += 1
+    return stats
+
+
+# --- the loop -------------------------------------------------------------------------------------------
+
+def train(cfg: RLConfig, policy: str, resume: bool = True) -> Path:
+    from transformers import AutoModelForCausalLM
+
+    from octothinker.models import load_tokenizer, resolve_model_source, save_model, select_device
+
+    out = Path(cfg.out)
+    device = select_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    source = resolve_model_source(policy)
+    tokenizer = load_tokenizer(source)
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32).to(device)
+    reference = None
+    if cfg.kl_coef > 0:
+        reference = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32).to(device).eval()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.999))
+    template = get_template(cfg.template)
+    pool = VerifyPool()
+    prompts, skipped = load_prompts(cfg, template, tokenizer, pool)
+    sampler = PromptSampler(len(prompts), cfg.seed)
+    if cfg.prompts_per_step % cfg.mini_batch:
+        raise RLError(f"prompts_per_step ({cfg.prompts_per_step}) must be a multiple of mini_batch ({cfg.mini_batch})")
+
+    root = out / "checkpoints"
+    start_step = 0
+    latest = ckpt.latest_checkpoint(root) if resume else None
+    if latest is not None:
+        model_state, optim_state, state = ckpt.load_checkpoint(latest)
+        model.load_state_dict(model_state)
+        optimizer.load_state_dict(optim_state)
+        sampler.load_state_dict(state["sampler"])
+        start_step = state["step"]
+        ckpt.restore_rng(latest)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / "config.json", {"config": cfg.model_dump(), "policy": policy, "prompts_skipped": skipped,
+                                            "prompts_used": len(prompts), **run_metadata(cfg.seed)})
+    metrics_path, eval_path = out / "metrics.jsonl", out / "eval.jsonl"
+    for path in (metrics_path, eval_path):  # on resume, drop rows logged past the checkpoint
+        if path.exists():
+            keep = [ln for ln in path.read_text().splitlines() if ln and json.loads(ln)["step"] <= start_step]
+            path.write_text("".join(ln + "\n" for ln in keep))
+    generator = HFGenerator(model, tokenizer, max_batch=cfg.prompts_per_step * cfg.group_size)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+    if start_step == 0 and cfg.eval:
+        _log_eval(eval_path, 0, generator, template, cfg)
+    for step in tqdm(range(start_step, cfg.steps), initial=start_step, total=cfg.steps, desc="rl", disable=None):
+        t0 = time.perf_counter()
+        # 1. Sample prompts and roll out G responses each.
+        batch_idx = sampler.next(cfg.prompts_per_step)
+        batch = [prompts[i] for i in batch_idx]
+        max_len = cfg.response_length(step)
+        model.eval()
+        t_roll = time.perf_counter()
+        rollouts = generator.generate([b["prompt"] for b in batch], SamplingParams(
+            max_new_tokens=max_len, temperature=cfg.temperature, top_p=cfg.top_p, n=cfg.group_size,
+            stop=template.stop, seed=cfg.seed * 1_000_003 + step))
+        rollout_seconds = time.perf_counter() - t_roll
+        comps = [c for group in rollouts for c in group]
+
+        # 2. Reward, then advantages within each group.
+        golds = [b["answer"] for b in batch for _ in range(cfg.group_size)]
+        scored = score([c.text for c in comps], golds, [c.finish == "length" for c in comps], cfg.reward, pool)
+        rewards = torch.tensor([s.reward for s in scored], dtype=torch.float32).view(len(batch), cfg.group_size)
+        advantages = group_advantages(rewards, scale_by_std=cfg.advantage == "grpo")
+        keep_group = informative_groups(rewards) if cfg.dynamic_sampling else torch.ones(len(batch), dtype=torch.bool)
+        if cfg.remove_solved:
+            solved = torch.tensor([s.correct for s in scored]).view(len(batch), cfg.group_size).all(dim=1)
+            sampler.removed.update(i for i, done in zip(batch_idx, solved.tolist()) if done)
+
+        # 3. Policy-gradient updates on the responses that carry a learning signal.
+        prompt_ids = [tokenizer(b["prompt"])["input_ids"] for b in batch]
+        rows = [(prompt_ids[g], list(comps[g * cfg.group_size + j].token_ids), advantages[g, j].item())
+                for g in range(len(batch)) for j in range(cfg.group_size)
+                if keep_group[g] and comps[g * cfg.group_size + j].token_ids
+                and not (cfg.overlong_filter and comps[g * cfg.group_size + j].finish == "length")]
+        stats = update_policy(model, optimizer, rows, cfg, max_len, pad_id, device, reference)
+
+        # 4. Log.
+        updates = max(stats.pop("updates"), 1)
+        lengths = [c.tokens for c in comps]
+        right = [c.tokens for c, s in zip(comps, scored) if s.correct]
+        wrong = [c.tokens for c, s in zip(comps, scored) if not s.correct]
+        row = {
+            "step": step + 1, "reward": rewards.mean().item(),
+            "accuracy": 100.0 * sum(s.correct for s in scored) / len(scored),
+            "response_length": sum(lengths) / len(lengths),
+            "response_length_correct": sum(right) / len(right) if right else None,
+            "response_length_incorrect": sum(wrong) / len(wrong) if wrong else None,
+            "truncation_rate": 100.0 * sum(c.finish == "length" for c in comps) / len(comps),
+            "repetition_rate": 100.0 * sum(s.repeated for s in scored) / len(scored),
+            "max_response_tokens": max_len, "groups_kept": int(keep_group.sum()), "sequences_trained": len(rows),
+            "loss": stats["loss"] / updates, "clip_fraction": stats["clip_fraction"] / updates,
+            "kl": stats["kl"] / updates, "entropy": stats["entropy"] / updates, "grad_norm": stats["grad_norm"] / updates,
+            "lr": cfg.lr, "rollout_tokens_per_s": sum(lengths) / rollout_seconds, "step_seconds": time.perf_counter() - t0,
+        }
+        with metrics_path.open("a") as fh:
+            fh.write(json.dumps(row) + "\n")
+        if cfg.save_samples:
+            samples = [{"prompt": batch[i // cfg.group_size]["prompt"], "response": c.text, "reward": s.reward,
+                        "correct": s.correct, "extracted": s.extracted, "finish": c.finish}
+                       for i, (c, s) in enumerate(zip(comps, scored))]
+            (out / "samples").mkdir(exist_ok=True)
+            (out / "samples" / f"step_{step + 1}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in samples))
+        if cfg.eval and (step + 1) % cfg.eval.every == 0:
+            model.eval()
+            _log_eval(eval_path, step + 1, generator, template, cfg)
+        if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
+            _checkpoint(root, f"step_{step + 1:08d}", model, optimizer, step + 1, sampler)
+            ckpt.prune(root, cfg.keep_checkpoints)
+
+    _checkpoint(root, "final", model, optimizer, cfg.steps, sampler)
+    tmp = out / "final.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    save_model(model, tokenizer, tmp)
+    shutil.rmtree(out / "final", ignore_errors=True)
+    tmp.rename(out / "final")
+    pool.close()
+    return out / "final"
+
+
+def _log_eval(path: Path, step: int, generator, template, cfg: RLConfig) -> None:
+    results = periodic_eval(generator, template, cfg.eval, cfg.eval.max_response_tokens or cfg.response_length(step))
+    with path.open("a") as fh:
+        for name, r in results.items():
+            fh.write(json.dumps({"step": step, "benchmark": name, **r}) + "\n")
+
+
+def _checkpoint(root: Path, name: str, model, optimizer, step: int, sampler: PromptSampler) -> None:
+    ckpt.save_checkpoint(root, name, {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                         optimizer.state_dict(), {"step": step, "sampler": sampler.state_dict()})

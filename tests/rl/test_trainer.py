@@ -1,0 +1,156 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from octothinker.cli import app
+from octothinker.errors import DataError
+from octothinker.eval.grading import VerifyPool
+from octothinker.models import create_model, load_model, load_tokenizer, save_model
+from octothinker.rl.templates import get_template
+from octothinker.rl.trainer import PromptSampler, RLConfig, load_prompts, train
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def policy(world, tmp_path_factory):
+    world_dir, _ = world
+    tok = load_tokenizer(world_dir / "tokenizer")
+    return save_model(create_model("micro", tok, seed=0), tok, tmp_path_factory.mktemp("rl") / "policy")
+
+
+def config(world_dir, out, **changes):
+    d = {"out": str(out), "prompts": str(world_dir / "problems/train.jsonl"), "template": "simple", "steps": 3,
+         "prompts_per_step": 4, "group_size": 4, "mini_batch": 2, "micro_batch": 8, "max_response_tokens": 12,
+         "lr": 1e-4, "checkpoint_every": 2, "seed": 0, "device": "cpu",
+         "eval": {"every": 2, "benchmarks": [], "files": {"synth": str(world_dir / "problems/test.jsonl")}, "limit": 6}}
+    d.update(changes)
+    return d
+
+
+def test_rl_run_writes_metrics_eval_and_final_model(world, policy, tmp_path):
+    world_dir, _ = world
+    final = train(RLConfig.model_validate(config(world_dir, tmp_path / "rl", save_samples=True,
+                                                 length_schedule={0: 8, 2: 12})), str(policy))
+    rows = [json.loads(line) for line in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3]
+    assert [r["max_response_tokens"] for r in rows] == [8, 8, 12]
+    for key in ("reward", "accuracy", "response_length", "truncation_rate", "entropy", "kl", "clip_fraction",
+                "grad_norm", "lr", "rollout_tokens_per_s", "step_seconds"):
+        assert key in rows[0], key
+    assert all(-1.0 <= r["reward"] <= 1.0 for r in rows)
+    evals = [json.loads(line) for line in (tmp_path / "rl" / "eval.jsonl").read_text().splitlines()]
+    assert [(e["step"], e["benchmark"]) for e in evals] == [(0, "synth"), (2, "synth")]
+    assert {"accuracy", "mean_response_tokens", "mean_correct_response_tokens"} <= set(evals[0])
+    samples = (tmp_path / "rl" / "samples" / "step_1.jsonl").read_text().splitlines()
+    assert len(samples) == 16
+    load_model(final, device="cpu")
+
+
+def test_update_moves_the_policy_towards_positive_advantages(world, policy, tmp_path):
+    import torch
+
+    from octothinker.rl.trainer import token_logprobs, update_policy, pack
+
+    world_dir, _ = world
+    loaded = load_model(policy, device="cpu")
+    model, tok = loaded.model, loaded.tokenizer
+    cfg = RLConfig.model_validate(config(world_dir, tmp_path / "o", group_size=2, mini_batch=1, epochs=2))
+    prompt = tok("User: 1+1?\nAssistant:")["input_ids"]
+    good, bad = tok(" \\boxed{2}")["input_ids"], tok(" \\boxed{3}")["input_ids"]
+    rows = [(prompt, good, 1.0), (prompt, bad, -1.0)]
+
+    def seq_logp():
+        ids, attention, resp = pack([prompt, prompt], [good, bad], tok.pad_token_id, "cpu")
+        with torch.no_grad():
+            logp, _ = token_logprobs(model, ids, attention)
+        return (logp * resp[:, 1:]).sum(dim=1)
+
+    before = seq_logp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    stats = update_policy(model, optimizer, rows, cfg, 8, tok.pad_token_id, "cpu")
+    after = seq_logp()
+    assert stats["updates"] == 2 and stats["grad_norm"] > 0
+    # gradient steps raise the positive response's log-probability relative to the negative one's
+    assert after[0] - after[1] > before[0] - before[1] + 0.1
+    zero = {k: v.clone() for k, v in model.state_dict().items()}
+    update_policy(model, torch.optim.SGD(model.parameters(), lr=1.0), [(prompt, good, 0.0)], cfg, 8, tok.pad_token_id, "cpu")
+    assert all(torch.equal(zero[k], v) for k, v in model.state_dict().items())  # no advantage, no change
+
+
+def test_resume_after_kill_continues_the_same_run(world, policy, tmp_path):
+    world_dir, _ = world
+    ref = config(world_dir, tmp_path / "ref", steps=8, eval=None)
+    (tmp_path / "ref.yaml").write_text(yaml.safe_dump(ref))
+    cmd = [sys.executable, "-m", "octothinker.cli", "rl"]
+    subprocess.run(cmd + [str(tmp_path / "ref.yaml"), "--policy", str(policy)], check=True, capture_output=True)
+    killed = {**ref, "out": str(tmp_path / "killed")}
+    (tmp_path / "killed.yaml").write_text(yaml.safe_dump(killed))
+    proc = subprocess.Popen(cmd + [str(tmp_path / "killed.yaml"), "--policy", str(policy)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpts = tmp_path / "killed" / "checkpoints"
+    deadline = time.time() + 180
+    while not (ckpts / "step_00000004").exists() and time.time() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (ckpts / "final").exists(), "the run finished before it could be killed"
+    subprocess.run(cmd + [str(tmp_path / "killed.yaml"), "--policy", str(policy)], check=True, capture_output=True)
+
+    def curve(path):
+        rows = [json.loads(line) for line in (path / "metrics.jsonl").read_text().splitlines()]
+        return [(r["step"], r["reward"], r["response_length"], round(r["loss"], 6)) for r in rows]
+
+    assert curve(tmp_path / "killed") == curve(tmp_path / "ref")
+
+
+def test_prompt_problems_are_counted_or_refused(world, policy, tmp_path):
+    world_dir, _ = world
+    tok = load_tokenizer(policy)
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [
+        {"question": "What is 1+1?", "answer": "2"},
+        {"question": "No answer here"},
+        {"question": "Unreadable", "answer": "\\frac{"},
+        {"question": "x" * 3000, "answer": "1"},
+    ]) + "\n")
+    cfg = RLConfig.model_validate(config(world_dir, tmp_path / "o", prompts=str(path)))
+    pool = VerifyPool(workers=1)
+    try:
+        records, skipped = load_prompts(cfg, get_template("simple"), tok, pool)
+        assert len(records) == 1
+        assert skipped == {"no_answer": 1, "unparseable_answer": 1, "too_long": 1}
+        path.write_text(json.dumps({"question": "q"}) + "\n")
+        with pytest.raises(DataError, match="no usable prompts"):
+            load_prompts(cfg, get_template("simple"), tok, pool)
+        path.write_text(json.dumps({"answer": "3"}) + "\n")
+        with pytest.raises(DataError, match=r"p.jsonl:1: missing field 'question'"):
+            load_prompts(cfg, get_template("simple"), tok, pool)
+    finally:
+        pool.close()
+
+
+def test_bad_rl_recipes(world, policy, tmp_path):
+    world_dir, _ = world
+    for change, message in [({"group_size": 1}, "group_size"), ({"template": "no slot"}, "slot"),
+                            ({"prompts_per_step": 3, "mini_batch": 2}, "multiple of mini_batch")]:
+        (tmp_path / "r.yaml").write_text(yaml.safe_dump(config(world_dir, tmp_path / "o", **change)))
+        result = runner.invoke(app, ["rl", str(tmp_path / "r.yaml"), "--policy", str(policy)])
+        assert result.exit_code == 1 and message in result.output, result.output
+
+
+def test_sampler_epochs_and_state():
+    s = PromptSampler(5, seed=1)
+    first = s.next(3) + s.next(3)
+    assert sorted(first[:5]) == [0, 1, 2, 3, 4]
+    state = s.state_dict()
+    again = PromptSampler(5, seed=1)
+    again.load_state_dict(state)
+    assert again.next(4) == s.next(4)
