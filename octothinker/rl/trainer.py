@@ -49,6 +49,14 @@ class EvalSpec(BaseModel):
     max_response_tokens: int | None = None       # default: the training length at that step
 
 
+class VerlSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    gpus_per_node: int = Field(8, ge=1)
+    nodes: int = Field(1, ge=1)
+    extra_overrides: list[str] = Field(default_factory=list)  # any other verl `key=value`
+
+
 class RLConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -81,6 +89,7 @@ class RLConfig(BaseModel):
     remove_solved: bool = False                  # drop prompts whose whole group was right
     reward: RewardConfig = Field(default_factory=RewardConfig)
     eval: EvalSpec | None = None
+    verl: VerlSpec = Field(default_factory=VerlSpec)  # --engine verl only
     checkpoint_every: int = Field(20, ge=1)
     keep_checkpoints: int = Field(2, ge=1)
     save_samples: bool = False

@@ -1,0 +1,194 @@
+"""`octo rl --engine verl`: the same RL recipe on many GPUs through verl (the engine the study used).
+
+    octo rl recipe.yaml --policy runs/demo/decay-long/final --engine verl --dry-run
+
+Writes, under `<out>/verl/`: `train.parquet` and `val.parquet` in verl's RLHF dataset layout (the prompt
+already rendered with our template; validation rows carry their benchmark as `data_source`, so verl
+logs accuracy per benchmark), `reward.py` whose `compute_score` calls our reward and grader, a policy
+folder whose tokenizer passes our prompt through unchanged when the base model has no chat template,
+and `command.sh`. Then it runs `python -m verl.trainer.main_ppo` once per segment of the response-length
+schedule: mainline verl has no step-keyed length, so each segment ends at the next key and the next one
+auto-resumes from verl's checkpoint with the longer limit (the study's fork did this inside verl).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from octothinker.rl.templates import get_template
+from octothinker.rl.trainer import RLConfig, RLError
+
+# The prompt is already our template's text: the chat template must add nothing.
+PASSTHROUGH_CHAT_TEMPLATE = "{% for message in messages %}{{ message['content'] }}{% endfor %}"
+
+_UNSUPPORTED = {"dynamic_sampling": "DAPO's dynamic sampling", "overlong_filter": "overlong filtering",
+                "remove_solved": "removing solved prompts"}
+
+
+def _rows(records: list[dict], split: str) -> list[dict]:
+    return [{"data_source": r["source"], "prompt": [{"role": "user", "content": r["prompt"]}], "ability": "math",
+             "reward_model": {"style": "rule", "ground_truth": r["answer"]},
+             "extra_info": {"split": split, "index": i}} for i, r in enumerate(records)]
+
+
+def write_parquet(records: list[dict], path: Path, split: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(_rows(records, split)), path)
+
+
+def write_reward_module(cfg: RLConfig, path: Path) -> None:
+    path.write_text(f'''"""verl reward for octothinker: our extraction, grader and reward settings (generated)."""
+from octothinker.rl.rewards import RewardConfig, score
+
+CONFIG = RewardConfig.model_validate_json({cfg.reward.model_dump_json()!r})
+
+
+def compute_score(data_source, solution_str, ground_truth, extra_info=None):
+    # verl passes no truncation flag, so the overlong penalty does not apply here.
+    return score([solution_str], [str(ground_truth)], [False], CONFIG)[0].reward
+''')
+
+
+def prepare_policy(policy: str, out: Path) -> str:
+    """The policy folder verl loads; a copy of the tokenizer with a pass-through chat template if needed."""
+    from octothinker.models import load_tokenizer, resolve_model_source
+
+    source = Path(resolve_model_source(policy))
+    tokenizer = load_tokenizer(source)
+    if getattr(tokenizer, "chat_template", None) or not source.is_dir():
+        return str(source)
+    target = out / "policy"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for item in source.iterdir():
+        if not item.name.startswith("tokenizer") and item.name != "special_tokens_map.json":
+            (target / item.name).symlink_to(item.resolve())
+    tokenizer.chat_template = PASSTHROUGH_CHAT_TEMPLATE
+    tokenizer.save_pretrained(target)
+    return str(target)
+
+
+def segments(cfg: RLConfig) -> list[tuple[int, int]]:
+    """(last step, max response tokens) per run of verl, from the length schedule."""
+    keys = sorted(k for k in cfg.length_schedule if k < cfg.steps)
+    if not keys or keys[0] != 0:
+        keys = [0] + keys
+    ends = keys[1:] + [cfg.steps]
+    return [(end, cfg.response_length(start)) for start, end in zip(keys, ends)]
+
+
+def overrides(cfg: RLConfig, policy_dir: str, work: Path, last_step: int, max_response: int) -> list[str]:
+    """Our recipe as verl `main_ppo` overrides (verl's names for each setting)."""
+    v = cfg.verl
+    return [
+        "algorithm.adv_estimator=grpo",
+        f"algorithm.norm_adv_by_std_in_grpo={cfg.advantage == 'grpo'}",   # False: Dr. GRPO
+        f"data.train_files={work / 'train.parquet'}",
+        f"data.val_files={work / 'val.parquet'}",
+        f"data.train_batch_size={cfg.prompts_per_step}",
+        f"data.max_prompt_length={cfg.max_prompt_tokens}",
+        f"data.max_response_length={max_response}",
+        f"actor_rollout_ref.model.path={policy_dir}",
+        f"actor_rollout_ref.actor.optim.lr={cfg.lr}",
+        f"actor_rollout_ref.actor.optim.weight_decay={cfg.weight_decay}",
+        f"actor_rollout_ref.actor.grad_clip={cfg.grad_clip}",
+        f"actor_rollout_ref.actor.ppo_mini_batch_size={cfg.mini_batch}",
+        f"actor_rollout_ref.actor.ppo_epochs={cfg.epochs}",
+        f"actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu={cfg.micro_batch}",
+        f"actor_rollout_ref.actor.clip_ratio_low={cfg.clip_low}",
+        f"actor_rollout_ref.actor.clip_ratio_high={cfg.clip_high}",
+        f"actor_rollout_ref.actor.loss_agg_mode={cfg.aggregation}",
+        "actor_rollout_ref.actor.use_kl_loss=True",                      # the study: KL loss on, coefficient 0
+        f"actor_rollout_ref.actor.kl_loss_coef={cfg.kl_coef}",
+        "actor_rollout_ref.actor.kl_loss_type=low_var_kl",              # verl's name for the k3 estimator
+        "actor_rollout_ref.actor.entropy_coeff=0",
+        "actor_rollout_ref.rollout.name=vllm",
+        f"actor_rollout_ref.rollout.n={cfg.group_size}",
+        f"actor_rollout_ref.rollout.temperature={cfg.temperature}",
+        f"actor_rollout_ref.rollout.top_p={cfg.top_p}",
+        f"actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu={cfg.micro_batch}",
+        f"actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu={cfg.micro_batch}",
+        f"custom_reward_function.path={work / 'reward.py'}",
+        "custom_reward_function.name=compute_score",
+        f"trainer.total_training_steps={last_step}",
+        f"trainer.test_freq={cfg.eval.every if cfg.eval else -1}",
+        f"trainer.save_freq={cfg.checkpoint_every}",
+        "trainer.resume_mode=auto",
+        f"trainer.default_local_dir={work / 'checkpoints'}",
+        f"trainer.n_gpus_per_node={v.gpus_per_node}",
+        f"trainer.nnodes={v.nodes}",
+        "trainer.project_name=octothinker",
+        f"trainer.experiment_name={Path(cfg.out).name}",
+        "trainer.logger=[console]",
+        *v.extra_overrides,
+    ]
+
+
+def _val_records(cfg: RLConfig, template) -> list[dict]:
+    from octothinker.eval.benchmarks import load_problems
+
+    records = []
+    if cfg.eval is None:
+        return records
+    for name in cfg.eval.benchmarks:
+        records += [{"source": name, "prompt": template.render(p.question), "answer": p.gold}
+                    for p in load_problems(name, cfg.eval.data_dir, cfg.eval.limit)]
+    for name, path in cfg.eval.files.items():
+        rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+        records += [{"source": name, "prompt": template.render(r["question"]), "answer": str(r["answer"])}
+                    for r in rows[:cfg.eval.limit]]
+    return records
+
+
+def prepare(cfg: RLConfig, policy: str) -> tuple[Path, list[list[str]]]:
+    """Write every file verl needs; return the work folder and one command per length segment."""
+    for field, what in _UNSUPPORTED.items():
+        if getattr(cfg, field):
+            raise RLError(f"{field}: {what} is not available through the verl launcher; turn it off or use --engine local")
+    from octothinker.eval.grading import VerifyPool
+    from octothinker.models import load_tokenizer
+
+    work = Path(cfg.out) / "verl"
+    work.mkdir(parents=True, exist_ok=True)
+    template = get_template(cfg.template)
+    policy_dir = prepare_policy(policy, work)
+    pool = VerifyPool(workers=1)
+    try:
+        from octothinker.rl.trainer import load_prompts
+
+        train_records, skipped = load_prompts(cfg, template, load_tokenizer(policy_dir), pool)
+    finally:
+        pool.close()
+    write_parquet([{"source": "train", **r} for r in train_records], work / "train.parquet", "train")
+    val = _val_records(cfg, template)
+    write_parquet(val or [{"source": "train", **r} for r in train_records[:64]], work / "val.parquet", "test")
+    write_reward_module(cfg, work / "reward.py")
+    commands = [[sys.executable, "-m", "verl.trainer.main_ppo", *overrides(cfg, policy_dir, work, end, length)]
+                for end, length in segments(cfg)]
+    (work / "command.sh").write_text("#!/usr/bin/env bash\nset -e\n" + "".join(
+        " ".join(shlex.quote(c) for c in cmd) + "\n" for cmd in commands))
+    (work / "prompts.json").write_text(json.dumps({"train": len(train_records), "val": len(val), "skipped": skipped}))
+    return work, commands
+
+
+def launch(cfg: RLConfig, policy: str, dry_run: bool = False) -> Path:
+    work, commands = prepare(cfg, policy)
+    print(f"verl files in {work}; commands in {work / 'command.sh'}")
+    if dry_run:
+        print((work / "command.sh").read_text())
+        return work
+    try:
+        import verl  # noqa: F401
+    except ImportError:
+        raise RLError("verl is not installed: pip install verl (on the GPU machines), or use --dry-run") from None
+    for cmd in commands:
+        subprocess.run(cmd, check=True)
+    return work
