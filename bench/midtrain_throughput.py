@@ -40,7 +40,8 @@ def run_ours(shards: Path, base: Path, out: Path, args) -> dict:
     from octothinker.midtrain.trainer import StageRun, TrainConfig, train_stage
 
     cfg = TrainConfig(seq_len=args.seq_len, global_batch_tokens=args.batch_seqs * args.seq_len,
-                      micro_batch=args.micro_batch, checkpoint_every=10**9, device="cpu")
+                      micro_batch=args.micro_batch, checkpoint_every=10**9, device="cpu",
+                      dtype="bf16" if args.bf16 else "fp32")
     warmup = args.steps // 10
     decay = args.steps // 5
     run = StageRun(name="ours", data=str(shards), init=str(base), tokens=args.steps * cfg.global_batch_tokens, out=str(out),
@@ -89,7 +90,7 @@ def run_hf(shards: Path, base: Path, out: Path, args) -> dict:
         lr_scheduler_type="warmup_stable_decay", warmup_steps=warmup,
         lr_scheduler_kwargs={"num_stable_steps": args.steps - warmup - decay, "num_decay_steps": decay},
         weight_decay=0.1, adam_beta1=0.9, adam_beta2=0.95, max_grad_norm=1.0, logging_steps=1, save_strategy="no",
-        report_to=[], use_cpu=True, dataloader_num_workers=0, disable_tqdm=True, seed=0)
+        report_to=[], use_cpu=True, dataloader_num_workers=0, disable_tqdm=True, seed=0, bf16=args.bf16)
     clock = Clock()
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
     Trainer(model=model, args=targs, train_dataset=Sequences(), callbacks=[clock]).train()
@@ -105,12 +106,14 @@ def main() -> None:
     parser.add_argument("--seq-len", type=int, default=256)
     parser.add_argument("--batch-seqs", type=int, default=16)
     parser.add_argument("--micro-batch", type=int, default=8)
+    parser.add_argument("--bf16", action="store_true", help="bf16 autocast on both sides (CPUs with bf16 units)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         shards, base = prepare(tmp, args.size)
         print(f"model {args.size} | seq {args.seq_len} | global batch {args.batch_seqs} sequences "
               f"({args.batch_seqs * args.seq_len} tokens), micro-batch {args.micro_batch} | {args.steps} steps | "
+              f"{'bf16 autocast' if args.bf16 else 'fp32'} | "
               f"torch threads {torch.get_num_threads()}")
         ours = run_ours(shards, base, tmp / "ours", args)
         hf = run_hf(shards, base, tmp / "hf", args)

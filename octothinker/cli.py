@@ -42,10 +42,6 @@ def reports_errors(fn):
     return wrapper
 
 
-def not_built(command: str, issue: int) -> None:
-    fail(f"`octo {command}` is not built yet (tracked in issue {issue}); nothing was run.", code=2)
-
-
 class DefaultRunGroup(TyperGroup):
     """`octo eval MODEL ...` runs an evaluation; `octo eval score ...` re-grades saved completions."""
 
@@ -199,28 +195,68 @@ def rl(
         raise typer.BadParameter("--engine is local or verl")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def probe(model: str):
-    """RL-readiness report: pass@k, answer extraction, truncation, repetition."""
-    not_built("probe", 6)
+@app.command()
+@reports_errors
+def probe(
+    model: Annotated[str, typer.Argument(help="HF folder, .gguf file, or hub id.")],
+    prompts: Annotated[str, typer.Option(help="JSONL of question/answer, or a benchmark name (with --data-dir).")],
+    data_dir: Annotated[Optional[str], typer.Option(help="Benchmark folder.")] = None,
+    k: Annotated[int, typer.Option(help="Samples per prompt.")] = 8,
+    limit: Annotated[int, typer.Option(help="Prompts to sample.")] = 64,
+    template: Annotated[str, typer.Option(help="RL template: complex, simple, qa, or a '{question}' string.")] = "complex",
+    temperature: Annotated[float, typer.Option()] = 1.0,
+    max_new_tokens: Annotated[int, typer.Option()] = 512,
+    seed: Annotated[int, typer.Option()] = 0,
+    out: Annotated[Optional[str], typer.Option(help="Write the report as JSON here.")] = None,
+):
+    """RL-readiness report: pass@1, pass@k, answer extraction, truncation, length, repetition."""
+    from octothinker.probe import probe as run_probe
+
+    if k < 1 or limit < 1:
+        raise typer.BadParameter("--k and --limit must be at least 1")
+    typer.echo(json.dumps(run_probe(model, prompts, data_dir, k, limit, template, temperature, max_new_tokens, seed,
+                                    out), indent=2))
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def report(run_dir: str):
-    """Tables and plots (index.html) for a run directory."""
-    not_built("report", 6)
+@app.command()
+@reports_errors
+def report(run_dir: Annotated[str, typer.Argument(help="A run directory (octo run, or stages laid out alike).")]):
+    """Tables and plots (report/index.html, report/summary.md) for a run directory."""
+    from pathlib import Path
+
+    from octothinker.report.page import write_report
+
+    if not Path(run_dir).is_dir():
+        fail(f"{run_dir}: run directory not found")
+    out = write_report(run_dir)
+    typer.echo((out / "summary.md").read_text())
+    typer.echo(f"wrote {out / 'index.html'}")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def run(recipe: str):
-    """The whole study from one recipe, stage by stage, resumable."""
-    not_built("run", 6)
+@app.command()
+@reports_errors
+def run(
+    recipe: Annotated[str, typer.Argument(help="Study recipe YAML.")],
+    overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides.")] = None,
+):
+    """The whole study from one recipe, stage by stage, resumable (finished, unchanged stages are skipped)."""
+    from octothinker.recipe import load_recipe
+    from octothinker.study import StudyRecipe, run_study
+
+    spec = load_recipe(recipe, StudyRecipe, overrides or [])
+    run_study(spec, log=typer.echo)
+    typer.echo(f"report: {spec.out}/report/index.html")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def demo():
-    """`octo run` on the packaged demo recipe (synthetic math world, tiny model, CPU)."""
-    not_built("demo", 6)
+@app.command()
+@reports_errors
+def demo(
+    overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides.")] = None,
+):
+    """`octo run` on the packaged demo recipe (synthetic math world, tiny model, CPU, no downloads)."""
+    from pathlib import Path
+
+    run(str(Path(__file__).parent / "recipes" / "demo.yaml"), overrides)
 
 
 def main() -> None:

@@ -1,4 +1,3 @@
-import pytest
 from typer.testing import CliRunner
 
 from octothinker.cli import app
@@ -11,11 +10,14 @@ def test_help_lists_every_command_of_the_design():
     assert result.exit_code == 0
     for command in ("data", "midtrain", "rl", "eval", "probe", "report", "run", "demo"):
         assert command in result.output
+    for command in (["data", "build"], ["data", "synth"], ["eval", "score"], ["midtrain"], ["rl"], ["run"]):
+        assert runner.invoke(app, [*command, "--help"]).exit_code == 0
 
 
-@pytest.mark.parametrize("args", [["midtrain", "r.yaml"], ["rl", "r.yaml"], ["probe", "m"], ["report", "d"],
-                                  ["run", "r.yaml"], ["demo"], ["data", "build", "r.yaml"], ["data", "synth", "o"]])
-def test_unbuilt_commands_say_so_and_exit_2(args):
-    result = runner.invoke(app, args)
-    assert result.exit_code == 2
-    assert "not built yet" in result.output
+def test_bad_paths_are_one_line_errors(tmp_path):
+    for args, message in [(["report", str(tmp_path / "none")], "run directory not found"),
+                          (["run", str(tmp_path / "none.yaml")], "recipe not found"),
+                          (["midtrain", str(tmp_path / "none.yaml")], "recipe not found"),
+                          (["data", "build", str(tmp_path / "none.yaml")], "recipe not found")]:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output

@@ -42,6 +42,7 @@ class Benchmark:
     hub: HubSource | None = None
     rel_tol: float = 1e-4             # relative tolerance for numeric answers
     letters: str = "ABCDE"
+    path: str | None = None           # a user test set given as NAME=FILE (not a registry benchmark)
 
 
 class MissingField(KeyError):
@@ -184,11 +185,22 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in [
 ]}
 
 
+def _question_answer(rec):
+    return _get(rec, "question", "problem"), _num_str(_get(rec, "answer"))
+
+
 def get_benchmark(name: str) -> Benchmark:
+    """A registry benchmark, or `NAME=FILE`: any JSONL of question/answer records graded as numbers
+    with GSM8K-style few-shot prompts (the synthetic world's held-out problems, say)."""
+    if "=" in name:
+        label, path = name.split("=", 1)
+        if not label or not path:
+            raise DataError(f"benchmark {name!r}: write a test file as NAME=PATH")
+        return Benchmark(label, "number", "gsm8k", _question_answer, path=path)
     try:
         return BENCHMARKS[name]
     except KeyError:
-        raise DataError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}") from None
+        raise DataError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)} (or NAME=FILE)") from None
 
 
 def parse_benchmark_list(names: str) -> list[Benchmark]:
@@ -229,7 +241,9 @@ def _hub_records(bench: Benchmark) -> Iterator[tuple[str, dict]]:
 def load_problems(name: str, data_dir: str | Path | None, limit: int | None = None) -> list[Problem]:
     """The benchmark's problems in file order; ids are positions, stable across runs for resume."""
     bench = get_benchmark(name)
-    path = benchmark_file(name, data_dir) if data_dir else None
+    path = Path(bench.path) if bench.path else benchmark_file(name, data_dir) if data_dir else None
+    if bench.path and not path.is_file():
+        raise DataError(f"{path}: test file not found")
     if path is not None and path.is_file():
         records = ((f"{path}:{lineno}", rec) for lineno, rec in _read_jsonl(path))
     else:

@@ -101,8 +101,8 @@ def _check_resumable(out: Path, cfg: EvalConfig) -> None:
                         f"({', '.join(changed)}); choose another --out")
 
 
-def evaluate_benchmark(bench: Benchmark, cfg: EvalConfig, generator: Generator, out: Path) -> dict:
-    problems = load_problems(bench.name, cfg.data_dir, cfg.limit)
+def evaluate_benchmark(bench: Benchmark, spec: str, cfg: EvalConfig, generator: Generator, out: Path) -> dict:
+    problems = load_problems(spec, cfg.data_dir, cfg.limit)
     prompts, stop = build_prompts(bench, problems, cfg)
     path = out / f"{bench.name}.jsonl"
     done = {(r["id"], r["sample"]) for r in read_records(path)}
@@ -160,8 +160,8 @@ def evaluate(cfg: EvalConfig, generator: Generator | None = None) -> dict[str, d
         get_template(cfg.template)
     elif cfg.fewshot_file:
         load_exemplars(cfg.fewshot_file)
-    for bench in benches:  # fail on a missing or malformed file before loading the model
-        load_problems(bench.name, cfg.data_dir, cfg.limit)
+    for spec in cfg.benchmarks:  # fail on a missing or malformed file before loading the model
+        load_problems(spec, cfg.data_dir, cfg.limit)
     out = Path(cfg.out)
     _check_resumable(out, cfg)
     if generator is None:
@@ -170,7 +170,8 @@ def evaluate(cfg: EvalConfig, generator: Generator | None = None) -> dict[str, d
         generator = make_generator(cfg.model, cfg.backend, cfg.device, cfg.dtype, cfg.batch_size, cfg.seed)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "config.json", {"config": cfg.model_dump(), **run_metadata(cfg.seed)})
-    summaries = {bench.name: evaluate_benchmark(bench, cfg, generator, out) for bench in benches}
+    summaries = {bench.name: evaluate_benchmark(bench, spec, cfg, generator, out)
+                 for bench, spec in zip(benches, cfg.benchmarks)}
     atomic_write_json(out / "summary.json", summaries)
     atomic_write_text(out / "summary.md", format_summary_md(summaries, cfg))
     return summaries

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm import tqdm
 
@@ -45,6 +47,7 @@ class TrainConfig(BaseModel):
     weight_decay: float = Field(0.1, ge=0)          # not applied to norms and biases
     eps: float = Field(1e-8, gt=0)
     grad_clip: float = Field(1.0, gt=0)
+    dtype: Literal["auto", "bf16", "fp32"] = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU
     compile: bool = False
     activation_checkpointing: bool = False
     seed: int = 0
@@ -179,7 +182,8 @@ def train_stage(run: StageRun, resume: bool = True) -> Path:
     torch.manual_seed(cfg.seed)
     model, tokenizer = _load_model(run.init, d)
     config = model.config
-    bf16 = d.device.type == "cuda" and torch.cuda.is_bf16_supported()
+    # bf16 on CPU is opt-in: it is faster where the CPU has bf16 units (AVX512-BF16, AMX), slower elsewhere.
+    bf16 = cfg.dtype == "bf16" or (cfg.dtype == "auto" and d.device.type == "cuda" and torch.cuda.is_bf16_supported())
     if cfg.activation_checkpointing:
         model.gradient_checkpointing_enable()
     model.to(d.device)
@@ -231,8 +235,8 @@ def train_stage(run: StageRun, resume: bool = True) -> Path:
         loss_sum = torch.zeros((), device=d.device)
         for _ in range(accum):
             batch = reader.next_batch(cfg.micro_batch).to(d.device, non_blocking=True)
-            # Single GPU: autocast to bf16. Under FSDP2 its mixed-precision policy casts parameters.
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16 and not d.enabled):
+            # One process: autocast to bf16. Under FSDP2 its mixed-precision policy casts parameters.
+            with torch.autocast(d.device.type, dtype=torch.bfloat16, enabled=bf16 and not d.enabled):
                 logits = train_model(input_ids=batch[:, :-1]).logits
             loss = causal_lm_loss(logits, batch[:, 1:])
             (loss / accum).backward()

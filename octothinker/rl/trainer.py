@@ -250,10 +250,11 @@ def update_policy(model, optimizer, rows: list[tuple[list[int], list[int], float
     # extra pass); otherwise its log-probs are computed once, before the first update.
     off_policy = cfg.epochs > 1 or len(rows) > per_mini
     old_logps: dict[int, torch.Tensor] = {}
+    needed = [i for i in range(len(rows)) if rows[i][2] != 0.0 or reference is not None]
     if off_policy:
         with torch.no_grad():
-            for lo in range(0, len(rows), cfg.micro_batch):
-                micro = list(range(lo, min(lo + cfg.micro_batch, len(rows))))
+            for lo in range(0, len(needed), cfg.micro_batch):
+                micro = needed[lo:lo + cfg.micro_batch]
                 ids, attention, _ = tensors(micro)
                 logp, _ = token_logprobs(model, ids, attention)
                 lengths = attention.sum(dim=1) - 1
@@ -262,8 +263,11 @@ def update_policy(model, optimizer, rows: list[tuple[list[int], list[int], float
         for lo in range(0, len(rows), per_mini):
             mini = list(range(lo, min(lo + per_mini, len(rows))))
             total_tokens = sum(len(rows[i][1]) for i in mini)
-            for mlo in range(0, len(mini), cfg.micro_batch):
-                micro = mini[mlo:mlo + cfg.micro_batch]
+            # A response with zero advantage adds nothing to the loss but its share of the normaliser
+            # (kept above), so without a KL term its forward and backward passes are skipped.
+            active = [i for i in mini if rows[i][2] != 0.0 or reference is not None]
+            for mlo in range(0, len(active), cfg.micro_batch):
+                micro = active[mlo:mlo + cfg.micro_batch]
                 ids, attention, resp = tensors(micro)
                 mask = resp[:, 1:]
                 logp, entropy = token_logprobs(model, ids, attention, with_entropy=True)
@@ -287,6 +291,8 @@ def update_policy(model, optimizer, rows: list[tuple[list[int], list[int], float
                 stats["loss"] += loss.item()
                 stats["clip_fraction"] += float((clipped & mask).sum()) / max(total_tokens, 1)
                 stats["entropy"] += float((entropy.detach() * mask).sum()) / max(total_tokens, 1)
+            if not active:
+                continue
             stats["grad_norm"] += float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)

@@ -119,3 +119,14 @@ def test_unknown_benchmark():
 def test_missing_file_offline_names_the_file(tmp_path):
     with pytest.raises(DataError, match=r"math/test.jsonl: benchmark file not found.*offline"):
         load_problems("math", tmp_path)
+
+
+def test_file_benchmark_spec(tmp_path):
+    _write(tmp_path / "held.jsonl", [{"question": "Ada has 3 apples. How many?", "answer": "3"},
+                                     {"question": "Q2", "answer": 1200}])
+    problems = load_problems(f"synth={tmp_path / 'held.jsonl'}", None)
+    assert [p.gold for p in problems] == ["3", "1200"]
+    bench = get_benchmark(f"synth={tmp_path / 'held.jsonl'}")
+    assert bench.name == "synth" and bench.family == "number" and bench.style == "gsm8k"
+    with pytest.raises(DataError, match="test file not found"):
+        load_problems(f"synth={tmp_path / 'none.jsonl'}", None)

@@ -1,0 +1,75 @@
+"""End to end: `octo run` on a reduced demo recipe (minutes on CPU), then skipping and re-running."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from octothinker.cli import app
+
+runner = CliRunner()
+DEMO = Path(__file__).resolve().parents[1] / "octothinker" / "recipes" / "demo.yaml"
+
+
+def reduced_demo(tmp_path: Path) -> Path:
+    text = DEMO.read_text().replace("runs/demo", str(tmp_path / "run"))
+    d = yaml.safe_load(text)
+    d["world"].update(problems=300, test=40, web=200, generic=200, instruct=60, seeds=80, vocab_size=400)
+    for mixture in d["data"].values():
+        mixture["mixture"]["tokens"] = 8192
+        mixture.pop("workers", None)
+    d["pretrain"].update(tokens=4096, size="micro")
+    d["midtrain"]["train"].update(seq_len=64, global_batch_tokens=1024, micro_batch=8, checkpoint_every=2)
+    d["midtrain"]["stable"]["tokens"] = 4096
+    d["midtrain"]["decay"]["tokens"] = 2048
+    d["midtrain"]["decay"]["branches"] = {"short": d["midtrain"]["decay"]["branches"]["short"],
+                                          "long": d["midtrain"]["decay"]["branches"]["long"]}
+    d["rl_from"] = ["base", "short", "long"]
+    d["rl"].update(steps=2, prompts_per_step=2, group_size=2, mini_batch=2, max_response_tokens=8)
+    d["rl"]["eval"].update(every=1, limit=6)
+    d["eval"].update(limit=6, max_new_tokens=8)
+    d["probe"].update(k=2, limit=4, max_new_tokens=8)
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(d))
+    return path
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("study")
+    recipe = reduced_demo(tmp)
+    result = runner.invoke(app, ["run", str(recipe)])
+    assert result.exit_code == 0, result.output
+    return tmp / "run", recipe, result.output
+
+
+def test_run_directory(study):
+    run, _, output = study
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert all(s["status"] == "done" for s in manifest["stages"].values())
+    assert list(manifest["stages"])[:3] == ["world", "data.pretrain", "data.stable"]
+    assert {"octothinker", "git_revision", "seed", "recipe"} <= set(manifest)
+    for rel in ["world/world.json", "data/stable/index.json", "base/final/config.json", "stable/final/config.json",
+                "decay-short/final/config.json", "decay-long/final/config.json", "rl-base/final/config.json",
+                "rl-long/eval.jsonl", "eval/short/few-shot/summary.json", "eval/rl-short/zero-shot/summary.json",
+                "probe/long.json", "report/index.html", "report/summary.md", "report/midtrain_loss.png",
+                "report/rl_synth.png", "report/rl_training.png"]:
+        assert (run / rel).exists(), rel
+    summary = (run / "report" / "summary.md").read_text()
+    assert "## Evaluation" in summary and "## RL dynamics" in summary and "## RL-readiness probe" in summary
+    assert "rl-long (zero-shot)" in summary and "long (few-shot)" in summary
+
+
+def test_second_run_skips_and_a_changed_section_reruns_from_there(study):
+    run, recipe, _ = study
+    again = runner.invoke(app, ["run", str(recipe)])
+    assert again.exit_code == 0, again.output
+    assert "[run ]" not in again.output and again.output.count("[skip]") >= 15
+    changed = runner.invoke(app, ["run", str(recipe), "rl.steps=3"])
+    assert changed.exit_code == 0, changed.output
+    ran = [line.split()[-1] for line in changed.output.splitlines() if line.startswith("[run ]")]
+    assert ran[0] == "rl-base" and "report" in ran and "stable" not in ran and "eval-base" not in ran
+    rows = (run / "rl-base" / "metrics.jsonl").read_text().splitlines()
+    assert len(rows) == 3
