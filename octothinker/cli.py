@@ -12,7 +12,6 @@ import sys
 from functools import wraps
 from typing import Annotated, Optional
 
-import click
 import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup

@@ -11,10 +11,10 @@ diagnosis of Llama under RL (no final answer, runaway length, repetition) is wha
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
+from octothinker.data.readers import jsonl_records
 from octothinker.errors import DataError
 from octothinker.eval.generation import SamplingParams, make_generator
 from octothinker.eval.metrics import pass_at_k
@@ -28,15 +28,9 @@ def probe_prompts(prompts: str, data_dir: str | None, limit: int, seed: int) -> 
     path = Path(prompts)
     if path.is_file():
         pairs = []
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(f"{path}:{lineno}: invalid JSON ({err.msg})") from None
+        for where, rec in jsonl_records(path):
             if "question" not in rec or "answer" not in rec:
-                raise DataError(f"{path}:{lineno}: missing field 'question' or 'answer'")
+                raise DataError(f"{where}: missing field 'question' or 'answer'")
             pairs.append((str(rec["question"]), str(rec["answer"])))
     else:
         from octothinker.eval.benchmarks import load_problems

@@ -41,3 +41,14 @@ def test_missing_section_and_bad_yaml(tmp_path):
     bad.write_text("a: [1, 2\nb: 3\n")
     with pytest.raises(RecipeError, match=r"bad.yaml:\d+: invalid YAML"):
         load_recipe(bad, DataRecipe)
+
+
+@pytest.mark.parametrize("name", ["octothinker-1b.yaml", "octothinker-3b.yaml", "demo.yaml"])
+def test_packaged_study_recipes_validate(name):
+    from octothinker.rl.trainer import RLConfig
+    from octothinker.study import StudyRecipe, plan
+
+    study = load_recipe(RECIPES / name, StudyRecipe)
+    RLConfig.model_validate({**study.rl, "out": "x"})
+    names = [s.name for s in plan(study)]
+    assert names[-1] == "report" and "stable" in names and any(n.startswith("rl-") for n in names)

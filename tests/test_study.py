@@ -32,7 +32,7 @@ def reduced_demo(tmp_path: Path) -> Path:
     d["eval"].update(limit=6, max_new_tokens=8)
     d["probe"].update(k=2, limit=4, max_new_tokens=8)
     path = tmp_path / "study.yaml"
-    path.write_text(yaml.safe_dump(d))
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
     return path
 
 

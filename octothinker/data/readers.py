@@ -59,6 +59,11 @@ def _jsonl(path: str, on_bad_line: str, bad: Counter) -> Iterator[tuple[str, dic
             yield where, rec
 
 
+def jsonl_records(path) -> Iterator[tuple[str, dict]]:
+    """(file:line, record) for one JSONL file (plain, .gz or .zst); a bad line is a DataError."""
+    yield from _jsonl(str(path), "fail", Counter())
+
+
 def _parquet(path: str) -> Iterator[tuple[str, dict]]:
     import pyarrow.parquet as pq
 

@@ -9,12 +9,12 @@ file is missing and the machine is online, the benchmark's hub dataset (where on
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from octothinker.data.readers import jsonl_records
 from octothinker.errors import DataError
 from octothinker.eval.extract import last_boxed
 
@@ -211,24 +211,6 @@ def benchmark_file(name: str, data_dir: str | Path) -> Path:
     return Path(data_dir) / name / "test.jsonl"
 
 
-def _read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
-    with path.open("rb") as fh:
-        for lineno, raw in enumerate(fh, 1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise DataError(f"{path}:{lineno}: not valid UTF-8") from None
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(f"{path}:{lineno}: invalid JSON ({err.msg})") from None
-            if not isinstance(rec, dict):
-                raise DataError(f"{path}:{lineno}: expected a JSON object")
-            yield lineno, rec
-
-
 def _hub_records(bench: Benchmark) -> Iterator[tuple[str, dict]]:
     from datasets import load_dataset
 
@@ -245,7 +227,7 @@ def load_problems(name: str, data_dir: str | Path | None, limit: int | None = No
     if bench.path and not path.is_file():
         raise DataError(f"{path}: test file not found")
     if path is not None and path.is_file():
-        records = ((f"{path}:{lineno}", rec) for lineno, rec in _read_jsonl(path))
+        records = jsonl_records(path)
     else:
         from octothinker.models import is_online
 

@@ -9,10 +9,10 @@ any JSONL of {question, solution, answer} records, rendered in the benchmark's s
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from octothinker.data.readers import jsonl_records
 from octothinker.errors import DataError
 
 
@@ -126,18 +126,11 @@ def load_exemplars(path: str | Path) -> list[Exemplar]:
     if not path.is_file():
         raise DataError(f"{path}: few-shot file not found")
     exemplars = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(f"{path}:{lineno}: invalid JSON ({err.msg})") from None
-            for field in ("question", "solution", "answer"):
-                if not isinstance(rec, dict) or field not in rec:
-                    raise DataError(f"{path}:{lineno}: missing field '{field}'")
-            exemplars.append(Exemplar(str(rec["question"]), str(rec["solution"]), str(rec["answer"])))
+    for where, rec in jsonl_records(path):
+        for field in ("question", "solution", "answer"):
+            if field not in rec:
+                raise DataError(f"{where}: missing field '{field}'")
+        exemplars.append(Exemplar(str(rec["question"]), str(rec["solution"]), str(rec["answer"])))
     if not exemplars:
         raise DataError(f"{path}: no exemplars")
     return exemplars

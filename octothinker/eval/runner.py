@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm import tqdm
 
+from octothinker.data.readers import jsonl_records
 from octothinker.errors import DataError, OctoError
 from octothinker.eval.benchmarks import Benchmark, Problem, get_benchmark, load_problems
 from octothinker.eval.extract import extract_answer
@@ -185,26 +186,19 @@ def score_predictions(path: str | Path, benchmark: str, data_dir: str | None = N
         raise DataError(f"{path}: predictions file not found")
     golds_by_id = None
     rows: list[tuple[str, str]] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(f"{path}:{lineno}: invalid JSON ({err.msg})") from None
-            if not isinstance(rec, dict) or "completion" not in rec:
-                raise DataError(f"{path}:{lineno}: missing field 'completion'")
-            gold = rec.get("gold")
-            if gold is None:
-                if "id" not in rec:
-                    raise DataError(f"{path}:{lineno}: missing field 'gold' (or 'id' to look it up)")
-                if golds_by_id is None:
-                    golds_by_id = {p.id: p.gold for p in load_problems(benchmark, data_dir)}
-                if str(rec["id"]) not in golds_by_id:
-                    raise DataError(f"{path}:{lineno}: id {rec['id']!r} is not a {benchmark} problem")
-                gold = golds_by_id[str(rec["id"])]
-            rows.append((str(rec["completion"]), str(gold)))
+    for where, rec in jsonl_records(path):
+        if "completion" not in rec:
+            raise DataError(f"{where}: missing field 'completion'")
+        gold = rec.get("gold")
+        if gold is None:
+            if "id" not in rec:
+                raise DataError(f"{where}: missing field 'gold' (or 'id' to look it up)")
+            if golds_by_id is None:
+                golds_by_id = {p.id: p.gold for p in load_problems(benchmark, data_dir)}
+            if str(rec["id"]) not in golds_by_id:
+                raise DataError(f"{where}: id {rec['id']!r} is not a {benchmark} problem")
+            gold = golds_by_id[str(rec["id"])]
+        rows.append((str(rec["completion"]), str(gold)))
     if not rows:
         raise DataError(f"{path}: no predictions")
     extracted, correct = grade_completions(bench, [g for _, g in rows], [c for c, _ in rows])

@@ -13,24 +13,27 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def midtrain_curves(run: Path) -> dict[str, list[tuple[int, float]]]:
-    """Stage -> [(tokens seen since the run's first stage, loss)]; a decay branch continues from stable."""
-    curves = {}
-    offsets = {"base": 0}
+    """Stage -> [(tokens seen since the first stage, loss)]: stable continues from the base, each decay
+    branch from the end of stable."""
+    curves: dict[str, list[tuple[int, float]]] = {}
+    end = {"base": 0, "stable": 0}
     for stage in ["base", "stable"] + sorted(p.name for p in run.glob("decay-*")):
         rows = read_jsonl(run / stage / "metrics.jsonl")
         if not rows:
             continue
-        start = offsets.get("stable", 0) if stage.startswith("decay-") else 0
+        start = {"base": 0, "stable": end["base"]}.get(stage, end["stable"])
         curves[stage] = [(start + r["tokens_seen"], r["loss"]) for r in rows]
-        if stage == "stable":
-            offsets["stable"] = rows[-1]["tokens_seen"]
+        if stage in end:
+            end[stage] = curves[stage][-1][0]
     return curves
 
 
 def eval_table(run: Path) -> dict[str, dict[str, dict]]:
-    """Model -> benchmark -> summary, from eval/<model>/<mode>/summary.json."""
+    """Model -> benchmark -> summary, from eval/<model>/<mode>/summary.json (models before RL first)."""
     table: dict[str, dict[str, dict]] = {}
-    for summary in sorted(run.glob("eval/*/*/summary.json")):
+    found = sorted(run.glob("eval/*/*/summary.json"), key=lambda p: (p.parent.parent.name.startswith("rl-"),
+                                                                      p.stat().st_mtime))
+    for summary in found:
         model, mode = summary.parent.parent.name, summary.parent.name
         for bench, s in json.loads(summary.read_text()).items():
             table.setdefault(f"{model} ({mode})", {})[bench] = s

@@ -23,6 +23,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tqdm import tqdm
 
+from octothinker.data.readers import jsonl_records
 from octothinker.errors import DataError, OctoError
 from octothinker.eval.generation import HFGenerator, SamplingParams
 from octothinker.eval.grading import VerifyPool
@@ -117,25 +118,18 @@ def load_prompts(cfg: RLConfig, template: PromptTemplate, tokenizer, pool: Verif
     if not path.is_file():
         raise DataError(f"{path}: prompts file not found")
     records, skipped = [], {"no_answer": 0, "unparseable_answer": 0, "too_long": 0}
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(f"{path}:{lineno}: invalid JSON ({err.msg})") from None
-            if not isinstance(rec, dict) or not str(rec.get(cfg.question_field, "")).strip():
-                raise DataError(f"{path}:{lineno}: missing field '{cfg.question_field}'")
-            answer = rec.get(cfg.answer_field)
-            if answer is None or not str(answer).strip():
-                skipped["no_answer"] += 1
-                continue
-            prompt = template.render(str(rec[cfg.question_field]))
-            if len(tokenizer(prompt)["input_ids"]) > cfg.max_prompt_tokens:
-                skipped["too_long"] += 1
-                continue
-            records.append({"id": f"{lineno}", "prompt": prompt, "answer": str(answer).strip()})
+    for where, rec in jsonl_records(path):
+        if not str(rec.get(cfg.question_field, "")).strip():
+            raise DataError(f"{where}: missing field '{cfg.question_field}'")
+        answer = rec.get(cfg.answer_field)
+        if answer is None or not str(answer).strip():
+            skipped["no_answer"] += 1
+            continue
+        prompt = template.render(str(rec[cfg.question_field]))
+        if len(tokenizer(prompt)["input_ids"]) > cfg.max_prompt_tokens:
+            skipped["too_long"] += 1
+            continue
+        records.append({"id": where, "prompt": prompt, "answer": str(answer).strip()})
     # An answer the grader cannot read would score every response wrong: skip it, counted.
     readable = pool.readable_many([r["answer"] for r in records]) if records else []
     skipped["unparseable_answer"] = sum(not ok for ok in readable)

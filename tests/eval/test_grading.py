@@ -1,7 +1,6 @@
 import math
 import time
 
-import pytest
 
 from octothinker.eval.grading import GradeItem, VerifyPool, grade_many, normalize_text, numbers_close
 

@@ -97,7 +97,6 @@ def test_hf_generator_batches_stop_and_lengths(micro_model_dir):
 
 
 def test_decode_loop_matches_hf_generate_greedy(micro_model_dir):
-    import torch
 
     from octothinker.models import load_model
 
