@@ -4,7 +4,8 @@ length and batch, in one run.
     .venv/bin/python bench/rl_step.py --steps 4           # needs `pip install trl`
 
 Model: a tiny Llama over the synthetic world's tokenizer (random weights: both sides generate the full
-response length, so the work is the same). Batch: 8 prompts x 8 rollouts = 64 completions of up to 64
+response length; every reward is -1, so every advantage is 0), or `--policy` a trained one (the demo's
+decay-short model gets about 9% right, so updates carry signal). Batch: 8 prompts x 8 rollouts = 64 completions of up to 64
 tokens, one optimizer update per step, KL coefficient 0, temperature 1. Prints seconds per step (steps
 2..N, the first pays one-off costs on both sides), the ratio, and our rollout tokens/s.
 """
@@ -88,11 +89,16 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=8)
     parser.add_argument("--group", type=int, default=8)
     parser.add_argument("--length", type=int, default=64)
+    parser.add_argument("--policy", help="a trained model (default: a random tiny one; its rewards are all -1, "
+                                         "so every advantage is 0)")
+    parser.add_argument("--prompts", dest="prompts_file", help="JSONL of question/answer (with --policy)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         prompts, policy = prepare(tmp, args.size)
-        print(f"model {args.size} | {args.prompts} prompts x {args.group} rollouts, {args.length} new tokens | "
+        if args.policy:
+            policy, prompts = Path(args.policy), Path(args.prompts_file or prompts)
+        print(f"model {args.policy or args.size} | {args.prompts} prompts x {args.group} rollouts, {args.length} new tokens | "
               f"{args.steps} steps | torch threads {torch.get_num_threads()}")
         ours = run_ours(prompts, policy, tmp / "ours", args)
         print(f"octothinker GRPO step   {ours['seconds_per_step']:7.2f} s/step   rollout "
