@@ -158,12 +158,11 @@ def midtrain(
 ):
     """Stable stage, then decay branches (torchrun + FSDP2 beyond one device)."""
     from octothinker.midtrain.stages import MidtrainRecipe, run_midtrain
-    from octothinker.recipe import load_recipe, load_yaml
+    from octothinker.recipe import load_stage_recipe
 
     if stage not in ("all", "stable", "decay"):
         raise typer.BadParameter("--stage is all, stable or decay")
-    section = "midtrain" if "midtrain" in load_yaml(recipe) else None
-    spec = load_recipe(recipe, MidtrainRecipe, overrides or [], section=section)
+    spec = load_stage_recipe(recipe, MidtrainRecipe, "midtrain", overrides)
     for final in run_midtrain(spec, stage=stage, branch=branch, resume=resume):
         typer.echo(f"wrote {final}")
 
@@ -179,11 +178,10 @@ def rl(
     resume: Annotated[bool, typer.Option(help="Continue from the newest complete checkpoint.")] = True,
 ):
     """RL-Zero with GRPO on verifiable math rewards (local, or verl for many GPUs)."""
-    from octothinker.recipe import load_recipe, load_yaml
+    from octothinker.recipe import load_stage_recipe
     from octothinker.rl.trainer import RLConfig, train
 
-    section = "rl" if "rl" in load_yaml(recipe) else None
-    cfg = load_recipe(recipe, RLConfig, overrides or [], section=section)
+    cfg = load_stage_recipe(recipe, RLConfig, "rl", overrides)
     if engine == "verl":
         from octothinker.rl.verl import launch
 

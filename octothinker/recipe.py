@@ -63,6 +63,11 @@ def validate(data: dict, model: type[M], where: str) -> M:
         raise RecipeError(f"{where}: {key}: {first['msg']}") from None
 
 
+def load_stage_recipe(path: str | Path, model: type[M], key: str, overrides: list[str] | None = None) -> M:
+    """A stage's recipe: the file's `key` section when it is a study recipe, else the whole file."""
+    return load_recipe(path, model, overrides, section=key if key in load_yaml(path) else None)
+
+
 def load_recipe(path: str | Path, model: type[M], overrides: list[str] | None = None, section: str | None = None) -> M:
     """Validate the whole file, or one `section` of it, against `model`."""
     data = apply_overrides(load_yaml(path), overrides or [])

@@ -11,18 +11,11 @@ from typer.testing import CliRunner
 from octothinker.cli import app
 from octothinker.errors import DataError
 from octothinker.eval.grading import VerifyPool
-from octothinker.models import create_model, load_model, load_tokenizer, save_model
+from octothinker.models import load_model, load_tokenizer
 from octothinker.rl.templates import get_template
 from octothinker.rl.trainer import PromptSampler, RLConfig, load_prompts, train
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def policy(world, tmp_path_factory):
-    world_dir, _ = world
-    tok = load_tokenizer(world_dir / "tokenizer")
-    return save_model(create_model("micro", tok, seed=0), tok, tmp_path_factory.mktemp("rl") / "policy")
 
 
 def config(world_dir, out, **changes):

@@ -8,18 +8,11 @@ from typer.testing import CliRunner
 
 from octothinker.cli import app
 from octothinker.errors import OctoError
-from octothinker.models import create_model, load_tokenizer, save_model
+from octothinker.models import load_tokenizer
 from octothinker.rl.trainer import RLConfig
 from octothinker.rl.verl import PASSTHROUGH_CHAT_TEMPLATE, overrides, prepare, segments
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def policy(world, tmp_path_factory):
-    world_dir, _ = world
-    tok = load_tokenizer(world_dir / "tokenizer")
-    return save_model(create_model("micro", tok, seed=0), tok, tmp_path_factory.mktemp("verl") / "policy")
 
 
 def cfg_dict(world_dir, out, **changes):
