@@ -91,7 +91,7 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=64)
     parser.add_argument("--policy", help="a trained model (default: a random tiny one; its rewards are all -1, "
                                          "so every advantage is 0)")
-    parser.add_argument("--prompts", dest="prompts_file", help="JSONL of question/answer (with --policy)")
+    parser.add_argument("--prompts-file", help="JSONL of question/answer (with --policy)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
