@@ -120,11 +120,7 @@ def _convert_gguf(gguf: Path) -> Path:
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    save_model(model, tokenizer, tmp)
-    tmp.rename(out)
-    return out
+    return save_model(model, tokenizer, out)
 
 
 def resolve_model_source(spec: str | os.PathLike, tokenizer_only: bool = False) -> str:
@@ -175,10 +171,15 @@ def load_model(spec: str | os.PathLike, device: str | None = None, dtype: str | 
 
 
 def save_model(model, tokenizer, out: str | os.PathLike) -> Path:
+    """Write an HF folder under a temporary name, then swap it in: a reader never sees half a model."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out, safe_serialization=True)
-    tokenizer.save_pretrained(out)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
     return out
 
 

@@ -159,16 +159,12 @@ def plan(recipe: StudyRecipe) -> list[Stage]:
 
 
 def _pretrain(recipe: StudyRecipe) -> None:
-    from octothinker.data.shards import read_index
     from octothinker.midtrain.schedule import Schedule
+    from octothinker.midtrain.stages import fresh_model
     from octothinker.midtrain.trainer import StageRun, train_stage
-    from octothinker.models import create_model, load_tokenizer, save_model
 
     run, p, train = Path(recipe.out), recipe.pretrain, recipe.midtrain.train
-    init = run / "base-init"
-    if not (init / "config.json").exists():
-        tokenizer = load_tokenizer(read_index(p.data)["tokenizer"]["name"])
-        save_model(create_model(p.size, tokenizer, seed=recipe.seed), tokenizer, init)
+    init = fresh_model(run / "base-init", p.size, p.data, recipe.seed)
     steps = p.tokens // train.global_batch_tokens
     warmup = min(p.warmup_tokens // train.global_batch_tokens, steps)
     decay = steps - warmup if p.final_lr < p.lr else 0

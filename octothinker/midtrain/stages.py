@@ -57,20 +57,22 @@ def stage_dir(recipe: MidtrainRecipe, stage: str, branch: str | None = None) -> 
     return Path(recipe.out) / ("stable" if stage == "stable" else f"decay-{branch}")
 
 
+def fresh_model(out: Path, size: str, shards: str, seed: int) -> Path:
+    """A randomly initialised model of `size` over the tokenizer the shards were made with (created once)."""
+    from octothinker.data.shards import read_index
+    from octothinker.models import create_model, load_tokenizer, save_model
+
+    if not (out / "config.json").exists():
+        tokenizer = load_tokenizer(read_index(shards)["tokenizer"]["name"])
+        save_model(create_model(size, tokenizer, seed=seed), tokenizer, out)
+    return out
+
+
 def base_source(recipe: MidtrainRecipe) -> str:
     """The base model's folder; a fresh model is created (once) under `<out>/init`."""
     if isinstance(recipe.base, str):
         return recipe.base
-    from octothinker.data.shards import read_index
-    from octothinker.models import create_model, load_tokenizer, save_model
-
-    init = Path(recipe.out) / "init"
-    if not (init / "config.json").exists():
-        tokenizer = load_tokenizer(read_index(recipe.stable.data)["tokenizer"]["name"])
-        tmp = init.with_name("init.tmp")
-        save_model(create_model(recipe.base.size, tokenizer, seed=recipe.base.seed), tokenizer, tmp)
-        tmp.rename(init)
-    return str(init)
+    return str(fresh_model(Path(recipe.out) / "init", recipe.base.size, recipe.stable.data, recipe.base.seed))
 
 
 def stable_run(recipe: MidtrainRecipe) -> StageRun:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import resource
-import shutil
 import time
 from pathlib import Path
 
@@ -161,18 +160,14 @@ def _load_model(init: str, d: Dist):
 
 
 def export_hf(model_state: dict, config, tokenizer, out: Path) -> None:
-    """Write `final/` as a plain HF folder (rank 0, full weights), atomically."""
+    """Write `final/` as a plain HF folder (rank 0, full weights)."""
     from transformers import AutoModelForCausalLM
 
     from octothinker.models import save_model
 
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.load_state_dict(model_state)
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    save_model(model, tokenizer, tmp)
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    save_model(model, tokenizer, out)
 
 
 def train_stage(run: StageRun, resume: bool = True) -> Path:

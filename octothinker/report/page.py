@@ -37,38 +37,20 @@ def plot_midtrain(curves: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_dynamics(bench: str, per_model: dict[str, list[dict]], path: Path) -> None:
+def plot_pair(per_model: dict[str, list[dict]], left: tuple[str, str, str], right: tuple[str, str, str],
+              path: Path, marker: str | None = None) -> None:
+    """Two panels over RL steps, one line per starting model; each panel is (key, title, y label)."""
     plt = _plt()
-    fig, (acc, length) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for model, rows in per_model.items():
         steps = [r["step"] for r in rows]
-        acc.plot(steps, [r["accuracy"] for r in rows], marker="o", ms=3, label=model)
-        length.plot(steps, [r["mean_response_tokens"] for r in rows], marker="o", ms=3, label=model)
-    acc.set_title(f"{bench}: accuracy during RL")
-    acc.set_xlabel("RL step")
-    acc.set_ylabel("accuracy (%)")
-    length.set_title(f"{bench}: mean response length during RL")
-    length.set_xlabel("RL step")
-    length.set_ylabel("tokens")
-    acc.legend(title="RL from")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def plot_rl_training(training: dict[str, list[dict]], path: Path) -> None:
-    plt = _plt()
-    fig, (rew, length) = plt.subplots(1, 2, figsize=(10, 4))
-    for model, rows in training.items():
-        steps = [r["step"] for r in rows]
-        rew.plot(steps, [r["reward"] for r in rows], label=model)
-        length.plot(steps, [r["response_length"] for r in rows], label=model)
-    rew.set_title("training reward")
-    rew.set_xlabel("RL step")
-    length.set_title("mean rollout length")
-    length.set_xlabel("RL step")
-    length.set_ylabel("tokens")
-    rew.legend(title="RL from")
+        for ax, (key, _, _) in zip(axes, (left, right)):
+            ax.plot(steps, [r[key] for r in rows], marker=marker, ms=3, label=model)
+    for ax, (_, title, ylabel) in zip(axes, (left, right)):
+        ax.set_title(title)
+        ax.set_xlabel("RL step")
+        ax.set_ylabel(ylabel)
+    axes[0].legend(title="RL from")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -127,7 +109,8 @@ def write_report(run_dir: str | Path) -> Path:
         rows = []
         for bench, per_model in dynamics.items():
             name = f"rl_{bench}.png"
-            plot_dynamics(bench, per_model, out / name)
+            plot_pair(per_model, ("accuracy", f"{bench}: accuracy during RL", "accuracy (%)"),
+                      ("mean_response_tokens", f"{bench}: mean response length during RL", "tokens"), out / name, "o")
             sections_html.append(f'<h3>{html.escape(bench)}</h3><img src="{name}">')
             for model, r in per_model.items():
                 rows.append([bench, model, f"{r[0]['accuracy']:.1f} -> {r[-1]['accuracy']:.1f}",
@@ -135,7 +118,8 @@ def write_report(run_dir: str | Path) -> Path:
         sections_md.append(_md_table(["benchmark", "RL from", "accuracy", "mean length"], rows))
     training = rl_training(run)
     if training:
-        plot_rl_training(training, out / "rl_training.png")
+        plot_pair(training, ("reward", "training reward", "reward"),
+                  ("response_length", "mean rollout length", "tokens"), out / "rl_training.png")
         sections_html.append('<h3>RL training</h3><img src="rl_training.png">')
 
     probe = probes(run)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import time
 from pathlib import Path
 from typing import Literal
@@ -407,11 +406,7 @@ def train(cfg: RLConfig, policy: str, resume: bool = True) -> Path:
             ckpt.prune(root, cfg.keep_checkpoints)
 
     _checkpoint(root, "final", model, optimizer, cfg.steps, sampler)
-    tmp = out / "final.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    save_model(model, tokenizer, tmp)
-    shutil.rmtree(out / "final", ignore_errors=True)
-    tmp.rename(out / "final")
+    save_model(model, tokenizer, out / "final")
     pool.close()
     return out / "final"
 
