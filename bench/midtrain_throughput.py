@@ -41,7 +41,7 @@ def run_ours(shards: Path, base: Path, out: Path, args) -> dict:
 
     cfg = TrainConfig(seq_len=args.seq_len, global_batch_tokens=args.batch_seqs * args.seq_len,
                       micro_batch=args.micro_batch, checkpoint_every=10**9, device="cpu",
-                      dtype="bf16" if args.bf16 else "fp32")
+                      dtype="bf16" if args.bf16 else "fp32", compile=args.compile)
     warmup = args.steps // 10
     decay = args.steps // 5
     run = StageRun(name="ours", data=str(shards), init=str(base), tokens=args.steps * cfg.global_batch_tokens, out=str(out),
@@ -107,13 +107,15 @@ def main() -> None:
     parser.add_argument("--batch-seqs", type=int, default=16)
     parser.add_argument("--micro-batch", type=int, default=8)
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast on both sides (CPUs with bf16 units)")
+    parser.add_argument("--compile", action="store_true",
+                        help="our side with train.compile (its compilation falls in step 1, outside the average)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         shards, base = prepare(tmp, args.size)
         print(f"model {args.size} | seq {args.seq_len} | global batch {args.batch_seqs} sequences "
               f"({args.batch_seqs * args.seq_len} tokens), micro-batch {args.micro_batch} | {args.steps} steps | "
-              f"{'bf16 autocast' if args.bf16 else 'fp32'} | "
+              f"{'bf16 autocast' if args.bf16 else 'fp32'}{' | ours compiled' if args.compile else ''} | "
               f"torch threads {torch.get_num_threads()}")
         ours = run_ours(shards, base, tmp / "ours", args)
         hf = run_hf(shards, base, tmp / "hf", args)

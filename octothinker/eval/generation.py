@@ -100,7 +100,7 @@ class HFGenerator:
         generator = torch.Generator(device=device).manual_seed(params.seed)
         for batch in self._batches([len(e) for e in encoded], params):
             rows = [i for i in batch for _ in range(params.n)]
-            outs = self._decode([encoded[i] for i in rows], prefix, prefix_cache, params, generator, device)
+            outs = self._decode([encoded[i] for i in batch], prefix, prefix_cache, params, generator, device)
             for i, comp in zip(rows, outs):
                 results[i].append(comp)
             if on_batch:
@@ -109,17 +109,17 @@ class HFGenerator:
 
     def _decode(self, prompts: list[list[int]], prefix: int, prefix_cache, params: SamplingParams,
                 generator: torch.Generator, device) -> list[Completion]:
-        """Prefill, then one token a step; a row that finished leaves the batch (and its KV cache)."""
+        """Prefill each prompt once, then `params.n` rows per prompt (prompt-major), one token a step; a
+        row that finished leaves the batch (and its KV cache)."""
         from transformers import DynamicCache
 
         tok = self.tokenizer
         pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         eos_ids = self.model.generation_config.eos_token_id
         eos_ids = set(eos_ids if isinstance(eos_ids, list) else [eos_ids]) | {tok.eos_token_id}
-        rows = len(prompts)
         width = max(len(p) - prefix for p in prompts)
-        ids = torch.full((rows, prefix + width), pad_id, dtype=torch.long)
-        mask = torch.zeros((rows, prefix + width), dtype=torch.long)
+        ids = torch.full((len(prompts), prefix + width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(prompts), prefix + width), dtype=torch.long)
         for r, p in enumerate(prompts):
             # [shared prefix][padding][rest of the prompt]: every prompt ends where generation starts.
             ids[r, :prefix] = torch.tensor(p[:prefix], dtype=torch.long)
@@ -130,11 +130,17 @@ class HFGenerator:
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         if prefix_cache is not None:
             cache = copy.deepcopy(prefix_cache)
-            cache.batch_repeat_interleave(rows)
+            cache.batch_repeat_interleave(len(prompts))
         else:
             cache = DynamicCache(config=self.model.config)
         logits = self.model(input_ids=ids[:, prefix:], attention_mask=mask, position_ids=positions[:, prefix:],
                             past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
+        # The n samples of a prompt (an RL group) share its prefill: copy its cache rather than recompute it.
+        rows = len(prompts) * params.n
+        if params.n > 1:
+            cache.batch_repeat_interleave(params.n)
+            logits, mask = logits.repeat_interleave(params.n, 0), mask.repeat_interleave(params.n, 0)
+            positions = positions.repeat_interleave(params.n, 0)
         last_pos = positions[:, -1]
         alive = list(range(rows))  # batch row -> prompt row
         done = [False] * rows

@@ -47,6 +47,10 @@ class EvalSpec(BaseModel):
     files: dict[str, str] = Field(default_factory=dict)  # more test sets: name -> JSONL of question/answer
     limit: int | None = Field(100, ge=1)         # problems per benchmark
     max_response_tokens: int | None = None       # default: the training length at that step
+    # Greedy by default (one answer per problem). With temperature > 0, `samples` answers per problem and
+    # the accuracy is their mean: the pass@1 of the sampling policy that RL optimises (verl's val_kwargs).
+    temperature: float = Field(0.0, ge=0)
+    samples: int = Field(1, ge=1)
 
 
 class VerlSpec(BaseModel):
@@ -195,8 +199,10 @@ def token_logprobs(model, ids, attention, with_entropy: bool = False):
 
 # --- evaluation during training -------------------------------------------------------------------------
 
-def periodic_eval(generator: HFGenerator, template: PromptTemplate, spec: EvalSpec, max_tokens: int) -> dict:
-    """Greedy zero-shot accuracy and response lengths per benchmark (the study's dynamics curves)."""
+def periodic_eval(generator: HFGenerator, template: PromptTemplate, spec: EvalSpec, max_tokens: int,
+                  seed: int = 0) -> dict:
+    """Zero-shot accuracy and response lengths per benchmark (the study's dynamics curves): greedy, or the
+    mean over `spec.samples` sampled answers per problem."""
     from octothinker.eval.benchmarks import Problem, get_benchmark, load_problems
     from octothinker.eval.runner import grade_completions
 
@@ -209,14 +215,17 @@ def periodic_eval(generator: HFGenerator, template: PromptTemplate, spec: EvalSp
         sets[name] = ("number", problems[:spec.limit] if spec.limit else problems)
     results = {}
     for name, (family, problems) in sets.items():
+        n = spec.samples if spec.temperature > 0 else 1
         outs = generator.generate([template.render(p.question) for p in problems],
-                                  SamplingParams(max_new_tokens=max_tokens, stop=template.stop))
-        comps = [o[0] for o in outs]
+                                  SamplingParams(max_new_tokens=max_tokens, stop=template.stop, n=n,
+                                                 temperature=spec.temperature, seed=seed))
+        comps = [c for o in outs for c in o]
+        golds = [p.gold for p in problems for _ in range(n)]
         if family == "choice":
-            _, correct = grade_completions(get_benchmark(name), [p.gold for p in problems], [c.text for c in comps])
+            _, correct = grade_completions(get_benchmark(name), golds, [c.text for c in comps])
         else:
-            correct = [s.correct for s in score([c.text for c in comps], [p.gold for p in problems],
-                                                [False] * len(comps), RewardConfig(family=family))]
+            correct = [s.correct for s in score([c.text for c in comps], golds, [False] * len(comps),
+                                                RewardConfig(family=family))]
         lengths = [c.tokens for c in comps]
         right = [n for n, ok in zip(lengths, correct) if ok]
         results[name] = {"accuracy": 100.0 * sum(correct) / len(correct), "mean_response_tokens": sum(lengths) / len(lengths),
@@ -412,7 +421,9 @@ def train(cfg: RLConfig, policy: str, resume: bool = True) -> Path:
 
 
 def _log_eval(path: Path, step: int, generator, template, cfg: RLConfig) -> None:
-    results = periodic_eval(generator, template, cfg.eval, cfg.eval.max_response_tokens or cfg.response_length(step))
+    # The same seed at every evaluation: sampled accuracies differ by the policy, not by the draw.
+    results = periodic_eval(generator, template, cfg.eval, cfg.eval.max_response_tokens or cfg.response_length(step),
+                            seed=cfg.seed)
     with path.open("a") as fh:
         for name, r in results.items():
             fh.write(json.dumps({"step": step, "benchmark": name, **r}) + "\n")

@@ -120,6 +120,7 @@ def overrides(cfg: RLConfig, policy_dir: str, work: Path, last_step: int, max_re
         "custom_reward_function.name=compute_score",
         f"trainer.total_training_steps={last_step}",
         f"trainer.test_freq={cfg.eval.every if cfg.eval else -1}",
+        *_val_kwargs(cfg),
         f"trainer.save_freq={cfg.checkpoint_every}",
         "trainer.resume_mode=auto",
         f"trainer.default_local_dir={work / 'checkpoints'}",
@@ -130,6 +131,15 @@ def overrides(cfg: RLConfig, policy_dir: str, work: Path, last_step: int, max_re
         "trainer.logger=[console]",
         *v.extra_overrides,
     ]
+
+
+def _val_kwargs(cfg: RLConfig) -> list[str]:
+    """Validation decoding: greedy, or `samples` answers per problem at `temperature`."""
+    if cfg.eval is None or cfg.eval.temperature == 0:
+        return ["actor_rollout_ref.rollout.val_kwargs.do_sample=False", "actor_rollout_ref.rollout.val_kwargs.n=1"]
+    return ["actor_rollout_ref.rollout.val_kwargs.do_sample=True",
+            f"actor_rollout_ref.rollout.val_kwargs.temperature={cfg.eval.temperature}",
+            f"actor_rollout_ref.rollout.val_kwargs.n={cfg.eval.samples}"]
 
 
 def _val_records(cfg: RLConfig, template) -> list[dict]:

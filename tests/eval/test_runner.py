@@ -96,6 +96,18 @@ def test_hf_generator_batches_stop_and_lengths(micro_model_dir):
     assert [c.text for c in sampled[0]] == [c.text for c in again[0]]
 
 
+def test_samples_of_a_prompt_share_its_prefill(micro_model_dir):
+    from octothinker.models import load_model
+
+    loaded = load_model(micro_model_dir)
+    gen = HFGenerator(loaded.model, loaded.tokenizer)
+    prompts = ["Q: What is 2 + 3?\nA:", "Q: A long question about 17 apples and 4 pears?\nA:"]
+    single = [c[0].text for c in gen.generate(prompts, SamplingParams(max_new_tokens=10))]
+    # greedy n=3: every copy of a prompt's prefill (padding and positions included) decodes like the prompt
+    grouped = gen.generate(prompts, SamplingParams(max_new_tokens=10, n=3))
+    assert [[c.text for c in group] for group in grouped] == [[text] * 3 for text in single]
+
+
 def test_decode_loop_matches_hf_generate_greedy(micro_model_dir):
 
     from octothinker.models import load_model

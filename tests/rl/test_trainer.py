@@ -146,3 +146,33 @@ def test_sampler_epochs_and_state():
     again = PromptSampler(5, seed=1)
     again.load_state_dict(state)
     assert again.next(4) == s.next(4)
+
+
+class ScriptedGenerator:
+    """Answers every problem with its gold first, then with wrong numbers; records the sampling asked for."""
+
+    def __init__(self, golds: dict[str, str]):
+        self.golds, self.params = golds, None
+
+    def generate(self, prompts, params, on_batch=None):
+        from octothinker.eval.generation import Completion
+
+        self.params = params
+        return [[Completion(f"The answer is \\boxed{{{self.golds[p] if j == 0 else 10**6 + j}}}.", 7, "stop")
+                 for j in range(params.n)] for p in prompts]
+
+
+def test_periodic_eval_greedy_and_sampled(tmp_path):
+    from octothinker.rl.trainer import EvalSpec, periodic_eval
+
+    rows = [{"question": "What is 2 + 3?", "answer": "5"}, {"question": "What is 4 + 4?", "answer": "8"}]
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    template = get_template("simple")
+    gen = ScriptedGenerator({template.render(r["question"]): r["answer"] for r in rows})
+    greedy = periodic_eval(gen, template, EvalSpec(benchmarks=[], files={"t": str(path)}), 16)
+    assert greedy["t"]["accuracy"] == 100.0 and gen.params.n == 1 and gen.params.temperature == 0
+    sampled = periodic_eval(gen, template, EvalSpec(benchmarks=[], files={"t": str(path)}, temperature=1.0, samples=4),
+                            16, seed=3)
+    assert sampled["t"]["accuracy"] == 25.0  # one right answer in four samples of each problem
+    assert gen.params.n == 4 and gen.params.temperature == 1.0 and gen.params.seed == 3

@@ -44,6 +44,17 @@ def test_overrides_map_the_recipe(world, tmp_path):
     assert o["actor_rollout_ref.actor.loss_agg_mode"] == "seq-mean-token-sum-norm"
     assert o["data.max_response_length"] == "2048" and o["data.max_prompt_length"] == "400"
     assert o["trainer.total_training_steps"] == "100" and o["trainer.test_freq"] == "4"
+    assert o["actor_rollout_ref.rollout.val_kwargs.do_sample"] == "False"
+
+
+def test_sampled_validation_maps_to_val_kwargs(world, tmp_path):
+    world_dir, _ = world
+    d = cfg_dict(world_dir, tmp_path)
+    d["eval"] = {**d["eval"], "temperature": 1.0, "samples": 4}
+    o = dict(x.split("=", 1) for x in overrides(RLConfig.model_validate(d), "/p", tmp_path, 100, 2048))
+    assert o["actor_rollout_ref.rollout.val_kwargs.do_sample"] == "True"
+    assert o["actor_rollout_ref.rollout.val_kwargs.temperature"] == "1.0"
+    assert o["actor_rollout_ref.rollout.val_kwargs.n"] == "4"
 
 
 def test_dry_run_writes_verl_files(world, policy, tmp_path):
