@@ -53,6 +53,17 @@ class HFGenerator:
         self.tokenizer = tokenizer
         self.max_batch = max_batch
         self.batch_tokens = batch_tokens  # prompt + new tokens, summed over a batch's sequences
+        self._stop_enders: dict[tuple[str, ...], frozenset[int]] = {}
+
+    def stop_enders(self, stop: tuple[str, ...]) -> frozenset[int]:
+        """Tokens that can complete a stop string: those whose text holds a stop string's last character
+        (or part of a multi-byte character). Only after one of them is the response decoded and searched,
+        instead of after every token of every row."""
+        if stop not in self._stop_enders:
+            last = {s[-1] for s in stop if s}
+            texts = self.tokenizer.batch_decode([[i] for i in range(len(self.tokenizer))])
+            self._stop_enders[stop] = frozenset(i for i, t in enumerate(texts) if "\ufffd" in t or last & set(t))
+        return self._stop_enders[stop]
 
     def _batches(self, lengths: list[int], params: SamplingParams) -> list[list[int]]:
         """Indices grouped longest-first so that each batch pads little and memory peaks first."""
@@ -147,6 +158,7 @@ class HFGenerator:
         generated: list[list[int]] = [[] for _ in range(rows)]
         finish = ["length"] * rows
         stop_tail = 4 * max((len(s) for s in params.stop), default=0) + 8  # tokens to decode for stop checks
+        enders = self.stop_enders(params.stop) if params.stop else frozenset()
         for step in range(params.max_new_tokens):
             next_tokens = sample_next(logits, params.temperature, params.top_p, generator).tolist()
             for j, r in enumerate(alive):
@@ -157,7 +169,7 @@ class HFGenerator:
                     done[r], finish[r] = True, "eos"
                     continue
                 generated[r].append(t)
-                if params.stop and any(s in tok.decode(generated[r][-stop_tail:]) for s in params.stop):
+                if t in enders and any(s in tok.decode(generated[r][-stop_tail:]) for s in params.stop):
                     done[r], finish[r] = True, "stop"
             finished = sum(done[r] for r in alive)
             if finished == len(alive) or step + 1 == params.max_new_tokens:

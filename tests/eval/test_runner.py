@@ -108,6 +108,17 @@ def test_samples_of_a_prompt_share_its_prefill(micro_model_dir):
     assert [[c.text for c in group] for group in grouped] == [[text] * 3 for text in single]
 
 
+def test_stop_checks_only_after_tokens_that_can_end_a_stop_string(micro_model_dir):
+    from octothinker.models import load_model
+
+    loaded = load_model(micro_model_dir)
+    tok = loaded.tokenizer
+    enders = HFGenerator(loaded.model, tok).stop_enders(("Question:", "\n"))
+    texts = {i: tok.decode([i]) for i in range(len(tok))}
+    assert {i for i, t in texts.items() if ":" in t or "\n" in t} <= enders
+    assert not any(texts[i].isalnum() for i in enders)  # plain word pieces never trigger a check
+
+
 def test_decode_loop_matches_hf_generate_greedy(micro_model_dir):
 
     from octothinker.models import load_model
