@@ -215,12 +215,12 @@ def periodic_eval(generator: HFGenerator, template: PromptTemplate, spec: EvalSp
         sets[name] = ("number", problems[:spec.limit] if spec.limit else problems)
     results = {}
     for name, (family, problems) in sets.items():
-        n = spec.samples if spec.temperature > 0 else 1
+        per_problem = spec.samples if spec.temperature > 0 else 1
         outs = generator.generate([template.render(p.question) for p in problems],
-                                  SamplingParams(max_new_tokens=max_tokens, stop=template.stop, n=n,
+                                  SamplingParams(max_new_tokens=max_tokens, stop=template.stop, n=per_problem,
                                                  temperature=spec.temperature, seed=seed))
         comps = [c for o in outs for c in o]
-        golds = [p.gold for p in problems for _ in range(n)]
+        golds = [p.gold for p in problems for _ in range(per_problem)]
         if family == "choice":
             _, correct = grade_completions(get_benchmark(name), golds, [c.text for c in comps])
         else:
