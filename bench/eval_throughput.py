@@ -18,8 +18,8 @@ from pathlib import Path
 
 import torch
 
-from octothinker.eval.benchmarks import get_benchmark, load_problems
-from octothinker.eval.fewshot import EXEMPLARS, STYLE_STOPS, build_prompt
+from octothinker.tasks.benchmarks import get_benchmark, load_problems
+from octothinker.tasks.fewshot import EXEMPLARS, STYLE_STOPS, build_prompt
 from octothinker.eval.generation import HFGenerator, SamplingParams, cut_at_stop
 from octothinker.eval.runner import grade_completions
 from octothinker.models import load_model

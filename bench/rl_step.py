@@ -49,8 +49,8 @@ def run_trl(prompts: Path, policy: Path, out: Path, args) -> dict:
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
 
-    from octothinker.rl.rewards import RewardConfig, score
-    from octothinker.rl.templates import get_template
+    from octothinker.tasks.rewards import RewardConfig, score
+    from octothinker.tasks.templates import get_template
 
     template = get_template("simple")
     rows = [json.loads(line) for line in prompts.read_text().splitlines()]

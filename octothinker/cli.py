@@ -3,6 +3,8 @@
     octo --help
     octo eval MODEL --benchmarks gsm8k,math500 --data-dir ../shared/benchmarks --limit 50
     octo eval score runs/eval/gsm8k.jsonl --benchmark gsm8k
+
+Option defaults come from the stage's typed config, where each setting is declared once.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from functools import wraps
 from typing import Annotated, Optional
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from typer.core import TyperGroup
 
 from octothinker.errors import OctoError
@@ -22,13 +24,37 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="octothinker: mid-train base models so that RL on math scales (the OctoThinker study).")
 
 
+def default(model: type[BaseModel], name: str):
+    """The default of a config field: the CLI shows the one declared in the config."""
+    return model.model_fields[name].get_default(call_default_factory=True)
+
+
+@app.callback()
+def _quiet() -> None:
+    """Our commands print their own progress: third-party progress bars and deprecation notices go."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    logging.getLogger("octothinker").setLevel(logging.WARNING)
+    logging.basicConfig(format="%(message)s")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
+
+
 def fail(message: str, code: int = 1) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
 
 def reports_errors(fn):
-    """Bad input ends as one line on stderr and a non-zero exit, not a traceback."""
+    """Bad input and OS errors end as one line on stderr and a non-zero exit, not a traceback."""
     @wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -38,6 +64,9 @@ def reports_errors(fn):
         except ValidationError as err:
             first = err.errors()[0]
             fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+        except OSError as err:  # unwritable output, full disk: name the path, drop the traceback
+            where = err.filename or ""
+            fail(f"{where}: {err.strerror or err}" if where else str(err))
     return wrapper
 
 
@@ -55,24 +84,34 @@ eval_app = typer.Typer(cls=DefaultRunGroup, no_args_is_help=True,
 app.add_typer(eval_app, name="eval")
 
 
+def _eval_defaults():
+    from octothinker.eval.config import EvalConfig
+
+    return EvalConfig
+
+
+_E = _eval_defaults()
+
+
 @eval_app.command("run")
 @reports_errors
 def eval_run(
-    model: Annotated[str, typer.Argument(help="HF folder, .gguf file, or hub id (online only).")],
-    benchmarks: Annotated[str, typer.Option(help="Comma-separated registry names.")] = "gsm8k,math500",
+    model: Annotated[str, typer.Argument(help="HF folder, .gguf file, or hf:org/name (downloads).")],
+    benchmarks: Annotated[str, typer.Option(help="Comma-separated registry names, or NAME=FILE.")] = ",".join(default(_E, "benchmarks")),
     data_dir: Annotated[Optional[str], typer.Option(help="Folder with <name>/test.jsonl files.")] = None,
-    mode: Annotated[str, typer.Option(help="few-shot (base models) or zero-shot (RL models).")] = "few-shot",
-    template: Annotated[str, typer.Option(help="Zero-shot template: complex, simple, qa, or a '{question}' string.")] = "complex",
+    hub: Annotated[bool, typer.Option(help="Read a missing benchmark file's hub copy (needs the network and the hub extra).")] = False,
+    mode: Annotated[str, typer.Option(help="few-shot (base models) or zero-shot (RL models).")] = default(_E, "mode"),
+    template: Annotated[str, typer.Option(help="Zero-shot template: complex, simple, qa, or a '{question}' string.")] = default(_E, "template"),
     fewshot_file: Annotated[Optional[str], typer.Option(help="JSONL of question/solution/answer exemplars.")] = None,
-    n: Annotated[int, typer.Option(help="Samples per problem.")] = 1,
-    temperature: Annotated[float, typer.Option(help="0 is greedy.")] = 0.0,
-    top_p: Annotated[float, typer.Option()] = 1.0,
-    max_new_tokens: Annotated[int, typer.Option()] = 1024,
+    n: Annotated[int, typer.Option(help="Samples per problem.")] = default(_E, "n"),
+    temperature: Annotated[float, typer.Option(help="0 is greedy.")] = default(_E, "temperature"),
+    top_p: Annotated[float, typer.Option()] = default(_E, "top_p"),
+    max_new_tokens: Annotated[int, typer.Option()] = default(_E, "max_new_tokens"),
     limit: Annotated[Optional[int], typer.Option(help="First N problems of each benchmark.")] = None,
-    out: Annotated[str, typer.Option(help="Output folder; rerunning with the same one resumes.")] = "runs/eval",
-    backend: Annotated[str, typer.Option(help="auto (vLLM when installed and on GPU), hf or vllm.")] = "auto",
-    batch_size: Annotated[int, typer.Option(help="Prompts per generation batch.")] = 64,
-    seed: Annotated[int, typer.Option()] = 0,
+    out: Annotated[Optional[str], typer.Option(help="Output folder (default runs/eval/<model>/<mode>); rerunning resumes.")] = None,
+    backend: Annotated[str, typer.Option(help="auto (vLLM when installed and on GPU), hf or vllm.")] = default(_E, "backend"),
+    batch_size: Annotated[int, typer.Option(help="Prompts per generation batch.")] = default(_E, "batch_size"),
+    seed: Annotated[int, typer.Option()] = default(_E, "seed"),
     device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 ... (default: cuda if present).")] = None,
     dtype: Annotated[Optional[str], typer.Option(help="float32, bfloat16 (default: bf16 on CUDA, fp32 on CPU).")] = None,
 ):
@@ -80,11 +119,12 @@ def eval_run(
     from octothinker.eval.runner import EvalConfig, evaluate, format_summary_md
 
     cfg = EvalConfig(model=model, benchmarks=[b.strip() for b in benchmarks.split(",") if b.strip()],
-                     data_dir=data_dir, mode=mode, template=template, fewshot_file=fewshot_file, n=n,
+                     data_dir=data_dir, hub=hub, mode=mode, template=template, fewshot_file=fewshot_file, n=n,
                      temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, limit=limit, out=out,
                      backend=backend, batch_size=batch_size, seed=seed, device=device, dtype=dtype)
     summaries = evaluate(cfg)
     typer.echo(format_summary_md(summaries, cfg))
+    typer.echo(f"wrote {cfg.output_dir()}")
 
 
 @eval_app.command("score")
@@ -109,41 +149,59 @@ app.add_typer(data_app, name="data")
 @reports_errors
 def data_build(
     recipe: Annotated[str, typer.Argument(help="Data recipe YAML (or a study recipe with --section).")],
-    overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides.")] = None,
-    section: Annotated[Optional[str], typer.Option(help="Use this section of a larger recipe.")] = None,
+    overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides, relative to the section.")] = None,
+    section: Annotated[Optional[str], typer.Option(help="The study recipe's data section, e.g. data.stable.")] = None,
 ):
     """Corpora -> quality filter, dedup, decontamination, QA format, mixture -> packed shards + report."""
     from octothinker.data.pipeline import DataRecipe, build, format_report
-    from octothinker.recipe import load_recipe
+    from octothinker.recipe import RecipeError, load_recipe
+    from octothinker.study import load_study
 
-    report = build(load_recipe(recipe, DataRecipe, overrides or [], section=section))
-    typer.echo(format_report(report))
+    if section is not None:
+        if not section.startswith("data."):
+            raise RecipeError(f"--section {section}: name a data section, e.g. data.stable")
+        study = load_study(recipe, overrides or [], section)
+        spec = study.data.get(section[len("data."):])
+        if spec is None:
+            raise RecipeError(f"{recipe}: no '{section}' section")
+    else:
+        spec = load_recipe(recipe, DataRecipe, overrides or [])
+    typer.echo(format_report(build(spec)))
+    typer.echo(f"wrote {spec.out}")
+
+
+def _world_defaults():
+    from octothinker.data.synthetic import WorldSize
+
+    return WorldSize
+
+
+_W = _world_defaults()
 
 
 @data_app.command("synth")
 @reports_errors
 def data_synth(
     out_dir: Annotated[str, typer.Argument(help="Folder to write the world into.")],
-    problems: Annotated[int, typer.Option(help="Train problems.")] = 4000,
-    test: Annotated[int, typer.Option(help="Held-out problems.")] = 400,
-    web: Annotated[int, typer.Option(help="Documents per web corpus (high and low quality).")] = 3000,
-    generic: Annotated[int, typer.Option(help="Generic non-math documents.")] = 3000,
-    instruct: Annotated[int, typer.Option(help="Instruction records.")] = 1000,
-    seeds: Annotated[int, typer.Option(help="Quality-classifier seed documents per class.")] = 400,
-    min_steps: Annotated[int, typer.Option()] = 1,
-    max_steps: Annotated[int, typer.Option()] = 3,
-    max_operand: Annotated[int, typer.Option()] = 9,
-    vocab_size: Annotated[int, typer.Option(help="Tokenizer vocabulary.")] = 1024,
+    problems: Annotated[int, typer.Option(help="Train problems.")] = default(_W, "problems"),
+    test: Annotated[int, typer.Option(help="Held-out problems.")] = default(_W, "test"),
+    web: Annotated[int, typer.Option(help="Documents per web corpus (high and low quality).")] = default(_W, "web"),
+    generic: Annotated[int, typer.Option(help="Generic non-math documents.")] = default(_W, "generic"),
+    instruct: Annotated[int, typer.Option(help="Instruction records.")] = default(_W, "instruct"),
+    seeds: Annotated[int, typer.Option(help="Quality-classifier seed documents per class.")] = default(_W, "seeds"),
+    min_steps: Annotated[int, typer.Option()] = default(_W, "min_steps"),
+    max_steps: Annotated[int, typer.Option()] = default(_W, "max_steps"),
+    max_operand: Annotated[int, typer.Option()] = default(_W, "max_operand"),
+    vocab_size: Annotated[int, typer.Option(help="Tokenizer vocabulary.")] = default(_W, "vocab_size"),
     seed: Annotated[int, typer.Option()] = 0,
 ):
     """Write the synthetic math world: problems, QA, instructions, web and generic text, seeds, tokenizer."""
     from octothinker.data.synthetic import WorldSize, generate_world
+    from octothinker.runs.files import ensure_writable
 
-    if min_steps < 1 or max_steps < min_steps or max_operand < 2:
-        raise typer.BadParameter("need 1 <= --min-steps <= --max-steps and --max-operand >= 2")
     size = WorldSize(problems=problems, test=test, web=web, generic=generic, instruct=instruct, seeds=seeds,
-                     min_steps=min_steps, max_steps=max_steps, max_operand=max_operand)
-    world = generate_world(out_dir, size, seed=seed, tokenizer_vocab=vocab_size)
+                     min_steps=min_steps, max_steps=max_steps, max_operand=max_operand, vocab_size=vocab_size)
+    world = generate_world(ensure_writable(out_dir), size, seed=seed)
     typer.echo(json.dumps(world["files"], indent=2))
 
 
@@ -151,19 +209,26 @@ def data_synth(
 @reports_errors
 def midtrain(
     recipe: Annotated[str, typer.Argument(help="Mid-training recipe YAML (or a study recipe: its `midtrain` section).")],
-    overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides.")] = None,
+    overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides, relative to the section.")] = None,
     stage: Annotated[str, typer.Option(help="all (stable, then every branch), stable, or decay.")] = "all",
     branch: Annotated[Optional[str], typer.Option(help="With --stage decay: one branch only.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue from the newest complete checkpoint.")] = True,
+    force_resume: Annotated[bool, typer.Option(help="Resume even a checkpoint written under other settings.")] = False,
 ):
     """Stable stage, then decay branches (torchrun + FSDP2 beyond one device)."""
     from octothinker.midtrain.stages import MidtrainRecipe, run_midtrain
-    from octothinker.recipe import load_stage_recipe
+    from octothinker.recipe import RecipeError, load_recipe
+    from octothinker.study import is_study, load_study
 
     if stage not in ("all", "stable", "decay"):
         raise typer.BadParameter("--stage is all, stable or decay")
-    spec = load_stage_recipe(recipe, MidtrainRecipe, "midtrain", overrides)
-    for final in run_midtrain(spec, stage=stage, branch=branch, resume=resume):
+    if is_study(recipe):
+        spec = load_study(recipe, overrides or [], "midtrain").midtrain
+        if spec is None:
+            raise RecipeError(f"{recipe}: no 'midtrain' section")
+    else:
+        spec = load_recipe(recipe, MidtrainRecipe, overrides or [])
+    for final in run_midtrain(spec, stage=stage, branch=branch, resume=resume, force_resume=force_resume):
         typer.echo(f"wrote {final}")
 
 
@@ -171,48 +236,63 @@ def midtrain(
 @reports_errors
 def rl(
     recipe: Annotated[str, typer.Argument(help="RL recipe YAML (or a study recipe: its `rl` section).")],
-    overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides.")] = None,
-    policy: Annotated[str, typer.Option(help="The starting model: HF folder, .gguf, or hub id.")] = ...,
+    overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides, relative to the section.")] = None,
+    policy: Annotated[str, typer.Option(help="The starting model: HF folder, .gguf, or hf:org/name.")] = ...,
+    out: Annotated[Optional[str], typer.Option(help="Output folder (default: the recipe's `out`; <study out>/rl for a study).")] = None,
     engine: Annotated[str, typer.Option(help="local (this process) or verl (multi-GPU).")] = "local",
     dry_run: Annotated[bool, typer.Option(help="verl: write the files and print the command, do not launch.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue from the newest complete checkpoint.")] = True,
+    force_resume: Annotated[bool, typer.Option(help="Resume even a checkpoint written under other settings.")] = False,
 ):
     """RL-Zero with GRPO on verifiable math rewards (local, or verl for many GPUs)."""
-    from octothinker.recipe import load_stage_recipe
+    from octothinker.recipe import RecipeError, load_recipe
     from octothinker.rl.trainer import RLConfig, train
+    from octothinker.study import is_study, load_study
 
-    cfg = load_stage_recipe(recipe, RLConfig, "rl", overrides)
+    if engine not in ("local", "verl"):
+        raise typer.BadParameter("--engine is local or verl")
+    if is_study(recipe):
+        study = load_study(recipe, overrides or [], "rl")
+        if study.rl is None:
+            raise RecipeError(f"{recipe}: no 'rl' section")
+        cfg = study.rl.model_copy(update={"out": out or f"{study.out}/rl"})
+    else:
+        cfg = load_recipe(recipe, RLConfig, overrides or [])
+        cfg = cfg.model_copy(update={"out": out or cfg.out})
     if engine == "verl":
         from octothinker.rl.verl import launch
 
         launch(cfg, policy, dry_run=dry_run)
-    elif engine == "local":
-        typer.echo(f"wrote {train(cfg, policy, resume=resume)}")
     else:
-        raise typer.BadParameter("--engine is local or verl")
+        typer.echo(f"wrote {train(cfg, policy, resume=resume, force_resume=force_resume)}")
+
+
+def _probe_defaults():
+    from octothinker.tasks.templates import DEFAULT_TEMPLATE
+
+    return DEFAULT_TEMPLATE
 
 
 @app.command()
 @reports_errors
 def probe(
-    model: Annotated[str, typer.Argument(help="HF folder, .gguf file, or hub id.")],
+    model: Annotated[str, typer.Argument(help="HF folder, .gguf file, or hf:org/name.")],
     prompts: Annotated[str, typer.Option(help="JSONL of question/answer, or a benchmark name (with --data-dir).")],
     data_dir: Annotated[Optional[str], typer.Option(help="Benchmark folder.")] = None,
-    k: Annotated[int, typer.Option(help="Samples per prompt.")] = 8,
-    limit: Annotated[int, typer.Option(help="Prompts to sample.")] = 64,
-    template: Annotated[str, typer.Option(help="RL template: complex, simple, qa, or a '{question}' string.")] = "complex",
-    temperature: Annotated[float, typer.Option()] = 1.0,
-    max_new_tokens: Annotated[int, typer.Option()] = 512,
+    k: Annotated[int, typer.Option(help="Samples per prompt.", min=1)] = 8,
+    limit: Annotated[int, typer.Option(help="Prompts to sample.", min=1)] = 64,
+    template: Annotated[str, typer.Option(help="RL template: complex, simple, qa, or a '{question}' string.")] = _probe_defaults(),
+    temperature: Annotated[float, typer.Option(min=0.0)] = 1.0,
+    max_new_tokens: Annotated[int, typer.Option(min=1)] = 512,
     seed: Annotated[int, typer.Option()] = 0,
     out: Annotated[Optional[str], typer.Option(help="Write the report as JSON here.")] = None,
 ):
     """RL-readiness report: pass@1, pass@k, answer extraction, truncation, length, repetition."""
     from octothinker.probe import probe as run_probe
 
-    if k < 1 or limit < 1:
-        raise typer.BadParameter("--k and --limit must be at least 1")
-    typer.echo(json.dumps(run_probe(model, prompts, data_dir, k, limit, template, temperature, max_new_tokens, seed,
-                                    out), indent=2))
+    report = run_probe(model, prompts, data_dir, k, limit, template, temperature, max_new_tokens, seed, out)
+    report.pop("correct_per_problem")
+    typer.echo(json.dumps(report, indent=2))
 
 
 @app.command()
@@ -237,11 +317,10 @@ def run(
     overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides.")] = None,
 ):
     """The whole study from one recipe, stage by stage, resumable (finished, unchanged stages are skipped)."""
-    from octothinker.recipe import load_recipe
-    from octothinker.study import StudyRecipe, run_study
+    from octothinker.study import load_study, run_study
 
-    spec = load_recipe(recipe, StudyRecipe, overrides or [])
-    run_study(spec, log=typer.echo)
+    spec = load_study(recipe, overrides or [])
+    run_study(spec, log=typer.echo, where=str(recipe))
     typer.echo(f"report: {spec.out}/report/index.html")
 
 

@@ -1,5 +1,7 @@
 """Errors the CLI reports as one line (file, line, field) and a non-zero exit, without a traceback."""
 
+import re
+
 
 class OctoError(Exception):
     """Bad input or a missing resource; the message says which file, line and field."""
@@ -7,3 +9,14 @@ class OctoError(Exception):
 
 class DataError(OctoError):
     """A data file is missing, malformed, or lacks a field."""
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_name(name: str, what: str) -> str:
+    """A name that becomes part of a file or folder name (a source, a branch, a benchmark label): letters,
+    digits, '.', '_' and '-' only, so that no name can reach outside the output folder."""
+    if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or ".." in name:
+        raise OctoError(f"{what} {name!r}: use letters, digits, '.', '_' and '-' only (it names a file)")
+    return name

@@ -2,7 +2,7 @@
 
     from octothinker.models import load_model, create_tiny
     loaded = load_model("runs/demo/stable/final")           # a local Hugging Face folder
-    loaded = load_model("HuggingFaceTB/SmolLM2-135M")        # a hub id (online only)
+    loaded = load_model("hf:HuggingFaceTB/SmolLM2-135M")     # the hub: only when asked for, with `hf:`
     loaded = load_model("SmolLM2-135M-Instruct.Q4_1.gguf")   # a GGUF file, cached as safetensors
     model, tokenizer = create_tiny("tiny", texts)            # a tiny Llama with its own tokenizer
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,14 +74,11 @@ def select_dtype(device: torch.device, dtype: str | None = None) -> torch.dtype:
     return torch.float32
 
 
-def is_online(timeout: float = 2.0) -> bool:
-    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
-        return False
-    try:
-        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
+HUB_PREFIX = "hf:"
+
+
+def hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
 
 
 def cache_root() -> Path:
@@ -92,6 +88,21 @@ def cache_root() -> Path:
 def _looks_like_hub_id(spec: str) -> bool:
     parts = spec.split("/")
     return len(parts) == 2 and all(parts) and not spec.startswith((".", "~")) and not spec.endswith(".gguf")
+
+
+def weights_fingerprint(path: str | os.PathLike) -> str:
+    """sha256 over a model folder's config and weight files (or over one .gguf file): what its outputs
+    depend on, whatever path it is read from (a retrained model in the same folder gets a new one)."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file() and (
+        p.name == "config.json" or p.suffix in (".safetensors", ".bin", ".pt", ".gguf")))
+    for file in files:
+        digest.update(file.name.encode() + b"\0")
+        with file.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def _gguf_cache_dir(gguf: Path) -> Path:
@@ -124,7 +135,16 @@ def _convert_gguf(gguf: Path) -> Path:
 
 
 def resolve_model_source(spec: str | os.PathLike, tokenizer_only: bool = False) -> str:
-    """Return a folder or hub id transformers can read, converting a GGUF file first."""
+    """Return a folder or hub id transformers can read, converting a GGUF file first. Only an explicit
+    `hf:org/name` reaches the network; a path that does not exist is reported missing, never tried on
+    the hub."""
+    if str(spec).startswith(HUB_PREFIX):
+        hub_id = str(spec)[len(HUB_PREFIX):]
+        if not _looks_like_hub_id(hub_id):
+            raise ModelLoadError(f"{spec}: write a hub model as hf:org/name")
+        if hub_offline():
+            raise ModelLoadError(f"{spec}: a hub model was asked for, but HF_HUB_OFFLINE is set")
+        return hub_id
     path = Path(spec).expanduser()
     if path.is_file() and path.suffix == ".gguf":
         return str(_convert_gguf(path))
@@ -136,13 +156,8 @@ def resolve_model_source(spec: str | os.PathLike, tokenizer_only: bool = False) 
         return str(path)
     if path.exists():
         raise ModelLoadError(f"{path}: not a model folder or a .gguf file")
-    spec = str(spec)
-    if not _looks_like_hub_id(spec):
-        raise ModelLoadError(f"{spec}: model path does not exist")
-    if not is_online():
-        raise ModelLoadError(f"{spec}: no such local path, and the hub is unreachable (offline), "
-                             "so it cannot be downloaded")
-    return spec
+    hint = f" (to download it from the Hugging Face hub, write {HUB_PREFIX}{spec})" if _looks_like_hub_id(str(spec)) else ""
+    raise ModelLoadError(f"{spec}: model path does not exist{hint}")
 
 
 def load_tokenizer(spec: str | os.PathLike):
@@ -168,6 +183,13 @@ def load_model(spec: str | os.PathLike, device: str | None = None, dtype: str | 
         tokenizer.pad_token = tokenizer.eos_token
     model.to(dev).eval()
     return LoadedModel(model=model, tokenizer=tokenizer, source=source)
+
+
+def load_for_training(spec: str | os.PathLike) -> LoadedModel:
+    """fp32 weights on the CPU, in train mode: the trainers move, shard or cast them themselves."""
+    loaded = load_model(spec, device="cpu", dtype="fp32")
+    loaded.model.train()
+    return loaded
 
 
 def save_model(model, tokenizer, out: str | os.PathLike) -> Path:

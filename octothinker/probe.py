@@ -4,9 +4,11 @@
     octo probe MODEL --prompts gsm8k --data-dir ../shared/benchmarks
 
 On a sample of prompts, rendered with the RL template and sampled k times at the RL temperature:
-pass@1 and pass@k (unbiased), the share of responses with an extractable boxed answer, the share cut
-at the length limit, the mean response length, and the share caught in n-gram loops. The study's
-diagnosis of Llama under RL (no final answer, runaway length, repetition) is what these measure.
+pass@1 and pass@k (unbiased), the share of responses with an answer the task can read and the share
+with a `\\boxed{}` answer (what the study's reward reads), the share cut at the length limit, the mean
+response length, and the share caught in n-gram loops. The study's diagnosis of Llama under RL (no
+final answer, runaway length, repetition) is what these measure. Answers are graded by the one scoring
+path (`tasks.scoring`), exactly as `octo eval` grades them.
 """
 
 from __future__ import annotations
@@ -14,54 +16,54 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from octothinker.data.readers import jsonl_records
-from octothinker.errors import DataError
 from octothinker.eval.generation import SamplingParams, make_generator
 from octothinker.eval.metrics import pass_at_k
-from octothinker.rl.rewards import RewardConfig, score
-from octothinker.rl.templates import get_template
-from octothinker.runs import atomic_write_json
+from octothinker.runs import atomic_write_json, derive_seed
+from octothinker.runs.files import ensure_writable
+from octothinker.runs.metrics import Progress
+from octothinker.tasks.benchmarks import get_benchmark, load_problems
+from octothinker.tasks.extract import count_boxed
+from octothinker.tasks.rewards import has_repetition
+from octothinker.tasks.scoring import score
+from octothinker.tasks.templates import DEFAULT_TEMPLATE, get_template
 
 
-def probe_prompts(prompts: str, data_dir: str | None, limit: int, seed: int) -> list[tuple[str, str]]:
-    """(question, answer) pairs from a JSONL file or a registry benchmark; a seeded sample of `limit`."""
-    path = Path(prompts)
-    if path.is_file():
-        pairs = []
-        for where, rec in jsonl_records(path):
-            if "question" not in rec or "answer" not in rec:
-                raise DataError(f"{where}: missing field 'question' or 'answer'")
-            pairs.append((str(rec["question"]), str(rec["answer"])))
-    else:
-        from octothinker.eval.benchmarks import load_problems
-
-        pairs = [(p.question, p.gold) for p in load_problems(prompts, data_dir)]
-    random.Random(seed).shuffle(pairs)
-    return pairs[:limit]
+def probe_task(prompts: str) -> str:
+    """A JSONL file of question/answer records is the task `probe=FILE`; anything else a benchmark name."""
+    return f"probe={prompts}" if Path(prompts).is_file() else prompts
 
 
 def probe(model: str, prompts: str, data_dir: str | None = None, k: int = 8, limit: int = 64,
-          template: str = "complex", temperature: float = 1.0, max_new_tokens: int = 512, seed: int = 0,
+          template: str = DEFAULT_TEMPLATE, temperature: float = 1.0, max_new_tokens: int = 512, seed: int = 0,
           out: str | None = None, generator=None) -> dict:
     tpl = get_template(template)
-    pairs = probe_prompts(prompts, data_dir, limit, seed)
+    spec = probe_task(prompts)
+    task = get_benchmark(spec)
+    problems = load_problems(spec, data_dir)
+    random.Random(derive_seed(seed, "probe", "sample")).shuffle(problems)
+    problems = problems[:limit]
+    if out:
+        ensure_writable(Path(out).parent)
     generator = generator or make_generator(model, backend="auto", seed=seed)
-    outs = generator.generate([tpl.render(q) for q, _ in pairs], SamplingParams(
-        max_new_tokens=max_new_tokens, temperature=temperature, n=k, stop=tpl.stop, seed=seed))
+    bar = Progress(len(problems), "probe", every=max(1, len(problems) // 4), unit="prompt")
+    outs = generator.generate([tpl.render(p.question) for p in problems], SamplingParams(
+        max_new_tokens=max_new_tokens, temperature=temperature, n=k, stop=tpl.stop,
+        seed=derive_seed(seed, "probe", "sampling")), on_batch=bar.update)
+    bar.close()
     comps = [c for group in outs for c in group]
-    golds = [a for _, a in pairs for _ in range(k)]
-    scored = score([c.text for c in comps], golds, [c.finish == "length" for c in comps],
-                   RewardConfig(family="math", repetition_penalty=-1.0))
-    correct = [[scored[i * k + j].correct for j in range(k)] for i in range(len(pairs))]
+    verdicts = score(task, [c.text for c in comps], [p.gold for p in problems for _ in range(k)])
+    correct = [sum(v.correct for v in verdicts[i * k:(i + 1) * k]) for i in range(len(problems))]
     report = {
-        "model": model, "prompts": prompts, "problems": len(pairs), "k": k, "template": template,
-        "temperature": temperature, "max_new_tokens": max_new_tokens,
-        "pass@1": 100.0 * sum(pass_at_k(k, sum(c), 1) for c in correct) / len(pairs),
-        f"pass@{k}": 100.0 * sum(pass_at_k(k, sum(c), k) for c in correct) / len(pairs),
-        "answer_extracted": 100.0 * sum(s.extracted is not None for s in scored) / len(scored),
+        "model": model, "prompts": prompts, "problems": len(problems), "k": k, "template": template,
+        "temperature": temperature, "max_new_tokens": max_new_tokens, "seed": seed,
+        "pass@1": 100.0 * sum(pass_at_k(k, c, 1) for c in correct) / len(problems),
+        f"pass@{k}": 100.0 * sum(pass_at_k(k, c, k) for c in correct) / len(problems),
+        "answer_extracted": 100.0 * sum(v.extracted is not None for v in verdicts) / len(verdicts),
+        "boxed": 100.0 * sum(count_boxed(c.text) > 0 for c in comps) / len(comps),
         "truncated": 100.0 * sum(c.finish == "length" for c in comps) / len(comps),
         "mean_response_tokens": sum(c.tokens for c in comps) / len(comps),
-        "repetition": 100.0 * sum(s.repeated for s in scored) / len(scored),
+        "repetition": 100.0 * sum(has_repetition(c.text) for c in comps) / len(comps),
+        "correct_per_problem": correct,
     }
     if out:
         atomic_write_json(out, report)

@@ -1,6 +1,11 @@
-"""Typed recipes: YAML (safe_load) + `a.b=c` overrides, validated by pydantic, errors naming the key.
+"""Typed recipes: YAML (safe_load) + `a.b=c` overrides, validated by pydantic, errors naming file and key.
 
-    recipe = load_recipe("octothinker/recipes/demo.yaml", DataRecipe, ["mixture.tokens=200000"])
+    recipe = load_recipe("octothinker/recipes/demo.yaml", StudyRecipe, ["rl.steps=40"])
+    data = load_recipe("demo.yaml", DataRecipe, ["mixture.tokens=2000"], section="data.stable")
+
+Overrides are relative to the section being loaded (the whole file without one). Two placeholders in
+any string let a recipe be moved: `{out}` is the file's top-level `out`, `{recipe_dir}` the folder the
+recipe file is in (so `octo demo out=runs/other` moves every path of the demo).
 """
 
 from __future__ import annotations
@@ -9,34 +14,72 @@ from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from octothinker.errors import OctoError
 
 M = TypeVar("M", bound=BaseModel)
 
 
+class Strict(BaseModel):
+    """A recipe section: an unknown key (a typo) is an error, not silently ignored."""
+    model_config = ConfigDict(extra="forbid")
+
+
 class RecipeError(OctoError):
     pass
 
 
+def _parse_value(item: str, raw: str):
+    try:
+        return yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as err:
+        raise RecipeError(f"override {item!r}: the value is not valid YAML ({getattr(err, 'problem', err)})") from None
+
+
+def _child(node, part: str, item: str, path: str, create: bool):
+    if isinstance(node, list):
+        if not part.lstrip("-").isdigit() or not 0 <= int(part) < len(node):
+            raise RecipeError(f"override {item!r}: {path or 'the recipe'} is a list of {len(node)} items; "
+                              f"{part!r} is not an index of it")
+        return int(part)
+    if isinstance(node, dict):
+        if part not in node and create:
+            node[part] = {}
+        return part
+    raise RecipeError(f"override {item!r}: {path} is a value ({node!r}), not a section")
+
+
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
-    """`a.b=c` sets data["a"]["b"]; the value is read as YAML (numbers, booleans, lists); `sources.0.weight=2`."""
+    """`a.b=c` sets data["a"]["b"]; the value is read as YAML (numbers, booleans, lists); `sources.0.weight=2`
+    indexes a list. Any malformed override is a one-line RecipeError."""
     for item in overrides:
         if "=" not in item:
             raise RecipeError(f"override {item!r} is not of the form key.path=value")
         key, raw = item.split("=", 1)
-        value = yaml.safe_load(raw) if raw.strip() else ""
-        node = data
         parts = key.strip().split(".")
+        if not all(parts):
+            raise RecipeError(f"override {item!r}: empty key in {key!r}")
+        value = _parse_value(item, raw)
+        node, path = data, ""
         for part in parts[:-1]:
-            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
-        last = parts[-1]
-        if isinstance(node, list):
-            node[int(last)] = value
-        else:
-            node[last] = value
+            node = node[_child(node, part, item, path, create=True)]
+            path = f"{path}.{part}" if path else part
+        node[_child(node, parts[-1], item, path, create=False)] = value
     return data
+
+
+def substitute(node, values: dict[str, str]):
+    """Replace `{name}` placeholders in every string of a nested recipe."""
+    if isinstance(node, str):
+        for name, value in values.items():
+            node = node.replace("{" + name + "}", value)
+        return node
+    if isinstance(node, dict):
+        return {k: substitute(v, values) for k, v in node.items()}
+    if isinstance(node, list):
+        return [substitute(v, values) for v in node]
+    return node
 
 
 def load_yaml(path: str | Path) -> dict:
@@ -63,19 +106,30 @@ def validate(data: dict, model: type[M], where: str) -> M:
         raise RecipeError(f"{where}: {key}: {first['msg']}") from None
 
 
-def load_stage_recipe(path: str | Path, model: type[M], key: str, overrides: list[str] | None = None) -> M:
-    """A stage's recipe: the file's `key` section when it is a study recipe, else the whole file."""
-    return load_recipe(path, model, overrides, section=key if key in load_yaml(path) else None)
+def section_node(data: dict, section: str, path: str | Path) -> dict:
+    node = data
+    for part in section.split("."):  # "data.stable": a nested section
+        if not isinstance(node, dict) or part not in node:
+            raise RecipeError(f"{path}: no '{section}' section")
+        node = node[part]
+    if not isinstance(node, dict):
+        raise RecipeError(f"{path}: '{section}' is not a section")
+    return node
+
+
+def read_recipe(path: str | Path, overrides: list[str] | None = None, section: str | None = None) -> dict:
+    """The file's YAML with overrides applied (to `section` when given) and placeholders filled."""
+    data = load_yaml(path)
+    apply_overrides(section_node(data, section, path) if section else data, overrides or [])
+    values = {"recipe_dir": str(Path(path).resolve().parent)}
+    if isinstance(data.get("out"), str):
+        values["out"] = substitute(data["out"], values)
+    return substitute(data, values)
 
 
 def load_recipe(path: str | Path, model: type[M], overrides: list[str] | None = None, section: str | None = None) -> M:
     """Validate the whole file, or one `section` of it, against `model`."""
-    data = apply_overrides(load_yaml(path), overrides or [])
+    data = read_recipe(path, overrides, section)
     if section is not None:
-        node = data
-        for part in section.split("."):  # "data.stable": a nested section
-            if not isinstance(node, dict) or part not in node:
-                raise RecipeError(f"{path}: no '{section}' section")
-            node = node[part]
-        return validate(node, model, f"{path} [{section}]")
+        return validate(section_node(data, section, path), model, f"{path} [{section}]")
     return validate(data, model, str(path))

@@ -44,12 +44,12 @@ def micro_model_dir(tmp_path_factory, benchmarks_dir) -> Path:
     return save_model(model, tokenizer, tmp_path_factory.mktemp("micro") / "model")
 
 
-SMALL_WORLD = WorldSize(problems=600, test=100, web=300, generic=300, instruct=100, seeds=150)
+SMALL_WORLD = WorldSize(problems=600, test=100, web=300, generic=300, instruct=100, seeds=150, vocab_size=512)
 
 
 @pytest.fixture(scope="session")
 def world(tmp_path_factory):
     """A small synthetic math world (with its tokenizer), generated once per test session."""
     out = tmp_path_factory.mktemp("world")
-    info = generate_world(out, SMALL_WORLD, seed=0, tokenizer_vocab=512)
+    info = generate_world(out, SMALL_WORLD, seed=0)
     return out, info

@@ -62,8 +62,13 @@ def test_load_errors_name_what_was_looked_for(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelLoadError, match="no config.json"):
         resolve_model_source(tmp_path / "empty")
-    with pytest.raises(ModelLoadError, match="hub is unreachable"):
-        resolve_model_source("some-org/some-model")  # HF_HUB_OFFLINE=1 in tests
+    # A mistyped local path is reported missing, never tried on the hub; the hub needs an explicit hf:.
+    with pytest.raises(ModelLoadError, match=r"some-org/some-model: model path does not exist \(.*hf:some-org/some-model"):
+        resolve_model_source("some-org/some-model")
+    with pytest.raises(ModelLoadError, match="HF_HUB_OFFLINE is set"):
+        resolve_model_source("hf:some-org/some-model")  # HF_HUB_OFFLINE=1 in tests
+    with pytest.raises(ModelLoadError, match="write a hub model as hf:org/name"):
+        resolve_model_source("hf:no-slash")
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"not a gguf file")
     with pytest.raises(ModelLoadError, match="cannot read this GGUF file"):

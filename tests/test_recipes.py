@@ -5,6 +5,7 @@ import pytest
 from octothinker.data.pipeline import DataRecipe
 from octothinker.midtrain.stages import MidtrainRecipe
 from octothinker.recipe import RecipeError, apply_overrides, load_recipe
+from octothinker.study import load_study
 
 RECIPES = Path(__file__).resolve().parents[1] / "octothinker" / "recipes"
 
@@ -17,14 +18,15 @@ def test_overrides():
         apply_overrides(d, ["nonsense"])
 
 
-@pytest.mark.parametrize("section", ["data.stable", "data.short", "data.long", "data.hybrid"])
+@pytest.mark.parametrize("section", ["stable", "short", "long", "hybrid"])
 def test_packaged_3b_recipe_data_sections_validate(section):
-    recipe = load_recipe(RECIPES / "octothinker-3b.yaml", DataRecipe, section=section)
+    recipe = load_study(RECIPES / "octothinker-3b.yaml").data[section]
     assert recipe.mixture.tokens in (200_000_000_000, 20_000_000_000)
+    assert recipe.out == f"runs/octothinker-3b/data/{section}"  # filled in under the study's `out`
 
 
 def test_packaged_3b_recipe_midtrain_follows_the_paper():
-    m = load_recipe(RECIPES / "octothinker-3b.yaml", MidtrainRecipe, section="midtrain")
+    m = load_study(RECIPES / "octothinker-3b.yaml").midtrain
     assert m.stable.tokens == 200_000_000_000 and m.stable.lr == 2e-5
     assert m.train.global_batch_tokens == 4 * 1024 * 1024 and m.train.seq_len == 8192
     assert set(m.decay.branches) == {"short", "long", "hybrid"} and m.decay.tokens == 20_000_000_000
@@ -45,10 +47,9 @@ def test_missing_section_and_bad_yaml(tmp_path):
 
 @pytest.mark.parametrize("name", ["octothinker-1b.yaml", "octothinker-3b.yaml", "demo.yaml"])
 def test_packaged_study_recipes_validate(name):
-    from octothinker.rl.trainer import RLConfig
-    from octothinker.study import StudyRecipe, plan
+    from octothinker.study import plan
 
-    study = load_recipe(RECIPES / name, StudyRecipe)
-    RLConfig.model_validate({**study.rl, "out": "x"})
+    study = load_study(RECIPES / name)
+    assert study.rl.steps > 0 and study.rl.out is None
     names = [s.name for s in plan(study)]
     assert names[-1] == "report" and "stable" in names and any(n.startswith("rl-") for n in names)

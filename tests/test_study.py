@@ -14,8 +14,8 @@ DEMO = Path(__file__).resolve().parents[1] / "octothinker" / "recipes" / "demo.y
 
 
 def reduced_demo(tmp_path: Path) -> Path:
-    text = DEMO.read_text().replace("runs/demo", str(tmp_path / "run"))
-    d = yaml.safe_load(text)
+    d = yaml.safe_load(DEMO.read_text())
+    d["out"] = str(tmp_path / "run")
     d["world"].update(problems=300, test=40, web=200, generic=200, instruct=60, seeds=80, vocab_size=400)
     for mixture in d["data"].values():
         mixture["mixture"]["tokens"] = 8192
@@ -54,7 +54,7 @@ def test_run_directory(study):
     for rel in ["world/world.json", "data/stable/index.json", "base/final/config.json", "stable/final/config.json",
                 "decay-short/final/config.json", "decay-long/final/config.json", "rl-base/final/config.json",
                 "rl-long/eval.jsonl", "eval/short/few-shot/summary.json", "eval/rl-short/zero-shot/summary.json",
-                "probe/long.json", "report/index.html", "report/summary.md", "report/midtrain_loss.png",
+                "probe/long/probe.json", "report/index.html", "report/summary.md", "report/midtrain_loss.png",
                 "report/rl_synth.png", "report/rl_training.png"]:
         assert (run / rel).exists(), rel
     summary = (run / "report" / "summary.md").read_text()

@@ -6,7 +6,9 @@ tokenize -> mixture -> packed shards, plus a data report (JSON and Markdown).
 
 `build` reads top to bottom: each source streams through the filters into a staging token file; the
 mixture then picks documents per source by weight and budget, and the shards are written in a seeded
-interleaved order. Memory holds dedup signatures and per-document offsets, never the corpus.
+interleaved order. Memory holds dedup signatures and per-document offsets, never the corpus. The build
+writes into `<out>.partial` and replaces `<out>` only when it is complete, so a failed rebuild leaves
+the previous shards (and their index.json) as they were.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from octothinker.data.decontam import Decontaminator
 from octothinker.data.dedup import ExactDedup, MinHashDedup
@@ -29,16 +31,15 @@ from octothinker.data.qa_format import MissingFieldError, format_instruction, fo
 from octothinker.data.quality import QualityClassifier
 from octothinker.data.readers import read_records
 from octothinker.data.shards import ShardWriter, token_dtype, tokenizer_hash
-from octothinker.errors import DataError
-from octothinker.runs import atomic_write_json, atomic_write_text, run_metadata
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from octothinker.errors import DataError, check_name
+from octothinker.recipe import Strict
+from octothinker.runs import atomic_write_json, atomic_write_text, derive_seed, run_metadata
+from octothinker.runs.files import ensure_writable, replace_dir
+from octothinker.runs.metrics import Progress
 
 
 class SourceSpec(Strict):
-    name: str
+    name: str                                   # names its staging files: letters, digits, . _ - only
     path: str                                   # file, glob, or hf:org/name[:config][:split]
     kind: Literal["text", "qa", "instruct"] = "text"
     weight: float = Field(gt=0)                 # share of the mixture's token budget
@@ -49,6 +50,11 @@ class SourceSpec(Strict):
     max_tokens: int | None = Field(None, gt=0)  # per record; longer ones are truncated or dropped
     overlong: Literal["truncate", "drop"] = "drop"
 
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name):
+        return check_name(name, "source name")
+
 
 class QualitySpec(Strict):
     positive: str                               # seed files (JSONL with `text`)
@@ -58,6 +64,7 @@ class QualitySpec(Strict):
     epochs: int = Field(10, ge=1)
     lr: float = Field(0.5, gt=0)
     word_ngrams: int = Field(2, ge=1)
+    dim: int = Field(32, ge=2)                  # embedding size; the model's size is (words + buckets) x dim
 
 
 class DedupSpec(Strict):
@@ -168,6 +175,7 @@ def _stage_source(src: SourceSpec, recipe: DataRecipe, staging: Path, tokenize: 
     """Stream one source through the filters into `staging/<name>.bin`; return its step counts."""
     stats = Counter({step: 0 for step in STEPS})
     bad_lines: Counter = Counter()
+    progress = Progress(None, f"data {src.name}", every=20_000, unit="record")
     exact = ExactDedup() if recipe.dedup.exact else None
     near = MinHashDedup(recipe.dedup.shingle, recipe.dedup.num_perm, recipe.dedup.threshold) if recipe.dedup.near else None
     decontam_before = Counter(decontam.removed) if decontam else Counter()
@@ -192,6 +200,8 @@ def _stage_source(src: SourceSpec, recipe: DataRecipe, staging: Path, tokenize: 
 
         for where, rec in read_records(src.path, recipe.on_bad_line, bad_lines):
             stats["read"] += 1
+            progress.update(kept=stats["read"] - stats["quality_removed"] - stats["exact_duplicates"]
+                            - stats["near_duplicates"] - stats["contaminated"] - stats["missing_field"])
             try:
                 text = _to_text(src, rec)
             except MissingFieldError as err:
@@ -215,6 +225,7 @@ def _stage_source(src: SourceSpec, recipe: DataRecipe, staging: Path, tokenize: 
             if len(pending) >= 4096:
                 flush()
         flush()
+    progress.close()
     stats["bad_lines"] = sum(bad_lines.values())
     if stats["read"] == 0:
         raise DataError(f"{src.path}: source '{src.name}' is empty")
@@ -228,7 +239,7 @@ def _stage_source(src: SourceSpec, recipe: DataRecipe, staging: Path, tokenize: 
 
 
 def _build_decontaminator(spec: DecontamSpec) -> Decontaminator:
-    from octothinker.eval.benchmarks import load_problems
+    from octothinker.tasks.benchmarks import load_problems
 
     decontam = Decontaminator(spec.ngram)
     for name in spec.benchmarks:
@@ -266,9 +277,10 @@ def build(recipe: DataRecipe) -> dict:
     from octothinker.models import load_tokenizer
 
     start = time.perf_counter()
-    out = Path(recipe.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "index.json").unlink(missing_ok=True)
+    final = Path(recipe.out)
+    out = final.with_name(final.name + ".partial")
+    shutil.rmtree(out, ignore_errors=True)
+    ensure_writable(out)
     atomic_write_json(out / "recipe.json", {"recipe": recipe.model_dump(), **run_metadata(recipe.seed)})
     tokenizer = load_tokenizer(recipe.tokenizer)
     report: dict = {"name": recipe.name, "steps": {}}
@@ -280,7 +292,7 @@ def build(recipe: DataRecipe) -> dict:
         classifier, metrics = QualityClassifier.train(
             _read_texts(q.positive, recipe.on_bad_line), _read_texts(q.negative, recipe.on_bad_line),
             seed=recipe.seed, holdout=q.holdout, epochs=q.epochs, lr=q.lr, word_ngrams=q.word_ngrams,
-            threshold=q.threshold)
+            threshold=q.threshold, dim=q.dim)
         classifier.save(out / "quality.bin")
         report["quality_classifier"] = metrics
 
@@ -304,10 +316,10 @@ def build(recipe: DataRecipe) -> dict:
     # 4. The mixture: documents per source by weight and budget.
     targets = requested_tokens({s.name: s.weight for s in recipe.sources}, recipe.mixture.tokens)
     plans, lengths = {}, {}
-    for k, src in enumerate(recipe.sources):
+    for src in recipe.sources:
         lengths[src.name] = np.load(staging / f"{src.name}.lengths.npy")
         plans[src.name] = select_documents(src.name, lengths[src.name], targets[src.name], recipe.mixture.repeat,
-                                           seed=recipe.seed * 1000 + k)
+                                           seed=derive_seed(recipe.seed, "mixture", src.name))
 
     # 5. Shards, in a seeded interleaving of all selected documents.
     order = [(name, i) for name, plan in plans.items() for i in plan.doc_ids]
@@ -340,6 +352,7 @@ def build(recipe: DataRecipe) -> dict:
     report["seconds"] = round(time.perf_counter() - start, 2)
     atomic_write_json(out / "report.json", report)
     atomic_write_text(out / "report.md", format_report(report))
+    replace_dir(out, final)
     return report
 
 

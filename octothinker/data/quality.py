@@ -2,6 +2,10 @@
 
 MegaMath keeps documents whose math score is at least 0.5; the threshold is the recipe's. Precision,
 recall and accuracy are measured on a held-out share of the seeds and go into the data report.
+
+fastText's default hashes word n-grams into 2M buckets of 100 floats: an 800 MB model whatever the
+data. The buckets here are sized to the seeds' distinct n-grams (at most fastText's 2M), and the
+embedding is `dim` wide, so the model written with every build is as large as its data needs.
 """
 
 from __future__ import annotations
@@ -25,9 +29,23 @@ class QualityClassifier:
     def __init__(self, model):
         self.model = model
 
+    @staticmethod
+    def buckets_for(texts: list[str], word_ngrams: int, cap: int = 2_000_000) -> int:
+        """Twice the distinct word n-grams (2..word_ngrams) of the training text, so that few collide."""
+        if word_ngrams < 2:
+            return 0
+        seen: set[int] = set()
+        for text in texts:
+            words = normalize(text).split()
+            for n in range(2, word_ngrams + 1):
+                seen.update(hash(tuple(words[i:i + n])) for i in range(len(words) - n + 1))
+            if 2 * len(seen) >= cap:
+                return cap
+        return max(1000, 2 * len(seen))
+
     @classmethod
     def train(cls, positives: list[str], negatives: list[str], seed: int = 0, holdout: float = 0.2,
-              epochs: int = 10, lr: float = 0.5, word_ngrams: int = 2, threshold: float = 0.5):
+              epochs: int = 10, lr: float = 0.5, word_ngrams: int = 2, threshold: float = 0.5, dim: int = 32):
         """Train on (1 - holdout) of the seeds; return the classifier and its held-out metrics."""
         import fasttext
 
@@ -42,7 +60,8 @@ class QualityClassifier:
                             encoding="utf-8")
             # thread=1 with a seed: fastText is deterministic only single-threaded.
             model = fasttext.train_supervised(input=str(path), epoch=epochs, lr=lr, wordNgrams=word_ngrams,
-                                              thread=1, seed=seed, verbose=0, minCount=1)
+                                              thread=1, seed=seed, verbose=0, minCount=1, dim=dim,
+                                              bucket=cls.buckets_for([t for t, _ in train], word_ngrams))
         clf = cls(model)
         metrics = clf.evaluate([t for t, _ in held], [y for _, y in held], threshold) if held else {}
         metrics.update({"train_examples": len(train), "heldout_examples": len(held)})

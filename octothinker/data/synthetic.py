@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 NAMES = ["Ada", "Ben", "Cleo", "Dan", "Eva", "Finn", "Gia", "Hugo", "Iris", "Jon", "Kim", "Leo", "Mia", "Noah",
          "Olga", "Pete", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Vic", "Wes", "Yara", "Zoe"]
@@ -33,19 +35,28 @@ BOILERPLATE = ["Subscribe to our newsletter for more tips!", "Click here to down
                "Sign up now and get 50% off premium!", "Comments (0) - be the first to comment", "Home > Blog > Math"]
 
 
-@dataclass(frozen=True)
-class WorldSize:
-    problems: int = 4000     # train problems (each with a short and a long solution)
-    test: int = 400          # held-out problems
-    web: int = 3000          # documents in each of the high- and low-quality web corpora
-    generic: int = 3000      # non-math documents
-    instruct: int = 1000     # instruction-following records
-    seeds: int = 400         # seed documents per class for the quality classifier
-    min_steps: int = 1
-    max_steps: int = 3
-    max_operand: int = 9
-    duplicate_rate: float = 0.1   # share of high-quality web documents planted again with one word changed
-    contaminated: int = 20        # web documents planted with a held-out question inside
+class WorldSize(BaseModel):
+    """The world's sizes; the one declaration `octo data synth` and a study's `world:` section share."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    problems: int = Field(4000, ge=1)     # train problems (each with a short and a long solution)
+    test: int = Field(400, ge=1)          # held-out problems
+    web: int = Field(3000, ge=1)          # documents in each of the high- and low-quality web corpora
+    generic: int = Field(3000, ge=1)      # non-math documents
+    instruct: int = Field(1000, ge=1)     # instruction-following records
+    seeds: int = Field(400, ge=2)         # seed documents per class for the quality classifier
+    min_steps: int = Field(1, ge=1)
+    max_steps: int = Field(3, ge=1)
+    max_operand: int = Field(9, ge=2)
+    duplicate_rate: float = Field(0.1, ge=0, le=1)  # share of high-quality web documents planted again, one word changed
+    contaminated: int = Field(20, ge=0)   # web documents planted with a held-out question inside
+    vocab_size: int = Field(1024, ge=300)  # the world's BPE tokenizer
+
+    @model_validator(mode="after")
+    def _steps_in_order(self):
+        if self.max_steps < self.min_steps:
+            raise ValueError("max_steps must be at least min_steps")
+        return self
 
 
 @dataclass
@@ -212,8 +223,7 @@ def _stream(seed: int, label: str) -> random.Random:
     return random.Random(int(hashlib.sha256(f"{seed}:{label}".encode()).hexdigest()[:16], 16))
 
 
-def generate_world(out_dir: str | Path, size: WorldSize = WorldSize(), seed: int = 0,
-                   tokenizer_vocab: int = 1024) -> dict:
+def generate_world(out_dir: str | Path, size: WorldSize = WorldSize(), seed: int = 0) -> dict:
     out = Path(out_dir)
     rng = _stream(seed, "problems")
     seen: set[str] = set()
@@ -277,8 +287,8 @@ def generate_world(out_dir: str | Path, size: WorldSize = WorldSize(), seed: int
         {"text": lq_web_doc(srng, size) if i % 2 else generic_doc(srng)} for i in range(size.seeds)))
 
     tokenizer_dir = out / "tokenizer"
-    _train_world_tokenizer(out, tokenizer_dir, tokenizer_vocab)
-    world = {"seed": seed, "size": asdict(size), "files": counts, "planted_near_duplicates": planted_dups,
+    _train_world_tokenizer(out, tokenizer_dir, size.vocab_size)
+    world = {"seed": seed, "size": size.model_dump(), "files": counts, "planted_near_duplicates": planted_dups,
              "planted_contaminated": planted_contam, "tokenizer": "tokenizer"}
     (out / "world.json").write_text(json.dumps(world, indent=2) + "\n")
     return world

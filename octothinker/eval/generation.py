@@ -1,9 +1,13 @@
-"""Text generation backends behind one small interface, shared by evaluation and RL rollouts.
+"""Text generation behind one small interface (`Generator.generate`), shared by evaluation, the probe
+and RL rollouts.
 
-`HFGenerator` (default): a Hugging Face model driven by our own batched decode loop (KV cache; the
-prompts' shared prefix, i.e. few-shot exemplars, encoded once; prompts sorted by length; a row that
-finished leaves the batch, so finished sequences stop costing compute; stop strings end each row on
-its own; seeded sampling through a torch.Generator). `model.generate` keeps every row to the end. `VLLMGenerator` is used when vLLM is importable and a GPU is present.
+`HFGenerator` (default) drives a Hugging Face model with our own batched decode loop, because
+`model.generate` keeps every row of a batch to the end and re-encodes shared prompts: here prompts are
+sorted by length and batched by a token budget; the prompts' shared prefix (few-shot exemplars) is
+encoded once and its KV cache copied into each batch; the n samples of a prompt (an RL group) share its
+prefill; a finished row leaves the batch; stop strings are searched only after tokens that can end one;
+sampling is seeded through a torch.Generator. `VLLMGenerator` is used when vLLM is importable and a GPU
+is present (`make_generator`).
 """
 
 from __future__ import annotations

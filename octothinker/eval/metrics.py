@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from math import comb
 
-from octothinker.eval.grading import normalize_text
+from octothinker.tasks.grading import normalize_text
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

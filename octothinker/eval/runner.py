@@ -2,9 +2,10 @@
 
     octo eval MODEL --benchmarks gsm8k,math500 --data-dir ../shared/benchmarks --limit 100 --out runs/eval
 
-Outputs under `--out`: `<benchmark>.jsonl` (one record a sample), `summary.json`, `summary.md` and
-`config.json`. Records are appended after every chunk, so a killed run loses at most one chunk and a
-rerun with the same `--out` skips what is done.
+Outputs under `--out` (default `runs/eval/<model>/<mode>`): `<benchmark>.jsonl` (one record a sample),
+`summary.json`, `summary.md` and `config.json`. Records are appended after every chunk, so a killed run
+loses at most one chunk and a rerun with the same `--out` skips what is done; a rerun with another model
+(told apart by a hash of its weights, not its path) or other generation settings is refused.
 """
 
 from __future__ import annotations
@@ -12,48 +13,18 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from tqdm import tqdm
-
-from octothinker.data.readers import jsonl_records
 from octothinker.errors import DataError, OctoError
-from octothinker.eval.benchmarks import Benchmark, Problem, get_benchmark, load_problems
-from octothinker.eval.extract import extract_answer
-from octothinker.eval.fewshot import EXEMPLARS, STYLE_STOPS, build_prompt, load_exemplars
+from octothinker.eval.config import EvalConfig
 from octothinker.eval.generation import Generator, SamplingParams
-from octothinker.eval.grading import GradeItem, grade_many
 from octothinker.eval.metrics import summarize
-from octothinker.rl.templates import get_template
-from octothinker.runs import atomic_write_json, atomic_write_text, run_metadata
-
-
-class EvalConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    model: str
-    benchmarks: list[str] = Field(default_factory=lambda: ["gsm8k", "math500"])
-    data_dir: str | None = None
-    mode: Literal["few-shot", "zero-shot"] = "few-shot"
-    template: str = "complex"                 # zero-shot only: complex | simple | qa | "...{question}..."
-    fewshot_file: str | None = None           # few-shot only: JSONL of question/solution/answer
-    n: int = Field(1, ge=1)
-    temperature: float = Field(0.0, ge=0.0)
-    top_p: float = Field(1.0, gt=0.0, le=1.0)
-    max_new_tokens: int = Field(1024, ge=1)   # the study's base-model evaluation budget
-    limit: int | None = Field(None, ge=1)
-    out: str = "runs/eval"
-    backend: Literal["auto", "hf", "vllm"] = "auto"
-    batch_size: int = Field(64, ge=1)
-    seed: int = 0
-    device: str | None = None
-    dtype: str | None = None
-
-    def generation_key(self) -> dict:
-        """Settings that change the completions: results made under others cannot be resumed."""
-        return self.model_dump(include={"model", "mode", "template", "fewshot_file", "n", "temperature",
-                                        "top_p", "max_new_tokens", "seed"})
+from octothinker.runs import atomic_write_json, atomic_write_text, jsonl_records, read_jsonl, run_metadata
+from octothinker.runs.files import ensure_writable
+from octothinker.runs.metrics import Progress
+from octothinker.tasks.benchmarks import Benchmark, Problem, get_benchmark, load_problems
+from octothinker.tasks.fewshot import EXEMPLARS, STYLE_STOPS, build_prompt, load_exemplars
+from octothinker.tasks.scoring import score
+from octothinker.tasks.templates import get_template
 
 
 def build_prompts(bench: Benchmark, problems: list[Problem], cfg: EvalConfig) -> tuple[list[str], tuple[str, ...]]:
@@ -64,73 +35,47 @@ def build_prompts(bench: Benchmark, problems: list[Problem], cfg: EvalConfig) ->
     return [build_prompt(bench.style, p.question, exemplars) for p in problems], STYLE_STOPS[bench.style]
 
 
-def read_records(path: Path) -> list[dict]:
-    """Records already written; a torn last line (the process was killed mid-write) is dropped."""
-    if not path.exists():
-        return []
-    records, good_bytes = [], 0
-    with path.open("rb") as fh:
-        for raw in fh:
-            try:
-                records.append(json.loads(raw))
-            except json.JSONDecodeError:
-                if raw.endswith(b"\n"):
-                    raise DataError(f"{path}:{len(records) + 1}: invalid JSON in an earlier run's output") from None
-                break
-            good_bytes += len(raw)
-    if good_bytes != path.stat().st_size:
-        with path.open("r+b") as fh:
-            fh.truncate(good_bytes)
-    return records
-
-
-def grade_completions(bench: Benchmark, golds: list[str], completions: list[str]) -> tuple[list, list[bool]]:
-    extracted = [extract_answer(c, bench.family, bench.letters) for c in completions]
-    items = [GradeItem(e, g, bench.family, bench.rel_tol) for e, g in zip(extracted, golds)]
-    return extracted, grade_many(items)
-
-
-def _check_resumable(out: Path, cfg: EvalConfig) -> None:
+def _check_resumable(out: Path, key: dict) -> None:
     config_path = out / "config.json"
     if not config_path.exists():
         return
-    previous = json.loads(config_path.read_text())
-    old = {k: previous.get("config", {}).get(k) for k in cfg.generation_key()}
-    if old != cfg.generation_key():
-        changed = sorted(k for k in old if old[k] != cfg.generation_key()[k])
+    previous = json.loads(config_path.read_text()).get("generation_key", {})
+    changed = sorted(k for k in key if previous.get(k) != key[k])
+    if changed:
         raise OctoError(f"{config_path}: this output folder holds results made with other settings "
                         f"({', '.join(changed)}); choose another --out")
 
 
 def evaluate_benchmark(bench: Benchmark, spec: str, cfg: EvalConfig, generator: Generator, out: Path) -> dict:
-    problems = load_problems(spec, cfg.data_dir, cfg.limit)
+    problems = load_problems(spec, cfg.data_dir, cfg.limit, cfg.hub)
     prompts, stop = build_prompts(bench, problems, cfg)
     path = out / f"{bench.name}.jsonl"
-    done = {(r["id"], r["sample"]) for r in read_records(path)}
+    done = {(r["id"], r["sample"]) for r in read_jsonl(path, repair=True)}
     todo = [i for i, p in enumerate(problems) if any((p.id, s) not in done for s in range(cfg.n))]
     params = SamplingParams(max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
                             n=cfg.n, stop=stop, seed=cfg.seed)
     start = time.perf_counter()
     chunk = max(cfg.batch_size, 1)
-    with tqdm(total=len(todo), desc=bench.name, unit="problem", disable=None) as bar, path.open("a") as fh:
+    bar = Progress(len(todo), bench.name, every=max(chunk, 1), unit="problem")
+    with path.open("a") as fh:
         for lo in range(0, len(todo), chunk):
             idx = todo[lo:lo + chunk]
             outs = generator.generate([prompts[i] for i in idx], params, on_batch=bar.update)
             flat = [(i, s, c) for i, comps in zip(idx, outs) for s, c in enumerate(comps)]
-            extracted, correct = grade_completions(bench, [problems[i].gold for i, _, _ in flat],
-                                                   [c.text for _, _, c in flat])
-            for (i, s, comp), ext, ok in zip(flat, extracted, correct):
+            verdicts = score(bench, [c.text for _, _, c in flat], [problems[i].gold for i, _, _ in flat])
+            for (i, s, comp), verdict in zip(flat, verdicts):
                 if (problems[i].id, s) in done:
                     continue
                 fh.write(json.dumps({
                     "id": problems[i].id, "sample": s, "prompt": prompts[i], "completion": comp.text,
-                    "extracted": ext, "gold": problems[i].gold, "correct": ok,
+                    "extracted": verdict.extracted, "gold": problems[i].gold, "correct": verdict.correct,
                     "response_tokens": comp.tokens, "finish": comp.finish,
                 }) + "\n")
             fh.flush()
+    bar.close()
     seconds = time.perf_counter() - start
     wanted = {p.id for p in problems}
-    records = [r for r in read_records(path) if r["id"] in wanted and r["sample"] < cfg.n]
+    records = [r for r in read_jsonl(path) if r["id"] in wanted and r["sample"] < cfg.n]
     summary = summarize(records, cfg.n)
     summary["seconds"] = seconds
     summary["problems_per_s"] = len(todo) / seconds if todo and seconds > 0 else None
@@ -162,15 +107,17 @@ def evaluate(cfg: EvalConfig, generator: Generator | None = None) -> dict[str, d
     elif cfg.fewshot_file:
         load_exemplars(cfg.fewshot_file)
     for spec in cfg.benchmarks:  # fail on a missing or malformed file before loading the model
-        load_problems(spec, cfg.data_dir, cfg.limit)
-    out = Path(cfg.out)
-    _check_resumable(out, cfg)
+        load_problems(spec, cfg.data_dir, cfg.limit, cfg.hub)
+    out = cfg.output_dir()
+    key = cfg.generation_key()
+    _check_resumable(out, key)
+    ensure_writable(out)
     if generator is None:
         from octothinker.eval.generation import make_generator
 
         generator = make_generator(cfg.model, cfg.backend, cfg.device, cfg.dtype, cfg.batch_size, cfg.seed)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "config.json", {"config": cfg.model_dump(), **run_metadata(cfg.seed)})
+    atomic_write_json(out / "config.json", {"config": cfg.model_dump(), "generation_key": key,
+                                            **run_metadata(cfg.seed)})
     summaries = {bench.name: evaluate_benchmark(bench, spec, cfg, generator, out)
                  for bench, spec in zip(benches, cfg.benchmarks)}
     atomic_write_json(out / "summary.json", summaries)
@@ -201,6 +148,7 @@ def score_predictions(path: str | Path, benchmark: str, data_dir: str | None = N
         rows.append((str(rec["completion"]), str(gold)))
     if not rows:
         raise DataError(f"{path}: no predictions")
-    extracted, correct = grade_completions(bench, [g for _, g in rows], [c for c, _ in rows])
-    return {"benchmark": benchmark, "samples": len(rows), "accuracy": 100.0 * sum(correct) / len(rows),
-            "extraction_failure_rate": 100.0 * sum(e is None for e in extracted) / len(rows)}
+    verdicts = score(bench, [c for c, _ in rows], [g for _, g in rows])
+    return {"benchmark": benchmark, "samples": len(rows),
+            "accuracy": 100.0 * sum(v.correct for v in verdicts) / len(rows),
+            "extraction_failure_rate": 100.0 * sum(v.extracted is None for v in verdicts) / len(rows)}

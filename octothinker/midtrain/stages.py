@@ -10,15 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, field_validator
 
+from octothinker.errors import check_name
+from octothinker.midtrain.parallel import destroy
 from octothinker.midtrain.schedule import DecayShape, Schedule
 from octothinker.midtrain.trainer import StageRun, TrainConfig, TrainingError, train_stage
+from octothinker.recipe import Strict
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+FINAL_LR = Schedule.model_fields["final_lr"].default  # declared once, in Schedule
 
 class StableSpec(Strict):
     data: str                               # shard folder (octo data build)
@@ -34,9 +34,16 @@ class BranchSpec(Strict):
 
 class DecaySpec(Strict):
     tokens: int = Field(gt=0)               # per branch (OctoThinker: 20B)
-    final_lr: float = Field(0.0, ge=0)
+    final_lr: float = Field(FINAL_LR, ge=0)
     shape: DecayShape = "cosine"
-    branches: dict[str, BranchSpec]
+    branches: dict[str, BranchSpec]         # a branch's name names its folder, decay-<name>
+
+    @field_validator("branches")
+    @classmethod
+    def _safe_names(cls, branches):
+        for name in branches:
+            check_name(name, "branch name")
+        return branches
 
 
 class FreshBase(Strict):
@@ -46,7 +53,7 @@ class FreshBase(Strict):
 
 
 class MidtrainRecipe(Strict):
-    out: str                                # run directory
+    out: str                                # run directory (in a study recipe: the study's `out`)
     base: str | FreshBase                   # HF folder, .gguf, hub id, or {size: tiny} for a fresh model
     train: TrainConfig = Field(default_factory=TrainConfig)
     stable: StableSpec
@@ -68,23 +75,27 @@ def fresh_model(out: Path, size: str, shards: str, seed: int) -> Path:
     return out
 
 
-def base_source(recipe: MidtrainRecipe) -> str:
-    """The base model's folder; a fresh model is created (once) under `<out>/init`."""
+def base_source(recipe: MidtrainRecipe, stable_out: Path) -> str:
+    """The base model's folder; a fresh model is created (once) inside the stable stage, `<stable>/init`."""
     if isinstance(recipe.base, str):
         return recipe.base
-    return str(fresh_model(Path(recipe.out) / "init", recipe.base.size, recipe.stable.data, recipe.base.seed))
+    return str(fresh_model(stable_out / "init", recipe.base.size, recipe.stable.data, recipe.base.seed))
 
 
-def stable_run(recipe: MidtrainRecipe) -> StageRun:
+def stable_run(recipe: MidtrainRecipe, out: Path | None = None) -> StageRun:
+    """The stable stage, written to `out` (default `<recipe.out>/stable`)."""
     t = recipe.train
+    out = out or stage_dir(recipe, "stable")
     steps = recipe.stable.tokens // t.global_batch_tokens
     warmup = min(recipe.stable.warmup_tokens // t.global_batch_tokens, steps)
-    return StageRun(name="stable", data=recipe.stable.data, init=base_source(recipe), tokens=recipe.stable.tokens,
+    return StageRun(name="stable", data=recipe.stable.data, init=base_source(recipe, out), tokens=recipe.stable.tokens,
                     schedule=Schedule(peak_lr=recipe.stable.lr, warmup_steps=warmup, stable_steps=steps - warmup),
-                    out=str(stage_dir(recipe, "stable")), train=t)
+                    out=str(out), train=t)
 
 
-def decay_run(recipe: MidtrainRecipe, branch: str) -> StageRun:
+def decay_run(recipe: MidtrainRecipe, branch: str, out: Path | None = None) -> StageRun:
+    """One decay branch from the stable stage's final checkpoint, written to `out` (default
+    `<recipe.out>/decay-<branch>`)."""
     if recipe.decay is None:
         raise TrainingError("the recipe has no `decay` section")
     if branch not in recipe.decay.branches:
@@ -101,18 +112,21 @@ def decay_run(recipe: MidtrainRecipe, branch: str) -> StageRun:
                     # No new warmup: the decay starts at the stable learning rate (OctoThinker's schedule).
                     schedule=Schedule(peak_lr=recipe.stable.lr, decay_steps=tokens // recipe.train.global_batch_tokens,
                                       final_lr=recipe.decay.final_lr, shape=recipe.decay.shape),
-                    out=str(stage_dir(recipe, "decay", branch)), train=recipe.train)
+                    out=str(out or stage_dir(recipe, "decay", branch)), train=recipe.train)
 
 
 def run_midtrain(recipe: MidtrainRecipe, stage: Literal["all", "stable", "decay"] = "all",
-                 branch: str | None = None, resume: bool = True) -> list[Path]:
+                 branch: str | None = None, resume: bool = True, force_resume: bool = False) -> list[Path]:
     """Stable, then the decay branches (all of them, or one); returns the final HF folders."""
-    finals = []
-    if stage in ("all", "stable"):
-        finals.append(train_stage(stable_run(recipe), resume=resume))
-    if stage in ("all", "decay") and recipe.decay is not None:
-        for name in [branch] if branch else list(recipe.decay.branches):
-            finals.append(train_stage(decay_run(recipe, name), resume=resume))
-    elif stage == "decay":
+    if stage == "decay" and recipe.decay is None:
         raise TrainingError("the recipe has no `decay` section")
+    finals = []
+    try:
+        if stage in ("all", "stable"):
+            finals.append(train_stage(stable_run(recipe), resume=resume, force_resume=force_resume))
+        if stage in ("all", "decay") and recipe.decay is not None:
+            for name in [branch] if branch else list(recipe.decay.branches):
+                finals.append(train_stage(decay_run(recipe, name), resume=resume, force_resume=force_resume))
+    finally:
+        destroy()  # under torchrun: leave the process group cleanly
     return finals

@@ -10,26 +10,24 @@ micro-batches with gradient accumulation, clip, update, log, checkpoint -> expor
 
 from __future__ import annotations
 
-import json
 import math
 import resource
 import time
 from pathlib import Path
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
-from tqdm import tqdm
 
 from octothinker.data.shards import ShardReader
 from octothinker.errors import OctoError
-from octothinker.midtrain import checkpoint as ckpt
 from octothinker.midtrain.parallel import (Dist, barrier, full_state, init_distributed, load_full_state,
                                            max_across_ranks, mean_across_ranks, shard_model)
 from octothinker.midtrain.schedule import Schedule, lr_at
-from octothinker.runs import atomic_write_json, run_metadata
+from octothinker.runs import atomic_write_json, checkpoint as ckpt, run_metadata
+from octothinker.runs.files import ensure_writable
+from octothinker.runs.metrics import LoggingSpec, MetricsWriter, Progress
 
 
 class TrainingError(OctoError):
@@ -54,8 +52,12 @@ class TrainConfig(BaseModel):
     keep_checkpoints: int = Field(2, ge=1)
     device: str | None = None
     peak_tflops: float | None = Field(None, gt=0)   # overrides the device's dense bf16 peak for MFU
-    tensorboard: bool = False
-    wandb_project: str | None = None
+    logging: LoggingSpec = Field(default_factory=LoggingSpec)
+
+    def resume_settings(self) -> dict:
+        """What a checkpoint must have been written under to be continued (not how it is run or logged)."""
+        return self.model_dump(exclude={"checkpoint_every", "keep_checkpoints", "device", "logging", "compile",
+                                        "activation_checkpointing", "peak_tflops"})
 
 
 class StageRun(BaseModel):
@@ -69,6 +71,10 @@ class StageRun(BaseModel):
     tokens: int
     out: str
     train: TrainConfig
+
+    def resume_settings(self) -> dict:
+        return {**self.model_dump(include={"name", "data", "init", "init_checkpoint", "schedule", "tokens"}),
+                "train": self.train.resume_settings()}
 
 
 # Dense bf16 peaks (vendor data sheets): MFU against a sparse figure or a wrong device is meaningless
@@ -116,57 +122,6 @@ def build_optimizer(model: torch.nn.Module, cfg: TrainConfig, lr: float) -> torc
                              lr=lr, betas=cfg.betas, eps=cfg.eps, fused=True)
 
 
-class MetricsWriter:
-    """Always `metrics.jsonl`; TensorBoard and W&B mirrors when asked for (rank 0 only)."""
-
-    def __init__(self, out: Path, cfg: TrainConfig, first_step: int, enabled: bool, run_name: str):
-        self.enabled = enabled
-        self.tb = self.wandb = None
-        if not enabled:
-            return
-        path = out / "metrics.jsonl"
-        kept = []
-        if path.exists():  # on resume, drop what the interrupted run logged past its checkpoint
-            kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= first_step]
-        path.write_text("".join(line + "\n" for line in kept))
-        self.fh = path.open("a")
-        if cfg.tensorboard:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self.tb = SummaryWriter(str(out / "tensorboard"))
-        if cfg.wandb_project:
-            import wandb
-
-            self.wandb = wandb.init(project=cfg.wandb_project, name=run_name, resume="allow")
-
-    def log(self, row: dict) -> None:
-        if not self.enabled:
-            return
-        self.fh.write(json.dumps(row) + "\n")
-        self.fh.flush()
-        if self.tb:
-            for k, v in row.items():
-                if isinstance(v, (int, float)) and k != "step":
-                    self.tb.add_scalar(k, v, row["step"])
-        if self.wandb:
-            self.wandb.log(row, step=row["step"])
-
-    def close(self) -> None:
-        if self.enabled:
-            self.fh.close()
-            if self.tb:
-                self.tb.close()
-
-
-def _load_model(init: str, d: Dist):
-    from transformers import AutoModelForCausalLM
-
-    from octothinker.models import load_tokenizer, resolve_model_source
-
-    source = resolve_model_source(init)
-    return AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32), load_tokenizer(source)
-
-
 def export_hf(model_state: dict, config, tokenizer, out: Path) -> None:
     """Write `final/` as a plain HF folder (rank 0, full weights)."""
     from transformers import AutoModelForCausalLM
@@ -178,12 +133,17 @@ def export_hf(model_state: dict, config, tokenizer, out: Path) -> None:
     save_model(model, tokenizer, out)
 
 
-def train_stage(run: StageRun, resume: bool = True) -> Path:
+def train_stage(run: StageRun, resume: bool = True, force_resume: bool = False) -> Path:
+    from octothinker.models import load_for_training
+
     cfg = run.train
     out = Path(run.out)
     d = init_distributed(cfg.device)
+    if d.is_main:
+        ensure_writable(out)
     torch.manual_seed(cfg.seed)
-    model, tokenizer = _load_model(run.init, d)
+    loaded = load_for_training(run.init)
+    model, tokenizer = loaded.model, loaded.tokenizer
     config = model.config
     # bf16 on CPU is opt-in: it is faster where the CPU has bf16 units (AVX512-BF16, AMX), slower elsewhere.
     bf16 = cfg.dtype == "bf16" or (cfg.dtype == "auto" and d.device.type == "cuda" and torch.cuda.is_bf16_supported())
@@ -210,6 +170,7 @@ def train_stage(run: StageRun, resume: bool = True) -> Path:
     if latest is not None:
         model_state, optim_state, state = ckpt.load_checkpoint(latest) if d.is_main else ({}, {}, None)
         state = _broadcast_json(state, d)
+        ckpt.check_resumable(latest, state, run.resume_settings(), force_resume)
         load_full_state(model, optimizer, model_state, optim_state, d)
         reader.load_state_dict(state["reader"])
         start_step, tokens_seen = state["step"], state["tokens_seen"]
@@ -225,12 +186,12 @@ def train_stage(run: StageRun, resume: bool = True) -> Path:
     if d.is_main:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_json(out / "config.json", {"stage": run.model_dump(), **run_metadata(cfg.seed)})
-    metrics = MetricsWriter(out, cfg, start_step, d.is_main, run.name)
+    metrics = MetricsWriter(out, cfg.logging, start_step, d.is_main, run.name)
     peak = cfg.peak_tflops or device_peak_tflops(d.device)
     fpt = flops_per_token(config, cfg.seq_len)
     model.train()
-    bar = tqdm(range(start_step, steps), initial=start_step, total=steps, desc=run.name, disable=not d.is_main or None)
-    for step in bar:
+    bar = Progress(steps, run.name, initial=start_step, every=cfg.logging.every, enabled=d.is_main)
+    for step in range(start_step, steps):
         lr = lr_at(step, run.schedule)
         for group in optimizer.param_groups:
             group["lr"] = lr
@@ -264,12 +225,13 @@ def train_stage(run: StageRun, resume: bool = True) -> Path:
                "peak_memory_gb": (torch.cuda.max_memory_allocated(d.device) if d.device.type == "cuda"
                                   else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) / 2**30}
         metrics.log(row)
-        bar.set_postfix(loss=f"{loss_value:.4f}", lr=f"{lr:.2e}", tok_s=f"{tps:.0f}")
+        bar.update(loss=round(loss_value, 4), lr=f"{lr:.2e}", tok_s=round(tps))
         if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < steps:
             _save(root, f"step_{step + 1:08d}", model, optimizer, d, step + 1, tokens_seen, reader, run)
             if d.is_main:
                 ckpt.prune(root, cfg.keep_checkpoints)
     metrics.close()
+    bar.close()
     model_state = _save(root, "final", model, optimizer, d, steps, tokens_seen, reader, run)
     if d.is_main:
         export_hf(model_state, config, tokenizer, out / "final")
@@ -282,7 +244,7 @@ def _save(root: Path, name: str, model, optimizer, d: Dist, step: int, tokens_se
     if d.is_main:
         ckpt.save_checkpoint(root, name, model_state, optim_state, {
             "step": step, "tokens_seen": tokens_seen, "reader": reader.state_dict(), "stage": run.name,
-            "schedule": run.schedule.model_dump()})
+            "settings": run.resume_settings()})
     barrier(d)
     return model_state
 

@@ -5,11 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
-def read_jsonl(path: Path) -> list[dict]:
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+from octothinker.runs import read_jsonl
 
 
 def midtrain_curves(run: Path) -> dict[str, list[tuple[int, float]]]:
@@ -55,7 +51,7 @@ def rl_training(run: Path) -> dict[str, list[dict]]:
 
 
 def probes(run: Path) -> dict[str, dict]:
-    return {p.stem: json.loads(p.read_text()) for p in sorted(run.glob("probe/*.json"))}
+    return {p.parent.name: json.loads(p.read_text()) for p in sorted(run.glob("probe/*/probe.json"))}
 
 
 def ranks(values: list[float]) -> list[float]:

@@ -80,9 +80,10 @@ def probe_correlation(probe: dict[str, dict], dynamics: dict[str, dict[str, list
             "spearman": spearman([probe[m][k_key] for m in models], [final[m] for m in models])}
 
 
-def write_report(run_dir: str | Path) -> Path:
+def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write the report of `run_dir` into `out` (default `<run_dir>/report`)."""
     run = Path(run_dir)
-    out = run / "report"
+    out = Path(out) if out is not None else run / "report"
     out.mkdir(parents=True, exist_ok=True)
     sections_html, sections_md = [], [f"# Study report: {run.name}\n"]
 

@@ -1,1 +1,1 @@
-"""RL-Zero: prompt templates shared with evaluation (GRPO arrives with the RL stage)."""
+"""RL-Zero: GRPO and its variants (grpo), the training loop (trainer) and the verl launcher (verl)."""

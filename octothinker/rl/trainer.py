@@ -3,11 +3,11 @@
     octo rl recipe.yaml --policy runs/demo/decay-long/final
     octo rl recipe.yaml --policy MODEL --engine verl --dry-run      # multi-GPU: verl (see verl.py)
 
-`train` reads top to bottom: prompts -> for each step: sample prompts, roll out G responses each,
-reward, advantages, one or more epochs of clipped policy-gradient updates over mini-batches, log,
-evaluate every N steps, checkpoint. Outputs in `out`: metrics.jsonl (one row a step), eval.jsonl (one
-row per benchmark per evaluation: the RL-dynamics curves), samples/step_N.jsonl (optional),
-checkpoints/, final/ (an HF folder).
+`train` reads top to bottom: prompts -> for each step: sample prompts, roll out a group of G responses
+each, reward, advantages within each group, one or more epochs of clipped policy-gradient updates over
+mini-batches, log, evaluate every N steps, checkpoint. Outputs in `out`: metrics.jsonl (one row a step),
+eval.jsonl (one row per benchmark per evaluation: the RL-dynamics curves, graded as `octo eval` grades),
+samples/step_N.jsonl (optional), checkpoints/, final/ (an HF folder).
 """
 
 from __future__ import annotations
@@ -15,23 +15,25 @@ from __future__ import annotations
 import json
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from tqdm import tqdm
 
-from octothinker.data.readers import jsonl_records
-from octothinker.errors import DataError, OctoError
-from octothinker.eval.generation import HFGenerator, SamplingParams
-from octothinker.eval.grading import VerifyPool
-from octothinker.midtrain import checkpoint as ckpt
-from octothinker.rl.grpo import (Aggregation, aggregate, clipped_policy_loss, group_advantages, informative_groups,
-                                 kl_k3, token_entropy)
-from octothinker.rl.rewards import RewardConfig, score
-from octothinker.rl.templates import PromptTemplate, get_template
-from octothinker.runs import atomic_write_json, run_metadata
+from octothinker.errors import DataError, OctoError, check_name
+from octothinker.eval.generation import Completion, HFGenerator, SamplingParams
+from octothinker.rl.grpo import (CLIP_RATIO_C, LOG_RATIO_CLAMP, Aggregation, aggregate, clipped_policy_loss,
+                                 group_advantages, informative_groups, kl_k3, token_entropy)
+from octothinker.runs import atomic_write_json, checkpoint as ckpt, derive_seed, jsonl_records, run_metadata
+from octothinker.runs.files import ensure_writable
+from octothinker.runs.metrics import LoggingSpec, MetricsWriter, Progress
+from octothinker.tasks.benchmarks import get_benchmark, load_problems
+from octothinker.tasks.grading import VerifyPool
+from octothinker.tasks.rewards import RewardConfig, Scored, score
+from octothinker.tasks.scoring import score as score_task
+from octothinker.tasks.templates import DEFAULT_TEMPLATE, PromptTemplate, get_template
 
 
 class RLError(OctoError):
@@ -52,6 +54,17 @@ class EvalSpec(BaseModel):
     temperature: float = Field(0.0, ge=0)
     samples: int = Field(1, ge=1)
 
+    @field_validator("files")
+    @classmethod
+    def _safe_names(cls, files):
+        for name in files:
+            check_name(name, "evaluation file name")
+        return files
+
+    def tasks(self) -> list[str]:
+        """Registry names and NAME=FILE specs, the form `tasks.benchmarks.get_benchmark` reads."""
+        return list(self.benchmarks) + [f"{name}={path}" for name, path in self.files.items()]
+
 
 class VerlSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -64,11 +77,11 @@ class VerlSpec(BaseModel):
 class RLConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    out: str
+    out: str | None = None                       # run folder (`octo rl --out`; a study sets one per model)
     prompts: str                                 # JSONL of question/answer records
     question_field: str = "question"
     answer_field: str = "answer"
-    template: str = "complex"
+    template: str = DEFAULT_TEMPLATE
     steps: int = Field(ge=1)
     prompts_per_step: int = Field(8, ge=1)       # the study: 256 (scripts) or 128 (paper text)
     group_size: int = Field(8, ge=2)             # rollouts per prompt; the study: 16
@@ -87,6 +100,8 @@ class RLConfig(BaseModel):
     aggregation: Aggregation = "token-mean"
     clip_low: float = Field(0.2, ge=0)
     clip_high: float = Field(0.2, ge=0)          # DAPO clip-higher: 0.28
+    clip_ratio_c: float = Field(CLIP_RATIO_C, gt=1)          # verl's dual-clip bound for A < 0
+    log_ratio_clamp: float = Field(LOG_RATIO_CLAMP, gt=0)    # |log pi - log pi_old| before exp (verl: 20)
     kl_coef: float = Field(0.0, ge=0)            # the study: 0
     dynamic_sampling: bool = False               # drop groups whose rewards are all equal
     overlong_filter: bool = False                # truncated responses get no gradient
@@ -97,6 +112,7 @@ class RLConfig(BaseModel):
     checkpoint_every: int = Field(20, ge=1)
     keep_checkpoints: int = Field(2, ge=1)
     save_samples: bool = False
+    logging: LoggingSpec = Field(default_factory=LoggingSpec)
     seed: int = 0
     device: str | None = None
 
@@ -111,6 +127,12 @@ class RLConfig(BaseModel):
         {0: 2048, 100: 4096, 160: 8192}); max_response_tokens without one."""
         keys = [k for k in self.length_schedule if k <= step]
         return self.length_schedule[max(keys)] if keys else self.max_response_tokens
+
+    def resume_settings(self) -> dict:
+        """What a checkpoint must have been written under to be continued: everything that shapes the
+        trajectory (not how long it runs, how it is evaluated, logged or checkpointed)."""
+        return self.model_dump(exclude={"out", "steps", "eval", "verl", "checkpoint_every", "keep_checkpoints",
+                                        "save_samples", "logging", "device"})
 
 
 # --- prompts ---------------------------------------------------------------------------------------------
@@ -152,7 +174,7 @@ class PromptSampler:
 
     def _order(self) -> list[int]:
         order = list(range(self.n))
-        random.Random(self.seed * 7919 + self.epoch).shuffle(order)
+        random.Random(derive_seed(self.seed, "prompts", self.epoch)).shuffle(order)
         return [i for i in order if i not in self.removed]
 
     def next(self, k: int) -> list[int]:
@@ -173,6 +195,20 @@ class PromptSampler:
 
     def load_state_dict(self, state: dict) -> None:
         self.epoch, self.cursor, self.removed = state["epoch"], state["cursor"], set(state["removed"])
+
+
+@dataclass
+class Group:
+    """One prompt's rollouts: G responses, their scores and (once computed) their advantages."""
+    index: int                     # the prompt's position in the prompt list
+    prompt: dict
+    responses: list[Completion]
+    scored: list[Scored]
+    advantages: list[float]
+
+    @property
+    def rewards(self) -> list[float]:
+        return [s.reward for s in self.scored]
 
 
 # --- log-probabilities --------------------------------------------------------------------------------
@@ -199,45 +235,37 @@ def token_logprobs(model, ids, attention, with_entropy: bool = False):
 
 # --- evaluation during training -------------------------------------------------------------------------
 
-def periodic_eval(generator: HFGenerator, template: PromptTemplate, spec: EvalSpec, max_tokens: int,
-                  seed: int = 0) -> dict:
+def periodic_eval(generator, template: PromptTemplate, spec: EvalSpec, max_tokens: int, seed: int = 0) -> dict:
     """Zero-shot accuracy and response lengths per benchmark (the study's dynamics curves): greedy, or the
-    mean over `spec.samples` sampled answers per problem."""
-    from octothinker.eval.benchmarks import Problem, get_benchmark, load_problems
-    from octothinker.eval.runner import grade_completions
-
-    sets: dict[str, tuple[str, list[Problem]]] = {}
-    for name in spec.benchmarks:
-        sets[name] = (get_benchmark(name).family, load_problems(name, spec.data_dir, spec.limit))
-    for name, path in spec.files.items():
-        rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-        problems = [Problem(str(i), r["question"], str(r["answer"])) for i, r in enumerate(rows)]
-        sets[name] = ("number", problems[:spec.limit] if spec.limit else problems)
+    mean over `spec.samples` sampled answers per problem. Graded by the one scoring path, as `octo eval`
+    grades, whatever the training reward."""
     results = {}
-    for name, (family, problems) in sets.items():
+    for task_spec in spec.tasks():
+        task = get_benchmark(task_spec)
+        problems = load_problems(task_spec, spec.data_dir, spec.limit)
         per_problem = spec.samples if spec.temperature > 0 else 1
         outs = generator.generate([template.render(p.question) for p in problems],
                                   SamplingParams(max_new_tokens=max_tokens, stop=template.stop, n=per_problem,
                                                  temperature=spec.temperature, seed=seed))
         comps = [c for o in outs for c in o]
-        golds = [p.gold for p in problems for _ in range(per_problem)]
-        if family == "choice":
-            _, correct = grade_completions(get_benchmark(name), golds, [c.text for c in comps])
-        else:
-            correct = [s.correct for s in score([c.text for c in comps], golds, [False] * len(comps),
-                                                RewardConfig(family=family))]
+        verdicts = score_task(task, [c.text for c in comps], [p.gold for p in problems for _ in range(per_problem)])
+        correct = [v.correct for v in verdicts]
         lengths = [c.tokens for c in comps]
         right = [n for n, ok in zip(lengths, correct) if ok]
-        results[name] = {"accuracy": 100.0 * sum(correct) / len(correct), "mean_response_tokens": sum(lengths) / len(lengths),
-                         "mean_correct_response_tokens": sum(right) / len(right) if right else None,
-                         "truncation_rate": 100.0 * sum(c.finish == "length" for c in comps) / len(comps)}
+        results[task.name] = {
+            "accuracy": 100.0 * sum(correct) / len(correct), "problems": len(problems), "samples": per_problem,
+            "correct_per_problem": [sum(correct[i * per_problem:(i + 1) * per_problem]) for i in range(len(problems))],
+            "mean_response_tokens": sum(lengths) / len(lengths),
+            "mean_correct_response_tokens": sum(right) / len(right) if right else None,
+            "truncation_rate": 100.0 * sum(c.finish == "length" for c in comps) / len(comps)}
     return results
 
 
 def update_policy(model, optimizer, rows: list[tuple[list[int], list[int], float]], cfg: RLConfig, max_len: int,
                   pad_id: int, device, reference=None) -> dict:
     """Clipped policy-gradient updates: `epochs` passes, one optimizer step per mini-batch of
-    `mini_batch * group_size` responses, gradients accumulated over micro-batches.
+    `mini_batch * group_size` responses, gradients accumulated over micro-batches. The loss of each
+    mini-batch is verl's for the same inputs (token counts and sequence counts of the whole mini-batch).
 
     rows: (prompt token ids, response token ids, advantage) for every response that trains.
     """
@@ -280,7 +308,8 @@ def update_policy(model, optimizer, rows: list[tuple[list[int], list[int], float
                 else:
                     old = logp.detach()
                 adv = torch.tensor([rows[i][2] for i in micro], device=device)
-                per_token, clipped = clipped_policy_loss(logp, old, adv, cfg.clip_low, cfg.clip_high)
+                per_token, clipped = clipped_policy_loss(logp, old, adv, cfg.clip_low, cfg.clip_high,
+                                                         cfg.clip_ratio_c, cfg.log_ratio_clamp)
                 if reference is not None:
                     with torch.no_grad():
                         ref_logp, _ = token_logprobs(reference, ids, attention)
@@ -302,56 +331,55 @@ def update_policy(model, optimizer, rows: list[tuple[list[int], list[int], float
     return stats
 
 
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
 # --- the loop -------------------------------------------------------------------------------------------
 
-def train(cfg: RLConfig, policy: str, resume: bool = True) -> Path:
-    from transformers import AutoModelForCausalLM
+def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = False) -> Path:
+    from octothinker.models import load_for_training, load_tokenizer, save_model, select_device
 
-    from octothinker.models import load_tokenizer, resolve_model_source, save_model, select_device
-
-    out = Path(cfg.out)
+    if cfg.out is None:
+        raise RLError("no output folder: set `out` in the recipe or pass --out")
+    if cfg.prompts_per_step % cfg.mini_batch:
+        raise RLError(f"prompts_per_step ({cfg.prompts_per_step}) must be a multiple of mini_batch ({cfg.mini_batch})")
+    out = ensure_writable(cfg.out)
     device = select_device(cfg.device)
-    torch.manual_seed(cfg.seed)
-    source = resolve_model_source(policy)
-    tokenizer = load_tokenizer(source)
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32).to(device)
-    reference = None
-    if cfg.kl_coef > 0:
-        reference = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32).to(device).eval()
+    torch.manual_seed(derive_seed(cfg.seed, "rl", "init"))
+    loaded = load_for_training(policy)
+    model, tokenizer = loaded.model.to(device), loaded.tokenizer
+    reference = load_for_training(policy).model.to(device).eval() if cfg.kl_coef > 0 else None
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.999))
     template = get_template(cfg.template)
     pool = VerifyPool()
     prompts, skipped = load_prompts(cfg, template, tokenizer, pool)
     sampler = PromptSampler(len(prompts), cfg.seed)
-    if cfg.prompts_per_step % cfg.mini_batch:
-        raise RLError(f"prompts_per_step ({cfg.prompts_per_step}) must be a multiple of mini_batch ({cfg.mini_batch})")
 
     root = out / "checkpoints"
     start_step = 0
     latest = ckpt.latest_checkpoint(root) if resume else None
     if latest is not None:
         model_state, optim_state, state = ckpt.load_checkpoint(latest)
+        ckpt.check_resumable(latest, state, cfg.resume_settings(), force_resume)
         model.load_state_dict(model_state)
         optimizer.load_state_dict(optim_state)
         sampler.load_state_dict(state["sampler"])
         start_step = state["step"]
         ckpt.restore_rng(latest)
-    out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "config.json", {"config": cfg.model_dump(), "policy": policy, "prompts_skipped": skipped,
                                             "prompts_used": len(prompts), **run_metadata(cfg.seed)})
-    metrics_path, eval_path = out / "metrics.jsonl", out / "eval.jsonl"
-    for path in (metrics_path, eval_path):  # on resume, drop rows logged past the checkpoint
-        if path.exists():
-            keep = [ln for ln in path.read_text().splitlines() if ln and json.loads(ln)["step"] <= start_step]
-            path.write_text("".join(ln + "\n" for ln in keep))
+    metrics = MetricsWriter(out, cfg.logging, start_step, run_name=out.name)
+    evals = MetricsWriter(out, cfg.logging, start_step, filename="eval.jsonl", tb_prefix="eval/")
     generator = HFGenerator(model, tokenizer, max_batch=cfg.prompts_per_step * cfg.group_size)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
 
     if start_step == 0 and cfg.eval:
-        _log_eval(eval_path, 0, generator, template, cfg)
-    for step in tqdm(range(start_step, cfg.steps), initial=start_step, total=cfg.steps, desc="rl", disable=None):
+        _log_eval(evals, 0, generator, template, cfg)
+    bar = Progress(cfg.steps, "rl", initial=start_step, every=cfg.logging.every)
+    for step in range(start_step, cfg.steps):
         t0 = time.perf_counter()
-        # 1. Sample prompts and roll out G responses each.
+        # 1. Sample prompts and roll out a group of G responses each.
         batch_idx = sampler.next(cfg.prompts_per_step)
         batch = [prompts[i] for i in batch_idx]
         max_len = cfg.response_length(step)
@@ -359,76 +387,80 @@ def train(cfg: RLConfig, policy: str, resume: bool = True) -> Path:
         t_roll = time.perf_counter()
         rollouts = generator.generate([b["prompt"] for b in batch], SamplingParams(
             max_new_tokens=max_len, temperature=cfg.temperature, top_p=cfg.top_p, n=cfg.group_size,
-            stop=template.stop, seed=cfg.seed * 1_000_003 + step))
+            stop=template.stop, seed=derive_seed(cfg.seed, "rollout", step)))
         rollout_seconds = time.perf_counter() - t_roll
-        comps = [c for group in rollouts for c in group]
 
-        # 2. Reward, then advantages within each group.
-        golds = [b["answer"] for b in batch for _ in range(cfg.group_size)]
-        scored = score([c.text for c in comps], golds, [c.finish == "length" for c in comps], cfg.reward, pool)
-        rewards = torch.tensor([s.reward for s in scored], dtype=torch.float32).view(len(batch), cfg.group_size)
-        advantages = group_advantages(rewards, scale_by_std=cfg.advantage == "grpo")
-        keep_group = informative_groups(rewards) if cfg.dynamic_sampling else torch.ones(len(batch), dtype=torch.bool)
+        # 2. Reward every response, then advantages within each group.
+        flat = score([c.text for g in rollouts for c in g], [b["answer"] for b in batch for _ in range(cfg.group_size)],
+                     [c.finish == "length" for g in rollouts for c in g], cfg.reward, pool)
+        groups = [Group(i, b, responses, flat[k * cfg.group_size:(k + 1) * cfg.group_size], [])
+                  for k, (i, b, responses) in enumerate(zip(batch_idx, batch, rollouts))]
+        rewards = torch.tensor([g.rewards for g in groups], dtype=torch.float32)
+        for g, adv in zip(groups, group_advantages(rewards, scale_by_std=cfg.advantage == "grpo").tolist()):
+            g.advantages = adv
+        keep = informative_groups(rewards).tolist() if cfg.dynamic_sampling else [True] * len(groups)
         if cfg.remove_solved:
-            solved = torch.tensor([s.correct for s in scored]).view(len(batch), cfg.group_size).all(dim=1)
-            sampler.removed.update(i for i, done in zip(batch_idx, solved.tolist()) if done)
+            sampler.removed.update(g.index for g in groups if all(s.correct for s in g.scored))
 
         # 3. Policy-gradient updates on the responses that carry a learning signal.
-        prompt_ids = [tokenizer(b["prompt"])["input_ids"] for b in batch]
-        rows = [(prompt_ids[g], list(comps[g * cfg.group_size + j].token_ids), advantages[g, j].item())
-                for g in range(len(batch)) for j in range(cfg.group_size)
-                if keep_group[g] and comps[g * cfg.group_size + j].token_ids
-                and not (cfg.overlong_filter and comps[g * cfg.group_size + j].finish == "length")]
+        rows = []
+        for g, kept in zip(groups, keep):
+            prompt_ids = tokenizer(g.prompt["prompt"])["input_ids"]
+            rows += [(prompt_ids, list(c.token_ids), a) for c, a in zip(g.responses, g.advantages)
+                     if kept and c.token_ids and not (cfg.overlong_filter and c.finish == "length")]
         stats = update_policy(model, optimizer, rows, cfg, max_len, pad_id, device, reference)
 
         # 4. Log.
         updates = max(stats.pop("updates"), 1)
-        lengths = [c.tokens for c in comps]
-        right = [c.tokens for c, s in zip(comps, scored) if s.correct]
-        wrong = [c.tokens for c, s in zip(comps, scored) if not s.correct]
+        pairs = [(c, s) for g in groups for c, s in zip(g.responses, g.scored)]
         row = {
             "step": step + 1, "reward": rewards.mean().item(),
-            "accuracy": 100.0 * sum(s.correct for s in scored) / len(scored),
-            "response_length": sum(lengths) / len(lengths),
-            "response_length_correct": sum(right) / len(right) if right else None,
-            "response_length_incorrect": sum(wrong) / len(wrong) if wrong else None,
-            "truncation_rate": 100.0 * sum(c.finish == "length" for c in comps) / len(comps),
-            "repetition_rate": 100.0 * sum(s.repeated for s in scored) / len(scored),
-            "max_response_tokens": max_len, "groups_kept": int(keep_group.sum()), "sequences_trained": len(rows),
+            "accuracy": 100.0 * sum(s.correct for _, s in pairs) / len(pairs),
+            "response_length": _mean([c.tokens for c, _ in pairs]),
+            "response_length_correct": _mean([c.tokens for c, s in pairs if s.correct]),
+            "response_length_incorrect": _mean([c.tokens for c, s in pairs if not s.correct]),
+            "truncation_rate": 100.0 * sum(c.finish == "length" for c, _ in pairs) / len(pairs),
+            "repetition_rate": 100.0 * sum(s.repeated for _, s in pairs) / len(pairs),
+            "max_response_tokens": max_len, "groups_kept": sum(keep), "sequences_trained": len(rows),
             "loss": stats["loss"] / updates, "clip_fraction": stats["clip_fraction"] / updates,
             "kl": stats["kl"] / updates, "entropy": stats["entropy"] / updates, "grad_norm": stats["grad_norm"] / updates,
-            "lr": cfg.lr, "rollout_tokens_per_s": sum(lengths) / rollout_seconds, "step_seconds": time.perf_counter() - t0,
+            "lr": cfg.lr, "rollout_tokens_per_s": sum(c.tokens for c, _ in pairs) / rollout_seconds,
+            "step_seconds": time.perf_counter() - t0,
         }
-        with metrics_path.open("a") as fh:
-            fh.write(json.dumps(row) + "\n")
+        metrics.log(row)
         if cfg.save_samples:
-            samples = [{"prompt": batch[i // cfg.group_size]["prompt"], "response": c.text, "reward": s.reward,
-                        "correct": s.correct, "extracted": s.extracted, "finish": c.finish}
-                       for i, (c, s) in enumerate(zip(comps, scored))]
+            samples = [{"prompt": g.prompt["prompt"], "response": c.text, "reward": s.reward, "correct": s.correct,
+                        "extracted": s.extracted, "finish": c.finish}
+                       for g in groups for c, s in zip(g.responses, g.scored)]
             (out / "samples").mkdir(exist_ok=True)
             (out / "samples" / f"step_{step + 1}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in samples))
         if cfg.eval and (step + 1) % cfg.eval.every == 0:
             model.eval()
-            _log_eval(eval_path, step + 1, generator, template, cfg)
+            _log_eval(evals, step + 1, generator, template, cfg)
+        bar.update(reward=round(row["reward"], 3), acc=round(row["accuracy"], 1), len=round(row["response_length"]),
+                   tok_s=round(row["rollout_tokens_per_s"]))
         if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
-            _checkpoint(root, f"step_{step + 1:08d}", model, optimizer, step + 1, sampler)
+            _checkpoint(root, f"step_{step + 1:08d}", model, optimizer, step + 1, sampler, cfg)
             ckpt.prune(root, cfg.keep_checkpoints)
 
-    _checkpoint(root, "final", model, optimizer, cfg.steps, sampler)
+    bar.close()
+    metrics.close()
+    evals.close()
+    _checkpoint(root, "final", model, optimizer, cfg.steps, sampler, cfg)
     save_model(model, tokenizer, out / "final")
     pool.close()
     return out / "final"
 
 
-def _log_eval(path: Path, step: int, generator, template, cfg: RLConfig) -> None:
+def _log_eval(writer: MetricsWriter, step: int, generator, template, cfg: RLConfig) -> None:
     # The same seed at every evaluation: sampled accuracies differ by the policy, not by the draw.
     results = periodic_eval(generator, template, cfg.eval, cfg.eval.max_response_tokens or cfg.response_length(step),
-                            seed=cfg.seed)
-    with path.open("a") as fh:
-        for name, r in results.items():
-            fh.write(json.dumps({"step": step, "benchmark": name, **r}) + "\n")
+                            seed=derive_seed(cfg.seed, "eval"))
+    for name, r in results.items():
+        writer.log({"step": step, "benchmark": name, **r}, tag=f"{name}/")
 
 
-def _checkpoint(root: Path, name: str, model, optimizer, step: int, sampler: PromptSampler) -> None:
+def _checkpoint(root: Path, name: str, model, optimizer, step: int, sampler: PromptSampler, cfg: RLConfig) -> None:
     ckpt.save_checkpoint(root, name, {k: v.detach().cpu() for k, v in model.state_dict().items()},
-                         optimizer.state_dict(), {"step": step, "sampler": sampler.state_dict()})
+                         optimizer.state_dict(), {"step": step, "sampler": sampler.state_dict(),
+                                                  "settings": cfg.resume_settings()})

@@ -4,7 +4,8 @@
 
 Writes, under `<out>/verl/`: `train.parquet` and `val.parquet` in verl's RLHF dataset layout (the prompt
 already rendered with our template; validation rows carry their benchmark as `data_source`, so verl
-logs accuracy per benchmark), `reward.py` whose `compute_score` calls our reward and grader, a policy
+logs accuracy per benchmark), `reward.py` whose `compute_score` gives training rows the recipe's reward
+and validation rows the task verdict (0/1, the one scoring path `octo eval` uses), a policy
 folder whose tokenizer passes our prompt through unchanged when the base model has no chat template,
 and `command.sh`. Then it runs `python -m verl.trainer.main_ppo` once per segment of the response-length
 schedule: mainline verl has no step-keyed length, so each segment ends at the next key and the next one
@@ -20,8 +21,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from octothinker.rl.templates import get_template
+from octothinker.rl.grpo import LOG_RATIO_CLAMP
 from octothinker.rl.trainer import RLConfig, RLError
+from octothinker.tasks.benchmarks import get_benchmark, load_problems
+from octothinker.tasks.templates import get_template
 
 # The prompt is already our template's text: the chat template must add nothing.
 PASSTHROUGH_CHAT_TEMPLATE = "{% for message in messages %}{{ message['content'] }}{% endfor %}"
@@ -45,13 +48,20 @@ def write_parquet(records: list[dict], path: Path, split: str) -> None:
 
 
 def write_reward_module(cfg: RLConfig, path: Path) -> None:
-    path.write_text(f'''"""verl reward for octothinker: our extraction, grader and reward settings (generated)."""
-from octothinker.rl.rewards import RewardConfig, score
+    tasks = {get_benchmark(spec).name: spec for spec in (cfg.eval.tasks() if cfg.eval else [])}
+    path.write_text(f'''"""verl reward for octothinker (generated): training rows get the recipe's reward, validation
+rows the task's verdict (0/1), graded exactly as `octo eval` grades."""
+from octothinker.tasks.benchmarks import get_benchmark
+from octothinker.tasks.rewards import RewardConfig, score
+from octothinker.tasks.scoring import score as score_task
 
 CONFIG = RewardConfig.model_validate_json({cfg.reward.model_dump_json()!r})
+TASKS = {tasks!r}
 
 
 def compute_score(data_source, solution_str, ground_truth, extra_info=None):
+    if data_source in TASKS and (extra_info or {{}}).get("split") == "test":
+        return float(score_task(get_benchmark(TASKS[data_source]), [solution_str], [str(ground_truth)])[0].correct)
     # verl passes no truncation flag, so the overlong penalty does not apply here.
     return score([solution_str], [str(ground_truth)], [False], CONFIG)[0].reward
 ''')
@@ -105,7 +115,11 @@ def overrides(cfg: RLConfig, policy_dir: str, work: Path, last_step: int, max_re
         f"actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu={cfg.micro_batch}",
         f"actor_rollout_ref.actor.clip_ratio_low={cfg.clip_low}",
         f"actor_rollout_ref.actor.clip_ratio_high={cfg.clip_high}",
+        f"actor_rollout_ref.actor.clip_ratio_c={cfg.clip_ratio_c}",
         f"actor_rollout_ref.actor.loss_agg_mode={cfg.aggregation}",
+        # Dr. GRPO's constant: our local trainer divides token sums by the step's maximum response length.
+        *([f"actor_rollout_ref.actor.loss_scale_factor={max_response}"]
+          if cfg.aggregation == "seq-mean-token-sum-norm" else []),
         "actor_rollout_ref.actor.use_kl_loss=True",                      # the study: KL loss on, coefficient 0
         f"actor_rollout_ref.actor.kl_loss_coef={cfg.kl_coef}",
         "actor_rollout_ref.actor.kl_loss_type=low_var_kl",              # verl's name for the k3 estimator
@@ -143,19 +157,10 @@ def _val_kwargs(cfg: RLConfig) -> list[str]:
 
 
 def _val_records(cfg: RLConfig, template) -> list[dict]:
-    from octothinker.eval.benchmarks import load_problems
-
-    records = []
     if cfg.eval is None:
-        return records
-    for name in cfg.eval.benchmarks:
-        records += [{"source": name, "prompt": template.render(p.question), "answer": p.gold}
-                    for p in load_problems(name, cfg.eval.data_dir, cfg.eval.limit)]
-    for name, path in cfg.eval.files.items():
-        rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-        records += [{"source": name, "prompt": template.render(r["question"]), "answer": str(r["answer"])}
-                    for r in rows[:cfg.eval.limit]]
-    return records
+        return []
+    return [{"source": get_benchmark(spec).name, "prompt": template.render(p.question), "answer": p.gold}
+            for spec in cfg.eval.tasks() for p in load_problems(spec, cfg.eval.data_dir, cfg.eval.limit)]
 
 
 def prepare(cfg: RLConfig, policy: str) -> tuple[Path, list[list[str]]]:
@@ -163,8 +168,13 @@ def prepare(cfg: RLConfig, policy: str) -> tuple[Path, list[list[str]]]:
     for field, what in _UNSUPPORTED.items():
         if getattr(cfg, field):
             raise RLError(f"{field}: {what} is not available through the verl launcher; turn it off or use --engine local")
-    from octothinker.eval.grading import VerifyPool
+    if cfg.log_ratio_clamp != LOG_RATIO_CLAMP:
+        raise RLError(f"log_ratio_clamp: verl fixes it at {LOG_RATIO_CLAMP:g}; use --engine local for another value")
+    if cfg.out is None:
+        raise RLError("no output folder: set `out` in the recipe or pass --out")
     from octothinker.models import load_tokenizer
+    from octothinker.rl.trainer import load_prompts
+    from octothinker.tasks.grading import VerifyPool
 
     work = Path(cfg.out) / "verl"
     work.mkdir(parents=True, exist_ok=True)
@@ -172,8 +182,6 @@ def prepare(cfg: RLConfig, policy: str) -> tuple[Path, list[list[str]]]:
     policy_dir = prepare_policy(policy, work)
     pool = VerifyPool(workers=1)
     try:
-        from octothinker.rl.trainer import load_prompts
-
         train_records, skipped = load_prompts(cfg, template, load_tokenizer(policy_dir), pool)
     finally:
         pool.close()

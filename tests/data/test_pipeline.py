@@ -178,14 +178,14 @@ def test_empty_source_and_missing_field(world, tmp_path):
     assert report["steps"]["qa"]["missing_field"] == 1 and report["steps"]["qa"]["kept"] == 1
 
 
-def test_a_failed_rebuild_leaves_no_complete_looking_index(built, tmp_path):
+def test_a_failed_rebuild_keeps_the_previous_shards_whole(built, tmp_path):
     world_dir, _, _, _ = built
     out = tmp_path / "out"
     d = recipe_dict(world_dir, out, mixture={"tokens": 5000, "repeat": True})
     build(load_recipe(_recipe_file(tmp_path, d), DataRecipe))
-    assert (out / "index.json").exists()
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert "index.json" in before
     d["sources"][2]["path"] = str(tmp_path / "missing.jsonl")
     with pytest.raises(DataError, match="missing.jsonl: source file not found"):
         build(load_recipe(_recipe_file(tmp_path, d), DataRecipe))
-    assert not (out / "index.json").exists()
-    assert not list(out.glob("*.tmp"))
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before

@@ -1,7 +1,7 @@
 import json
 
 from octothinker.data.synthetic import WorldSize, generate_world, long_solution, make_problem, short_solution
-from octothinker.eval.extract import extract_answer
+from octothinker.tasks.extract import extract_answer
 
 from tests.conftest import SMALL_WORLD as SMALL
 
@@ -12,11 +12,11 @@ def _jsonl(path):
 
 def test_same_seed_same_bytes(tmp_path, world):
     out, _ = world
-    generate_world(tmp_path / "again", SMALL, seed=0, tokenizer_vocab=512)
+    generate_world(tmp_path / "again", SMALL, seed=0)
     for rel in ["problems/train.jsonl", "problems/test.jsonl", "qa/long_cot.jsonl", "web/hq.jsonl", "web/lq.jsonl",
                 "generic/generic.jsonl", "instruct/instructions.jsonl", "tokenizer/tokenizer.json"]:
         assert (out / rel).read_bytes() == (tmp_path / "again" / rel).read_bytes(), rel
-    generate_world(tmp_path / "other", SMALL, seed=1, tokenizer_vocab=512)
+    generate_world(tmp_path / "other", SMALL, seed=1)
     assert (out / "problems/train.jsonl").read_bytes() != (tmp_path / "other" / "problems/train.jsonl").read_bytes()
 
 

@@ -5,7 +5,8 @@ from typer.testing import CliRunner
 
 from octothinker.cli import app
 from octothinker.eval.generation import Completion, HFGenerator, SamplingParams, cut_at_stop
-from octothinker.eval.runner import EvalConfig, evaluate, read_records
+from octothinker.eval.runner import EvalConfig, evaluate
+from octothinker.runs import read_jsonl as read_records
 
 runner = CliRunner()
 
@@ -29,7 +30,7 @@ def test_cut_at_stop():
 
 def test_loop_grades_and_resumes(tmp_path, benchmarks_dir):
     golds = {}
-    from octothinker.eval.benchmarks import load_problems
+    from octothinker.tasks.benchmarks import load_problems
 
     for p in load_problems("gsm8k", benchmarks_dir, limit=6):
         golds[p.question] = p.gold
@@ -148,7 +149,7 @@ def test_sample_next_greedy_and_top_p():
 
 
 def test_shared_prefix_cache_gives_the_same_completions(micro_model_dir):
-    from octothinker.eval.fewshot import EXEMPLARS, build_prompt
+    from octothinker.tasks.fewshot import EXEMPLARS, build_prompt
     from octothinker.models import load_model
 
     loaded = load_model(micro_model_dir)

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from octothinker.cli import app
 from octothinker.errors import DataError
-from octothinker.eval.grading import VerifyPool
+from octothinker.tasks.grading import VerifyPool
 from octothinker.models import load_model, load_tokenizer
-from octothinker.rl.templates import get_template
+from octothinker.tasks.templates import get_template
 from octothinker.rl.trainer import PromptSampler, RLConfig, load_prompts, train
 
 runner = CliRunner()

@@ -1,4 +1,4 @@
-"""Prompt templates for RL-Zero and for zero-shot evaluation of RL models (one code path for both).
+"""Prompt templates for RL-Zero, the probe and zero-shot evaluation of RL models (one code path for all).
 
 `complex` follows the Open-Reasoner-Zero base prompt the study calls its "complex template" (a
 User/Assistant conversation, reasoning first, final answer in `\\boxed{}`, the assistant's turn opened);
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from octothinker.errors import OctoError
 
 SLOT = "{question}"
+DEFAULT_TEMPLATE = "complex"  # the study's RL prompt; every config that takes a template defaults to it
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""Checkpoints: model (safetensors), optimizer and RNG (torch.save, read back with weights_only=True),
-and `state.json` (step, tokens seen, data position, schedule, config). Written into a temporary
-directory and renamed when complete; the last K are kept. Resume takes the newest complete one.
+"""Checkpoints, one module for every training loop: model (safetensors), optimizer and RNG (torch.save,
+read back with weights_only=True), and `state.json` (the loop's own state: step, data position, and the
+settings the run was started with). Written into a temporary directory and renamed when complete; the
+last K are kept. Resume takes the newest complete one, and refuses one written under other settings.
 """
 
 from __future__ import annotations
@@ -57,6 +58,29 @@ def load_checkpoint(path: Path) -> tuple[dict, dict, dict]:
     optim_state = torch.load(path / "optimizer.pt", weights_only=True, map_location="cpu")
     state = json.loads((path / "state.json").read_text())
     return model_state, optim_state, state
+
+
+def changed_settings(saved: dict, current: dict, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two (nested) settings dicts."""
+    changed = []
+    for key in sorted(set(saved) | set(current)):
+        a, b = saved.get(key), current.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            changed += changed_settings(a, b, f"{prefix}{key}.")
+        elif a != b:
+            changed.append(f"{prefix}{key}")
+    return changed
+
+
+def check_resumable(path: Path, state: dict, settings: dict, force: bool) -> None:
+    """A checkpoint continues only the run that wrote it: resuming under another learning rate, data or
+    schedule would splice two runs into one curve (a changed lr once sent the loss to 97)."""
+    saved = json.loads(json.dumps(state.get("settings", {})))
+    changed = changed_settings(saved, json.loads(json.dumps(settings)))
+    if changed and not force:
+        shown = ", ".join(changed[:6]) + (" ..." if len(changed) > 6 else "")
+        raise OctoError(f"{path}: this checkpoint was written under other settings ({shown}); resume anyway with "
+                        "--force-resume, or start over with --no-resume")
 
 
 def restore_rng(path: Path) -> None:

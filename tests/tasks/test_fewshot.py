@@ -3,10 +3,10 @@ import json
 import pytest
 
 from octothinker.errors import DataError
-from octothinker.eval.benchmarks import BENCHMARKS
-from octothinker.eval.extract import extract_answer
-from octothinker.eval.fewshot import EXEMPLARS, STYLE_STOPS, build_prompt, load_exemplars, render_shot
-from octothinker.eval.grading import GradeItem, grade_many
+from octothinker.tasks.benchmarks import BENCHMARKS
+from octothinker.tasks.extract import extract_answer
+from octothinker.tasks.fewshot import EXEMPLARS, STYLE_STOPS, build_prompt, load_exemplars, render_shot
+from octothinker.tasks.grading import GradeItem, grade_many
 
 
 def test_shot_counts_follow_the_study():

@@ -2,9 +2,10 @@
 answer family and few-shot style.
 
 Files are read from `<data_dir>/<name>/test.jsonl` (the OctoThinker/DeepSeekMath layout). Field names
-differ between files and between their hub copies, so each parser accepts the known aliases. When the
-file is missing and the machine is online, the benchmark's hub dataset (where one is known) is read with
-`datasets`; otherwise the error names the missing file.
+differ between files and between their hub copies, so each parser accepts the known aliases. The hub
+copy of a benchmark (where one is known) is read only when the caller asks for it (`octo eval --hub`);
+otherwise a missing file is an error naming it. Any JSONL of question/answer records is a task too,
+given as `NAME=FILE` (graded as numbers, with GSM8K-style few-shot prompts).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from octothinker.data.readers import jsonl_records
-from octothinker.errors import DataError
-from octothinker.eval.extract import last_boxed
+from octothinker.errors import DataError, OctoError, check_name
+from octothinker.runs.files import jsonl_records
+from octothinker.tasks.extract import extract_answer, last_boxed
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class Benchmark:
     rel_tol: float = 1e-4             # relative tolerance for numeric answers
     letters: str = "ABCDE"
     path: str | None = None           # a user test set given as NAME=FILE (not a registry benchmark)
+
+    def extract(self, completion: str) -> str | None:
+        return extract_answer(completion, self.family, self.letters)
 
 
 class MissingField(KeyError):
@@ -196,6 +200,10 @@ def get_benchmark(name: str) -> Benchmark:
         label, path = name.split("=", 1)
         if not label or not path:
             raise DataError(f"benchmark {name!r}: write a test file as NAME=PATH")
+        try:
+            check_name(label, "benchmark label")
+        except OctoError as err:
+            raise DataError(str(err)) from None
         return Benchmark(label, "number", "gsm8k", _question_answer, path=path)
     try:
         return BENCHMARKS[name]
@@ -203,16 +211,15 @@ def get_benchmark(name: str) -> Benchmark:
         raise DataError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)} (or NAME=FILE)") from None
 
 
-def parse_benchmark_list(names: str) -> list[Benchmark]:
-    return [get_benchmark(n.strip()) for n in names.split(",") if n.strip()]
-
-
 def benchmark_file(name: str, data_dir: str | Path) -> Path:
     return Path(data_dir) / name / "test.jsonl"
 
 
 def _hub_records(bench: Benchmark) -> Iterator[tuple[str, dict]]:
-    from datasets import load_dataset
+    try:
+        from datasets import load_dataset
+    except ImportError:
+        raise DataError(f"{bench.name}: reading the hub copy needs the hub extra: pip install -e \".[hub]\"") from None
 
     for config in bench.hub.configs:
         dataset = load_dataset(bench.hub.path, config, split=bench.hub.split)
@@ -220,22 +227,29 @@ def _hub_records(bench: Benchmark) -> Iterator[tuple[str, dict]]:
             yield f"{bench.hub.path}[{config or 'default'}]#{i}", dict(rec)
 
 
-def load_problems(name: str, data_dir: str | Path | None, limit: int | None = None) -> list[Problem]:
-    """The benchmark's problems in file order; ids are positions, stable across runs for resume."""
+def benchmark_path(name: str, data_dir: str | Path | None) -> Path | None:
+    """The file a task is read from (None: no data dir given for a registry benchmark)."""
     bench = get_benchmark(name)
-    path = Path(bench.path) if bench.path else benchmark_file(name, data_dir) if data_dir else None
+    if bench.path:
+        return Path(bench.path)
+    return benchmark_file(name, data_dir) if data_dir else None
+
+
+def load_problems(name: str, data_dir: str | Path | None, limit: int | None = None, hub: bool = False) -> list[Problem]:
+    """The benchmark's problems in file order; ids are positions, stable across runs for resume.
+    With `hub`, a registry benchmark whose file is missing is read from its hub copy."""
+    bench = get_benchmark(name)
+    path = benchmark_path(name, data_dir)
     if bench.path and not path.is_file():
         raise DataError(f"{path}: test file not found")
     if path is not None and path.is_file():
         records = jsonl_records(path)
     else:
-        from octothinker.models import is_online
-
         where = f"{path}" if path else f"--data-dir (none given) for {name}"
+        if not hub:
+            raise DataError(f"{where}: benchmark file not found (pass --data-dir, or --hub to read its hub copy)")
         if bench.hub is None:
             raise DataError(f"{where}: benchmark file not found, and {name} has no known hub copy")
-        if not is_online():
-            raise DataError(f"{where}: benchmark file not found, and the hub is unreachable (offline)")
         records = _hub_records(bench)
     problems = []
     for index, (where, rec) in enumerate(records):

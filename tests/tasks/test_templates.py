@@ -1,6 +1,6 @@
 import pytest
 
-from octothinker.rl.templates import TEMPLATES, TemplateError, get_template
+from octothinker.tasks.templates import TEMPLATES, TemplateError, get_template
 
 
 def test_packaged_templates_render_the_question():

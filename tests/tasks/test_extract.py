@@ -1,6 +1,6 @@
 import pytest
 
-from octothinker.eval.extract import (answer_is, choice_letter, count_boxed, extract_answer, last_boxed,
+from octothinker.tasks.extract import (answer_is, choice_letter, count_boxed, extract_answer, last_boxed,
                                       last_number, to_number)
 
 

@@ -1,9 +1,13 @@
-"""Rule-based math rewards, graded by the evaluation grader (one code path for RL and evaluation).
+"""Rule-based math rewards for RL training, graded by the task grader.
 
-The study's training reward (its verl fork's math verifier): the last `\\boxed{}` answer, +1 when it is
-equivalent to the gold, -1 when it is wrong or missing; validation reports 0/1 accuracy. Optional
-shaping from its variants: a format penalty unless there is exactly one box, a repetition penalty for
-n-gram loops, and an overlong penalty for responses cut at the length limit.
+The training reward is a named choice, `answer`:
+- `last_boxed` (default, the study's: its verl fork's math verifier) reads only the last `\\boxed{}`;
+  +1 when it is equivalent to the gold, -1 when it is wrong or missing. It rewards the answer format
+  the RL template asks for, so a response without a box earns nothing even if its last line is right.
+- `task` reads the answer as evaluation does (`\\boxed{}`, then "the answer is", then the last number).
+Evaluation during RL always grades as `octo eval` does (tasks.scoring), whatever the training reward.
+Optional shaping from the study's variants: a format penalty unless there is exactly one box, a
+repetition penalty for n-gram loops, and an overlong penalty for responses cut at the length limit.
 """
 
 from __future__ import annotations
@@ -15,18 +19,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from octothinker.eval.extract import count_boxed, last_boxed
-from octothinker.eval.grading import GradeItem, VerifyPool, grade_many
+from octothinker.tasks.extract import count_boxed, extract_answer, last_boxed
+from octothinker.tasks.grading import GradeItem, VerifyPool, grade_many
 
 
 class RewardConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    answer: Literal["last_boxed", "task"] = "last_boxed"  # what counts as the response's answer (see above)
     scheme: Literal["pm1", "01"] = "pm1"      # +1/-1 (the study's training reward) or 1/0
     format_penalty: float | None = None        # reward when the response has no box or several (e.g. -1)
     repetition_penalty: float | None = None    # reward when the response loops (e.g. -2)
     overlong_penalty: float | None = None      # reward when the response hit the length limit
-    family: Literal["number", "math"] = "math"
+    family: Literal["number", "math"] = "math"  # how answers are compared (numbers, or math-verify)
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,10 @@ def has_repetition(text: str, n: int = 8, times: int = 4) -> bool:
 
 def score(completions: list[str], golds: list[str], truncated: list[bool], cfg: RewardConfig,
           pool: VerifyPool | None = None) -> list[Scored]:
-    extracted = [last_boxed(c) for c in completions]
+    if cfg.answer == "last_boxed":
+        extracted = [last_boxed(c) for c in completions]
+    else:
+        extracted = [extract_answer(c, cfg.family) for c in completions]
     correct = grade_many([GradeItem(e, g, cfg.family) for e, g in zip(extracted, golds)], pool)
     hit, miss = (1.0, -1.0) if cfg.scheme == "pm1" else (1.0, 0.0)
     out = []

@@ -2,7 +2,7 @@ import math
 import time
 
 
-from octothinker.eval.grading import GradeItem, VerifyPool, grade_many, normalize_text, numbers_close
+from octothinker.tasks.grading import GradeItem, VerifyPool, grade_many, normalize_text, numbers_close
 
 
 def test_normalize_text():

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from octothinker.data.readers import jsonl_records
+from octothinker.runs.files import jsonl_records
 from octothinker.errors import DataError
 
 

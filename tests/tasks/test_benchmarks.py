@@ -3,7 +3,7 @@ import json
 import pytest
 
 from octothinker.errors import DataError
-from octothinker.eval.benchmarks import BENCHMARKS, get_benchmark, load_problems
+from octothinker.tasks.benchmarks import BENCHMARKS, get_benchmark, load_problems
 
 # (name, problems in the shared file, first question starts with, first gold)
 SHARED = [
@@ -116,9 +116,18 @@ def test_unknown_benchmark():
         get_benchmark("gsm9k")
 
 
-def test_missing_file_offline_names_the_file(tmp_path):
-    with pytest.raises(DataError, match=r"math/test.jsonl: benchmark file not found.*offline"):
+def test_missing_file_is_named_and_the_hub_is_only_read_when_asked(tmp_path, monkeypatch):
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the network was reached without being asked for")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    with pytest.raises(DataError, match=r"math/test.jsonl: benchmark file not found \(pass --data-dir, or --hub"):
         load_problems("math", tmp_path)
+    with pytest.raises(DataError, match=r"mawps/test.jsonl: benchmark file not found, and mawps has no known hub copy"):
+        load_problems("mawps", tmp_path, hub=True)
 
 
 def test_file_benchmark_spec(tmp_path):

@@ -1,0 +1,57 @@
+"""The evaluation's settings: one declaration, read by `octo eval` (its option defaults), the runner and
+the study. Kept apart from the runner so the command line reads it without importing torch."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from octothinker.tasks.templates import DEFAULT_TEMPLATE
+
+
+class EvalConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    benchmarks: list[str] = Field(default_factory=lambda: ["gsm8k", "math500"])
+    data_dir: str | None = None
+    mode: Literal["few-shot", "zero-shot"] = "few-shot"
+    template: str = DEFAULT_TEMPLATE          # zero-shot only: complex | simple | qa | "...{question}..."
+    fewshot_file: str | None = None           # few-shot only: JSONL of question/solution/answer
+    n: int = Field(1, ge=1)
+    temperature: float = Field(0.0, ge=0.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    max_new_tokens: int = Field(1024, ge=1)   # the study's base-model evaluation budget
+    limit: int | None = Field(None, ge=1)
+    out: str | None = None                    # default: runs/eval/<model>/<mode>
+    hub: bool = False                         # read a missing benchmark file's hub copy (network)
+    backend: Literal["auto", "hf", "vllm"] = "auto"
+    batch_size: int = Field(64, ge=1)
+    seed: int = 0
+    device: str | None = None
+    dtype: str | None = None
+
+    def output_dir(self) -> Path:
+        if self.out:
+            return Path(self.out)
+        parts = [p for p in re.split(r"[\\/:]+", self.model) if p not in ("", ".", "..", "hf")]
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(parts[-2:]).removesuffix(".gguf")) or "model"
+        return Path("runs") / "eval" / slug / self.mode
+
+    def generation_key(self) -> dict:
+        """Settings that change the completions: results made under others cannot be resumed. The model
+        is named by the contents of its weights, not by its path."""
+        key = self.model_dump(include={"mode", "template", "fewshot_file", "n", "temperature", "top_p",
+                                       "max_new_tokens", "seed"})
+        return {"model_weights": model_identity(self.model), **key}
+
+
+def model_identity(spec: str) -> str:
+    """A hash of a local model's weights; the spec itself for a hub id."""
+    from octothinker.models import weights_fingerprint
+
+    path = Path(spec).expanduser()
+    return weights_fingerprint(path) if path.exists() else spec
