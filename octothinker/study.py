@@ -389,7 +389,9 @@ def _read_marker(folder: Path) -> dict | None:
 
 def _staging(stage: Stage, key: str, made_before: bool) -> Path:
     """The folder the stage runs in: an unfinished attempt with the same fingerprint is resumed; one with
-    another fingerprint (other settings) is discarded. Only folders carrying our marker are removed."""
+    another fingerprint (other settings) is discarded. Only folders carrying our marker are removed, and
+    an existing output folder must carry it too, or be recorded as this stage's in the manifest
+    (`made_before`)."""
     staging = stage.output.with_name(stage.output.name + ".staging")
     if staging.exists():
         marker = _read_marker(staging)
@@ -425,20 +427,22 @@ def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: st
     run = ensure_writable(recipe.out)
     manifest_path = run / "manifest.json"
     old = json.loads(manifest_path.read_text()).get("stages", {}) if manifest_path.exists() else {}
-    manifest = {"recipe": recipe.model_dump(), **run_metadata(recipe.seed),
-                "stages": {k: v for k, v in old.items() if k not in {s.name for s in stages}}}
+    # Every stage's last known state: one not reached (a failure came first) keeps its entry.
+    manifest = {"recipe": recipe.model_dump(), **run_metadata(recipe.seed), "stages": dict(old)}
     made: dict[str, str] = {}
     for stage in stages:
         recover_dir(stage.output)
         key = made[stage.name] = fingerprint(stage, made, stages)
         marker = _read_marker(stage.output)
         if marker and marker.get("fingerprint") == key and marker.get("status") == "done":
-            manifest["stages"][stage.name] = old.get(stage.name) or {"fingerprint": key, "status": "done"}
+            before = old.get(stage.name, {})
+            manifest["stages"][stage.name] = before if before.get("fingerprint") == key and before.get("status") == "done" \
+                else {"fingerprint": key, "status": "done", "output": str(stage.output), "depends": stage.depends}
             log(f"[skip] {stage.name} (finished, nothing it depends on changed)")
             continue
-        staging = _staging(stage, key, made_before=stage.name in old)
+        staging = _staging(stage, key, made_before=old.get(stage.name, {}).get("output") == str(stage.output))
         manifest["stages"][stage.name] = {"fingerprint": key, "status": "running", "started": time.time(),
-                                          "depends": stage.depends}
+                                          "output": str(stage.output), "depends": stage.depends}
         atomic_write_json(manifest_path, manifest)
         log(f"[run ] {stage.name}")
         start = time.perf_counter()
@@ -453,4 +457,5 @@ def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: st
         manifest["stages"][stage.name].update(status="done", seconds=round(time.perf_counter() - start, 1))
         atomic_write_json(manifest_path, manifest)
         log(f"[done] {stage.name} in {manifest['stages'][stage.name]['seconds']} s")
+    atomic_write_json(manifest_path, manifest)
     return manifest

@@ -53,3 +53,36 @@ def test_packaged_study_recipes_validate(name):
     assert study.rl.steps > 0 and study.rl.out is None
     names = [s.name for s in plan(study)]
     assert names[-1] == "report" and "stable" in names and any(n.startswith("rl-") for n in names)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("mixture.tokens.x=1", "mixture.tokens is a value"),
+    ("sources.9.weight=1", "sources is a list of 1 items; '9' is not an index"),
+    ("sources.w.weight=1", "'w' is not an index"),
+    ("x=[1", "the value is not valid YAML"),
+    ("a..b=1", "empty key"),
+    ("justtext", "not of the form key.path=value"),
+])
+def test_override_edge_cases_are_one_line_errors(override, message):
+    d = {"mixture": {"tokens": 5}, "sources": [{"weight": 1}]}
+    with pytest.raises(RecipeError, match=message):
+        apply_overrides(d, [override])
+
+
+def test_overrides_are_relative_to_the_section_and_placeholders_follow_out(tmp_path):
+    from octothinker.cli import app
+    from typer.testing import CliRunner
+
+    data = load_study(RECIPES / "demo.yaml", ["mixture.tokens=1234"], section="data.stable").data["stable"]
+    assert data.mixture.tokens == 1234
+    moved = load_study(RECIPES / "demo.yaml", [f"out={tmp_path / 'other'}"])
+    assert moved.data["stable"].out == f"{tmp_path / 'other'}/data/stable"
+    assert moved.rl.prompts == f"{tmp_path / 'other'}/world/problems/train.jsonl"
+    assert str(moved.model_path("long")) == f"{tmp_path / 'other'}/decay-long/final"
+    for args in (["rl", str(RECIPES / "demo.yaml"), "steps=abc", "--policy", "x"],
+                 ["run", str(RECIPES / "demo.yaml"), "rl.stepz=3"],
+                 ["run", str(RECIPES / "demo.yaml"), "rl.steps=abc"],
+                 ["data", "build", str(RECIPES / "demo.yaml"), "--section", "data.stable", "sources.9.weight=1"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output

@@ -73,3 +73,85 @@ def test_second_run_skips_and_a_changed_section_reruns_from_there(study):
     assert ran[0] == "rl-base" and "report" in ran and "stable" not in ran and "eval-base" not in ran
     rows = (run / "rl-base" / "metrics.jsonl").read_text().splitlines()
     assert len(rows) == 3
+
+
+def _ran(output: str) -> set[str]:
+    return {line.split()[-1] for line in output.splitlines() if line.startswith("[run ]")}
+
+
+def _fingerprints(recipe: Path, overrides: list[str]) -> dict[str, str]:
+    from octothinker.study import fingerprint, load_study, plan
+
+    stages = plan(load_study(recipe, overrides))
+    made: dict[str, str] = {}
+    for stage in stages:
+        made[stage.name] = fingerprint(stage, made, stages)
+    return made
+
+
+def test_fingerprints_follow_real_dependencies(study):
+    _, recipe, _ = study
+    base = _fingerprints(recipe, [])
+
+    def changed(*overrides):
+        return {name for name, key in _fingerprints(recipe, list(overrides)).items() if base[name] != key}
+
+    evals = {"eval-base", "eval-short", "eval-long", "eval-rl-base", "eval-rl-short", "eval-rl-long"}
+    assert changed("eval.limit=5") == evals | {"report"}
+    assert changed("probe.k=3") == {"probe-base", "probe-short", "probe-long", "report"}
+    assert changed("data.short.mixture.tokens=4096") == {
+        "data.short", "decay-short", "probe-short", "eval-short", "rl-short", "eval-rl-short", "report"}
+    assert "base" in changed("midtrain.train.micro_batch=4")  # the base is pre-trained with midtrain.train
+    assert changed("seed=1") >= {"world", "base", "stable", "rl-base", "probe-base", "eval-base"}
+
+
+def test_a_failing_stage_deletes_nothing(study, monkeypatch):
+    run, recipe, _ = study
+    (run / "notes.txt").write_text("mine")
+    finished = (run / "rl-base" / "final" / "model.safetensors").read_bytes()
+    stages_before = set(json.loads((run / "manifest.json").read_text())["stages"])
+
+    def broken(recipe, model, target):
+        (target / "half-written").write_text("x")
+        raise RuntimeError("killed mid-stage")
+
+    monkeypatch.setattr("octothinker.study._rl", broken)
+    result = runner.invoke(app, ["run", str(recipe), "rl.lr=0.001"])
+    assert result.exit_code != 0
+    assert (run / "rl-base" / "final" / "model.safetensors").read_bytes() == finished
+    assert (run / "notes.txt").read_text() == "mine"
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert set(manifest["stages"]) == stages_before and manifest["stages"]["rl-base"]["status"] == "failed"
+    monkeypatch.undo()
+    again = runner.invoke(app, ["run", str(recipe), "rl.steps=3"])  # the last finished settings: nothing to do
+    assert again.exit_code == 0 and _ran(again.output) == set(), again.output
+    statuses = {k: s["status"] for k, s in json.loads((run / "manifest.json").read_text())["stages"].items()}
+    assert set(statuses.values()) == {"done"}, [k for k, v in statuses.items() if v != "done"]
+
+
+def test_everything_is_checked_before_any_stage_runs(study, tmp_path):
+    run, recipe, _ = study
+    for override, message in [("rl.prompts=/nope/p.jsonl", "rl.prompts: /nope/p.jsonl does not exist"),
+                              ("eval.benchmarks=[gsm9k]", "unknown benchmark 'gsm9k'"),
+                              ("rl.steps=abc", "rl.steps: Input should be a valid integer"),
+                              ("rl.stepz=3", "rl.stepz: Extra inputs are not permitted"),
+                              ("rl_from=[base,mystery]", "'mystery' is not a model of this study"),
+                              ("data.stable.sources.0.name=../../x", "source name '../../x'"),
+                              ("rl.prompts_per_step=3", "multiple of mini_batch")]:
+        result = runner.invoke(app, ["run", str(recipe), override])
+        assert result.exit_code == 1 and message in result.output, (override, result.output)
+        assert "[run ]" not in result.output and "Traceback" not in result.output
+    (run / "stranger").mkdir()
+    result = runner.invoke(app, ["run", str(recipe), f"data.long.out={run / 'stranger'}"])
+    assert result.exit_code == 1 and "was not made by this study" in result.output
+    assert (run / "stranger").is_dir()
+
+
+def test_stage_commands_of_the_recipe_header_run_as_written(study):
+    run, recipe, _ = study
+    rl = runner.invoke(app, ["rl", str(recipe), "steps=1", "--policy", str(run / "decay-long" / "final")])
+    assert rl.exit_code == 0, rl.output
+    assert (run / "rl" / "final" / "config.json").exists()
+    build = runner.invoke(app, ["data", "build", str(recipe), "--section", "data.long", "mixture.tokens=4096"])
+    assert build.exit_code == 0, build.output
+    assert json.loads((run / "data" / "long" / "index.json").read_text())["tokens"] >= 4096

@@ -170,6 +170,11 @@ def _to_text(src: SourceSpec, rec: dict) -> str:
     return format_instruction(rec, src.fields)
 
 
+def _filtered(stats: Counter) -> dict:
+    return {"quality_removed": stats["quality_removed"], "duplicates": stats["exact_duplicates"],
+            "near_duplicates": stats["near_duplicates"], "contaminated": stats["contaminated"]}
+
+
 def _stage_source(src: SourceSpec, recipe: DataRecipe, staging: Path, tokenize: Tokenize, eos_id: int,
                   classifier: QualityClassifier | None, decontam: Decontaminator | None) -> dict:
     """Stream one source through the filters into `staging/<name>.bin`; return its step counts."""
@@ -200,8 +205,7 @@ def _stage_source(src: SourceSpec, recipe: DataRecipe, staging: Path, tokenize: 
 
         for where, rec in read_records(src.path, recipe.on_bad_line, bad_lines):
             stats["read"] += 1
-            progress.update(kept=stats["read"] - stats["quality_removed"] - stats["exact_duplicates"]
-                            - stats["near_duplicates"] - stats["contaminated"] - stats["missing_field"])
+            progress.update(**_filtered(stats))
             try:
                 text = _to_text(src, rec)
             except MissingFieldError as err:
@@ -225,6 +229,7 @@ def _stage_source(src: SourceSpec, recipe: DataRecipe, staging: Path, tokenize: 
             if len(pending) >= 4096:
                 flush()
         flush()
+    progress.update(0, **_filtered(stats))
     progress.close()
     stats["bad_lines"] = sum(bad_lines.values())
     if stats["read"] == 0:

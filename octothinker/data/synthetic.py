@@ -296,14 +296,13 @@ def generate_world(out_dir: str | Path, size: WorldSize = WorldSize(), seed: int
 
 def _train_world_tokenizer(out: Path, tokenizer_dir: Path, vocab_size: int) -> None:
     from octothinker.models import train_tokenizer
+    from octothinker.runs import jsonl_records
 
     def texts():
         for rel in ("qa/short_cot.jsonl", "qa/long_cot.jsonl", "web/hq.jsonl", "web/lq.jsonl",
                     "generic/generic.jsonl", "instruct/instructions.jsonl"):
-            with (out / rel).open(encoding="utf-8") as fh:
-                for line in fh:
-                    rec = json.loads(line)
-                    yield " ".join(str(v) for v in rec.values())
+            for _, rec in jsonl_records(out / rel):
+                yield " ".join(str(v) for v in rec.values())
 
     tokenizer = train_tokenizer(texts(), vocab_size=vocab_size)
     tokenizer.save_pretrained(tokenizer_dir)

@@ -13,6 +13,7 @@ is present (`make_generator`).
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -58,6 +59,8 @@ class HFGenerator:
         self.max_batch = max_batch
         self.batch_tokens = batch_tokens  # prompt + new tokens, summed over a batch's sequences
         self._stop_enders: dict[tuple[str, ...], frozenset[int]] = {}
+        # transformers renamed the KV-cache argument (`past_key_values` -> `cache`); pass the one it takes.
+        self.cache_kw = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
     def stop_enders(self, stop: tuple[str, ...]) -> frozenset[int]:
         """Tokens that can complete a stop string: those whose text holds a stop string's last character
@@ -110,7 +113,7 @@ class HFGenerator:
             from transformers import DynamicCache
 
             prefix_cache = DynamicCache(config=self.model.config)
-            self.model(input_ids=torch.tensor([encoded[0][:prefix]], device=device), past_key_values=prefix_cache,
+            self.model(input_ids=torch.tensor([encoded[0][:prefix]], device=device), **{self.cache_kw: prefix_cache},
                        use_cache=True, logits_to_keep=1)
         generator = torch.Generator(device=device).manual_seed(params.seed)
         for batch in self._batches([len(e) for e in encoded], params):
@@ -149,7 +152,7 @@ class HFGenerator:
         else:
             cache = DynamicCache(config=self.model.config)
         logits = self.model(input_ids=ids[:, prefix:], attention_mask=mask, position_ids=positions[:, prefix:],
-                            past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
+                            use_cache=True, logits_to_keep=1, **{self.cache_kw: cache}).logits[:, -1]
         # The n samples of a prompt (an RL group) share its prefill: copy its cache rather than recompute it.
         rows = len(prompts) * params.n
         if params.n > 1:
@@ -190,7 +193,7 @@ class HFGenerator:
             mask = torch.cat([mask, mask.new_ones((len(alive), 1))], dim=1)
             last_pos = last_pos + 1
             logits = self.model(input_ids=torch.tensor(feed, device=device).unsqueeze(1), attention_mask=mask,
-                                position_ids=last_pos.unsqueeze(1), past_key_values=cache, use_cache=True).logits[:, -1]
+                                position_ids=last_pos.unsqueeze(1), use_cache=True, **{self.cache_kw: cache}).logits[:, -1]
         return [self._completion(generated[r], finish[r], params) for r in range(rows)]
 
     def _completion(self, ids: list[int], finish: str, params: SamplingParams) -> Completion:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from octothinker.errors import DataError, OctoError, check_name
 from octothinker.eval.generation import Completion, HFGenerator, SamplingParams
@@ -121,6 +121,12 @@ class RLConfig(BaseModel):
     def _template_has_slot(cls, value):
         get_template(value)
         return value
+
+    @model_validator(mode="after")
+    def _whole_mini_batches(self):
+        if self.prompts_per_step % self.mini_batch:
+            raise ValueError(f"prompts_per_step ({self.prompts_per_step}) must be a multiple of mini_batch ({self.mini_batch})")
+        return self
 
     def response_length(self, step: int) -> int:
         """The stair schedule: the value of the largest key <= step (the study's long branch:
@@ -342,8 +348,6 @@ def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = 
 
     if cfg.out is None:
         raise RLError("no output folder: set `out` in the recipe or pass --out")
-    if cfg.prompts_per_step % cfg.mini_batch:
-        raise RLError(f"prompts_per_step ({cfg.prompts_per_step}) must be a multiple of mini_batch ({cfg.mini_batch})")
     out = ensure_writable(cfg.out)
     device = select_device(cfg.device)
     torch.manual_seed(derive_seed(cfg.seed, "rl", "init"))

@@ -64,6 +64,15 @@ def test_classifier_separates_high_from_low_quality_web(built):
     web = report["steps"]["web"]
     assert web["read"] == len(hq) + len(lq)
     assert abs(web["quality_removed"] - len(lq)) <= 0.05 * len(lq)
+    # sized to its seeds (fastText's defaults would write 800 MB for any data)
+    assert (out / "quality.bin").stat().st_size < 20 * 2**20
+
+
+def test_every_output_file_gets_the_same_permissions(built):
+    _, _, out, _ = built
+    modes = {p.name: p.stat().st_mode & 0o777 for p in out.iterdir() if p.is_file()}
+    assert modes["index.json"] == modes["report.json"] == modes["shard_00000.bin"], modes
+    assert len(set(modes.values())) == 1, modes
 
 
 def test_planted_near_duplicates_and_contamination_are_removed(built):

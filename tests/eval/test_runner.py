@@ -222,3 +222,31 @@ def test_eval_bad_input(tmp_path, benchmarks_dir, micro_model_dir):
     bad_template = runner.invoke(app, ["eval", str(micro_model_dir), "--mode", "zero-shot", "--template", "no slot",
                                        "--data-dir", str(benchmarks_dir)])
     assert bad_template.exit_code == 1 and "slot" in bad_template.output
+
+
+def test_resume_is_keyed_on_the_weights_and_default_outputs_do_not_collide(tmp_path, micro_model_dir,
+                                                                            benchmarks_dir, monkeypatch):
+    import shutil
+
+    from octothinker.models import create_model, load_tokenizer, save_model
+
+    monkeypatch.chdir(tmp_path)
+    model = tmp_path / "m" / "final"
+    shutil.copytree(micro_model_dir, model)
+    common = ["--benchmarks", "gsm8k", "--data-dir", str(benchmarks_dir), "--limit", "2", "--max-new-tokens", "4",
+              "--backend", "hf"]
+    few = runner.invoke(app, ["eval", str(model), *common])
+    zero = runner.invoke(app, ["eval", str(model), "--mode", "zero-shot", *common])
+    assert few.exit_code == 0 and zero.exit_code == 0, few.output + zero.output
+    assert (tmp_path / "runs/eval/m-final/few-shot/summary.json").exists()
+    assert (tmp_path / "runs/eval/m-final/zero-shot/summary.json").exists()
+    # The same path with other weights is another model: its results are not mixed in.
+    tok = load_tokenizer(model)
+    save_model(create_model("micro", tok, seed=7), tok, model)
+    again = runner.invoke(app, ["eval", str(model), *common])
+    assert again.exit_code == 1 and "other settings (model_weights)" in again.output
+    # The same weights at another path are the same model: the run resumes.
+    shutil.copytree(micro_model_dir, tmp_path / "elsewhere")
+    moved = runner.invoke(app, ["eval", str(tmp_path / "elsewhere"), "--out", "runs/eval/m-final/zero-shot",
+                                "--mode", "zero-shot", *common])
+    assert moved.exit_code == 0, moved.output

@@ -161,3 +161,38 @@ def test_bad_input(setup, tmp_path):
     d["base"] = str(tmp_path / "other-base")
     result = runner.invoke(app, ["midtrain", str(write(tmp_path / "tok.yaml", d)), "--stage", "stable"])
     assert result.exit_code == 1 and "another tokenizer" in result.output
+
+
+def test_resume_refuses_other_settings_and_survives_a_torn_metrics_line(setup, tmp_path):
+    d = recipe(setup, tmp_path / "run")
+    d["decay"] = None
+    d["stable"]["tokens"] = 1024 * 6  # 6 steps; a checkpoint at step 4
+    path = write(tmp_path / "r.yaml", d)
+    assert runner.invoke(app, ["midtrain", str(path)]).exit_code == 0
+    metrics = tmp_path / "run" / "stable" / "metrics.jsonl"
+    with metrics.open("a") as fh:  # a kill (or a full disk) in the middle of a row
+        fh.write('{"step": 7, "loss": 1.')
+    again = runner.invoke(app, ["midtrain", str(path)])
+    assert again.exit_code == 0, again.output
+    assert [json.loads(line)["step"] for line in metrics.read_text().splitlines()] == [1, 2, 3, 4, 5, 6]
+
+    d["stable"]["lr"] = 1e-2
+    changed = runner.invoke(app, ["midtrain", str(write(tmp_path / "r.yaml", d))])
+    assert changed.exit_code == 1
+    assert "written under other settings (schedule.peak_lr)" in changed.output and "--force-resume" in changed.output
+    forced = runner.invoke(app, ["midtrain", str(path), "--force-resume"])
+    assert forced.exit_code == 0, forced.output
+    assert runner.invoke(app, ["midtrain", str(path), "--no-resume"]).exit_code == 0
+
+
+def test_progress_lines_when_output_is_not_a_terminal(setup, tmp_path):
+    d = recipe(setup, tmp_path / "run")
+    d["decay"] = None
+    d["stable"]["tokens"] = 1024 * 4
+    d["train"]["logging"] = {"every": 2}
+    result = subprocess.run(OCTO + ["midtrain", str(write(tmp_path / "p.yaml", d))], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("[stable]")]
+    assert [line.split()[1] for line in lines] == ["2/4", "4/4"]
+    assert all("loss" in line and "tok_s" in line and "eta" in line for line in lines)
+    assert "Loading weights" not in result.stderr and "Warning" not in result.stderr

@@ -61,3 +61,45 @@ def test_kl_k3():
     r = math.log(0.5)
     assert kl_k3(logp, ref).tolist() == pytest.approx([math.exp(r) - r - 1, 0.0])
     assert (kl_k3(torch.randn(100), torch.randn(100)) >= 0).all()
+
+
+def test_dual_clip_and_log_ratio_clamp_match_verl_by_hand():
+    """verl 0.9.1 compute_policy_loss_vanilla, worked by hand: r = exp(clamp(logp - old, -20, 20));
+    L = max(-A r, -A clip(r, 1 - 0.2, 1 + 0.28)); for A < 0, L = min(L, -A * clip_ratio_c)."""
+    old = torch.zeros(1, 4)
+    logp = torch.log(torch.tensor([[0.5, 1.5, 4.0, 1.0]]))
+    logp[0, 3] = 25.0  # a stale token: the log-ratio is clamped to 20 before the exponential
+    neg, clipped = clipped_policy_loss(logp, old, torch.tensor([-2.0]), clip_low=0.2, clip_high=0.28, clip_ratio_c=3.0)
+    # r=0.5: max(1.0, 2*0.8=1.6)=1.6; r=1.5: max(3.0, 2*1.28=2.56)=3.0; r=4: max(8, 2.56)=8 -> min(8, 6)=6;
+    # r=e^20: 2e^20 -> 6 (the dual-clip bound -A * c)
+    assert neg.tolist()[0] == pytest.approx([1.6, 3.0, 6.0, 6.0], rel=1e-6)
+    assert clipped.tolist() == [[True, False, False, False]]
+    pos, _ = clipped_policy_loss(logp, old, torch.tensor([1.0]), clip_low=0.2, clip_high=0.28, clip_ratio_c=3.0)
+    # A > 0 has no dual bound: r=0.5 -> -0.5, r=1.5 -> -1.28, r=4 -> -1.28, r=e^20 -> -1.28
+    assert pos.tolist()[0] == pytest.approx([-0.5, -1.28, -1.28, -1.28], rel=1e-6)
+    # without the clamp exp(100) overflows float32 and a zero advantage would give 0 * inf = nan
+    zero, _ = clipped_policy_loss(torch.full((1, 2), 100.0), torch.zeros(1, 2), torch.tensor([0.0]))
+    assert torch.isfinite(zero).all() and zero.abs().sum() == 0
+    bound, _ = clipped_policy_loss(logp, old, torch.tensor([-2.0]), clip_ratio_c=10.0)
+    assert bound.tolist()[0][2] == pytest.approx(8.0)  # a looser dual bound lets r=4 through
+
+
+def test_kl_clamps_as_verl_low_var_kl():
+    # r = ref - logp = 30 is clamped to 20; exp(20) - 20 - 1 is then clamped to 10
+    assert kl_k3(torch.tensor([0.0]), torch.tensor([30.0])).tolist() == [10.0]
+    r = -1.0
+    assert kl_k3(torch.tensor([1.0]), torch.tensor([0.0])).tolist() == pytest.approx([math.exp(r) - r - 1])
+
+
+def test_recipe_exposes_verl_defaults_and_the_launcher_maps_them(tmp_path):
+    from octothinker.rl.trainer import RLConfig
+    from octothinker.rl.verl import overrides
+
+    cfg = RLConfig.model_validate({"out": str(tmp_path), "prompts": "p.jsonl", "steps": 4, "eval": None,
+                                   "aggregation": "seq-mean-token-sum-norm"})
+    assert cfg.clip_ratio_c == 3.0 and cfg.log_ratio_clamp == 20.0
+    o = dict(x.split("=", 1) for x in overrides(cfg, "/p", tmp_path, 4, 512))
+    assert o["actor_rollout_ref.actor.clip_ratio_c"] == "3.0"
+    assert o["actor_rollout_ref.actor.loss_scale_factor"] == "512"  # Dr. GRPO's constant length
+    with pytest.raises(ValueError, match="clip_ratio_c"):
+        RLConfig.model_validate({"out": "x", "prompts": "p", "steps": 1, "clip_ratio_c": 1.0})

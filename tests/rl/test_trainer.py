@@ -176,3 +176,39 @@ def test_periodic_eval_greedy_and_sampled(tmp_path):
                             16, seed=3)
     assert sampled["t"]["accuracy"] == 25.0  # one right answer in four samples of each problem
     assert gen.params.n == 4 and gen.params.temperature == 1.0 and gen.params.seed == 3
+
+
+def test_resume_refuses_other_settings_and_survives_torn_lines(world, policy, tmp_path):
+    world_dir, _ = world
+    d = config(world_dir, tmp_path / "rl", steps=3)
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(d))
+    assert runner.invoke(app, ["rl", str(path), "--policy", str(policy)]).exit_code == 0
+    for name in ("metrics.jsonl", "eval.jsonl"):
+        with (tmp_path / "rl" / name).open("a") as fh:
+            fh.write('{"step": 9, "rew')
+    again = runner.invoke(app, ["rl", str(path), "--policy", str(policy)])
+    assert again.exit_code == 0, again.output
+    steps = [json.loads(line)["step"] for line in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3]
+    path.write_text(yaml.safe_dump({**d, "lr": 1e-3}))
+    changed = runner.invoke(app, ["rl", str(path), "--policy", str(policy)])
+    assert changed.exit_code == 1 and "other settings (lr)" in changed.output
+    path.write_text(yaml.safe_dump({**d, "steps": 4}))  # running longer is the same run, continued
+    longer = runner.invoke(app, ["rl", str(path), "--policy", str(policy)])
+    assert longer.exit_code == 0, longer.output
+
+
+def test_grouped_rollouts_rewards_and_seeds_are_derived(world, policy, tmp_path):
+    from octothinker.runs import derive_seed
+
+    assert derive_seed(1, "prompts", 7919) != derive_seed(2, "prompts", 0)
+    assert derive_seed(0, "rollout", 3) == derive_seed(0, "rollout", 3) != derive_seed(0, "rollout", 4)
+    world_dir, _ = world
+    train(RLConfig.model_validate(config(world_dir, tmp_path / "rl", steps=1, save_samples=True, eval=None)),
+          str(policy))
+    samples = [json.loads(line) for line in (tmp_path / "rl" / "samples" / "step_1.jsonl").read_text().splitlines()]
+    # prompt-major: each group's G responses sit together, in the order the prompts were drawn
+    prompts = [s["prompt"] for s in samples]
+    assert [prompts[i * 4] for i in range(4)] == [prompts[i * 4 + j] for i in range(4) for j in range(4)][::4]
+    assert all(len(set(prompts[i * 4:(i + 1) * 4])) == 1 for i in range(4))

@@ -100,3 +100,9 @@ def test_verl_accepts_the_overrides(world, policy, tmp_path):
     with initialize_config_module(config_module="verl.trainer.config", version_base=None):
         composed = compose(config_name="ppo_trainer", overrides=overrides(cfg, str(policy), tmp_path, 100, 2048))
     assert composed.actor_rollout_ref.rollout.n == 16
+
+
+def test_settings_verl_cannot_express_are_refused(world, policy, tmp_path):
+    world_dir, _ = world
+    with pytest.raises(OctoError, match="log_ratio_clamp: verl fixes it at 20"):
+        prepare(RLConfig.model_validate(cfg_dict(world_dir, tmp_path, log_ratio_clamp=5.0)), str(policy))
