@@ -29,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import Field, field_validator, model_validator
 
 from octothinker.data.pipeline import DataRecipe
@@ -59,6 +61,7 @@ class EvalPlan(Strict):
     data_dir: str | None = None
     limit: int | None = Field(None, ge=1)
     max_new_tokens: int = Field(256, ge=1)
+    before_rl: list[Literal["few-shot", "zero-shot"]] = Field(default_factory=lambda: ["few-shot"])  # after RL: zero-shot
 
 
 class ProbePlan(Strict):
@@ -67,6 +70,27 @@ class ProbePlan(Strict):
     k: int = Field(8, ge=1)
     limit: int = Field(64, ge=1)
     max_new_tokens: int = Field(128, ge=1)
+
+
+CLAIMS = ("quality", "budget", "instruct", "qwen")
+
+
+class ArmSpec(Strict):
+    """A variant of the main mid-training recipe that tests one finding of the study against a model of
+    the main line (`compare`): the arm's stages are made only where its settings differ from the main
+    line's, the rest is shared."""
+    claim: Literal["quality", "budget", "instruct", "qwen"]
+    compare: str = "short"                      # the main model it is measured against
+    pretrain: dict | None = None                # merged into `pretrain`: the arm has a base of its own
+    midtrain: dict | None = None                # merged into `midtrain`
+    models: list[str]                           # the arm's models that RL starts from
+
+
+def _merge(base: dict, changes: dict) -> dict:
+    out = dict(base)
+    for key, value in changes.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def _fill_defaults(data: dict) -> dict:
@@ -95,6 +119,9 @@ class StudyRecipe(Strict):
     name: str
     out: str
     seed: int = 0                               # every section's seed unless it sets its own
+    seeds: list[int] | None = None              # run the seed-sensitive stages once per seed, in seed-<s>/
+    per_seed: Literal["training", "rl"] = "training"  # with `seeds`: which stages run per seed (rl: RL, probe, eval)
+    threads: int | None = Field(None, ge=1)     # torch threads: results are bit-exact only at one count
     world: WorldSize | None = None
     data: dict[str, DataRecipe] = Field(default_factory=dict)
     pretrain: PretrainSpec | None = None
@@ -103,15 +130,23 @@ class StudyRecipe(Strict):
     rl_from: list[str] = Field(default_factory=lambda: ["base", "short", "long", "hybrid"])
     eval: EvalPlan | None = None
     probe: ProbePlan | None = None
+    arms: dict[str, ArmSpec] = Field(default_factory=dict)
 
     _defaults = model_validator(mode="before")(_fill_defaults)
 
-    @field_validator("data")
+    @field_validator("data", "arms")
     @classmethod
-    def _safe_data_names(cls, data):
-        for name in data:
-            check_name(name, "data section")
-        return data
+    def _safe_names(cls, named):
+        for name in named:
+            check_name(name, "section name")
+        return named
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds):
+        if seeds is not None and (not seeds or len(set(seeds)) != len(seeds)):
+            raise ValueError("seeds: a list of distinct seeds")
+        return seeds
 
     @model_validator(mode="after")
     def _models_exist(self):
@@ -123,21 +158,89 @@ class StudyRecipe(Strict):
         for model in self.rl_from:
             if model not in known:
                 raise ValueError(f"rl_from: {model!r} is not a model of this study (it has: {', '.join(known) or 'none'})")
+        for name, arm in self.arms.items():
+            if arm.compare not in known:
+                raise ValueError(f"arms.{name}.compare: {arm.compare!r} is not a model of this study")
+            line = self.arm_line(name, Path(self.out))
+            for model in arm.models:
+                if model not in line.models():
+                    raise ValueError(f"arms.{name}.models: {model!r} is not a model of this arm")
         return self
+
+    def seed_list(self) -> list[int]:
+        return self.seeds or [self.seed]
 
     def models(self) -> list[str]:
         """The models this study makes or names: base, stable and every decay branch."""
+        return Line("", Path(self.out), self.pretrain, self.midtrain).models()
+
+    def main_line(self, seed: int, root: Path) -> Line:
+        """The main line of models of one seed, made under `root`."""
+        pretrain, midtrain = self.pretrain, self.midtrain
+        if midtrain is not None:
+            train = midtrain.train.model_copy(update={"seed": seed})
+            base = str(root / "base" / "final") if pretrain is not None else midtrain.base
+            midtrain = midtrain.model_copy(update={"out": str(root), "train": train, "base": base})
+        return Line("", root, pretrain, midtrain, seed)
+
+    def arm_line(self, name: str, root: Path, seed: int | None = None) -> Line:
+        """An arm's line: the main recipe with the arm's changes merged in, made under root/arms/<name>."""
+        arm, seed = self.arms[name], self.seed if seed is None else seed
+        main = self.main_line(seed, root)
+        pretrain = main.pretrain
+        if arm.pretrain is not None:
+            pretrain = PretrainSpec.model_validate(_merge(main.pretrain.model_dump() if main.pretrain else {}, arm.pretrain))
+        midtrain = main.midtrain
+        if main.midtrain is not None:
+            merged = _merge(main.midtrain.model_dump(), arm.midtrain or {})
+            if arm.pretrain is not None:
+                merged["base"] = str(root / "arms" / name / "base" / "final")
+            midtrain = MidtrainRecipe.model_validate(merged)
+        return Line(f"{name}/", root / "arms" / name, pretrain, midtrain, seed, shared=main)
+
+
+@dataclass
+class Line:
+    """One line of models (base -> stable -> decay branches), the stages that make it and where each
+    model lands. An arm's line shares every stage whose settings equal the main line's (`shared`)."""
+    prefix: str
+    root: Path
+    pretrain: PretrainSpec | None
+    midtrain: MidtrainRecipe | None
+    seed: int = 0
+    shared: "Line | None" = None
+
+    def models(self) -> list[str]:
         if self.midtrain is None:
             return ["base"] if self.pretrain is not None else []
         return ["base", "stable", *(self.midtrain.decay.branches if self.midtrain.decay else {})]
 
-    def model_path(self, model: str) -> Path:
-        run = Path(self.out)
+    def own(self, model: str) -> bool:
+        """Does this line make `model` itself (its settings differ from the shared line's)?"""
+        s = self.shared
+        if s is None:
+            return True
         if model == "base":
-            if self.pretrain is None and self.midtrain is not None and isinstance(self.midtrain.base, str):
-                return Path(self.midtrain.base)
-            return run / "base" / "final"
-        return run / ("stable" if model == "stable" else f"decay-{model}") / "final"
+            return _dump(self.pretrain) != _dump(s.pretrain)
+        if self.own("base") or self.midtrain.model_dump(include={"stable", "train"}) != \
+                s.midtrain.model_dump(include={"stable", "train"}) or (self.pretrain is None and self.midtrain.base != s.midtrain.base):
+            return True
+        if model == "stable":
+            return False
+        mine, theirs = self.midtrain.decay, s.midtrain.decay
+        return (mine.model_dump(exclude={"branches"}) != theirs.model_dump(exclude={"branches"})
+                or _dump(mine.branches[model]) != _dump(theirs.branches.get(model)))
+
+    def folder(self, model: str) -> Path:
+        """The stage folder that makes `model`."""
+        if not self.own(model):
+            return self.shared.folder(model)
+        return self.root / ("base" if model == "base" else "stable" if model == "stable" else f"decay-{model}")
+
+    def path(self, model: str) -> Path:
+        if model == "base" and self.pretrain is None and self.midtrain is not None and isinstance(self.midtrain.base, str):
+            return Path(self.midtrain.base)
+        return self.folder(model) / "final"
 
 
 @dataclass
@@ -152,6 +255,99 @@ class Stage:
 
 def _dump(section) -> object:
     return section.model_dump() if hasattr(section, "model_dump") else section
+
+
+@dataclass
+class Subject:
+    """A model RL starts from, and the folders of its probe, evaluations and RL run."""
+    key: str                             # "short", or "<arm>/short"
+    seed: int
+    model: Path
+    rl: Path
+    probe: Path
+    evals: Path                          # eval/<model>/<mode>/ below it
+
+
+def layout(recipe: StudyRecipe) -> dict:
+    """Where each seed's models and results are: what `octo report` reads."""
+    return {"seeds": recipe.seed_list(), "per_seed": recipe.per_seed,
+            "subjects": [{"key": s.key, "seed": s.seed, "model": str(s.model), "rl": str(s.rl),
+                          "probe": str(s.probe / "probe.json"), "evals": str(s.evals)} for s in subjects(recipe)],
+            "arms": {name: {"claim": arm.claim, "compare": arm.compare, "models": arm.models}
+                     for name, arm in recipe.arms.items()},
+            "branches": list(recipe.midtrain.decay.branches) if recipe.midtrain and recipe.midtrain.decay else []}
+
+
+def _seed_root(recipe: StudyRecipe, seed: int) -> Path:
+    return Path(recipe.out) / f"seed-{seed}" if recipe.seeds else Path(recipe.out)
+
+
+def _training_seeds(recipe: StudyRecipe) -> list[int]:
+    return recipe.seed_list() if recipe.per_seed == "training" else [recipe.seed]
+
+
+def _lines(recipe: StudyRecipe, seed: int) -> tuple[Line, dict[str, Line]]:
+    """The main line and every arm's line that the models of `seed` come from: trained per seed, or
+    once (with the top-level seed, in the run folder) when only RL and evaluation run per seed."""
+    if recipe.per_seed == "training":
+        root, train_seed = _seed_root(recipe, seed), seed
+    else:
+        root, train_seed = Path(recipe.out), recipe.seed
+    return recipe.main_line(train_seed, root), {name: recipe.arm_line(name, root, train_seed) for name in recipe.arms}
+
+
+def subjects(recipe: StudyRecipe) -> list[Subject]:
+    out = []
+    for seed in recipe.seed_list():
+        root = _seed_root(recipe, seed)
+        main, arms = _lines(recipe, seed)
+        for model in recipe.rl_from:
+            out.append(Subject(model, seed, main.path(model), root / f"rl-{model}", root / "probe" / model, root / "eval"))
+        for name, arm in recipe.arms.items():
+            for model in arm.models:
+                where = root / "arms" / name
+                out.append(Subject(f"{name}/{model}", seed, arms[name].path(model), where / f"rl-{model}",
+                                   where / "probe" / model, where / "eval"))
+    return out
+
+
+def _seed_prefix(recipe: StudyRecipe, seed: int) -> str:
+    return f"seed-{seed}/" if recipe.seeds else ""
+
+
+def _training_stages(recipe: StudyRecipe, line: Line, prefix: str, needed: set[str]) -> list[Stage]:
+    """The stages that make the `needed` models of one line (and what they are made from)."""
+    from octothinker.midtrain.stages import decay_run, stable_run
+    from octothinker.midtrain.trainer import train_stage
+
+    stages = []
+    m = line.midtrain
+    wants_stable = bool(needed - {"base"})
+    if line.own("base") and line.pretrain is not None and ("base" in needed or (wants_stable and line.own("stable"))):
+        stages.append(Stage(f"{prefix}{line.prefix}base",
+                            {"pretrain": line.pretrain, "train": m.train, "seed": line.seed, "threads": recipe.threads},
+                            [("pretrain.data", line.pretrain.data)], line.folder("base"),
+                            lambda target, ln=line: _pretrain(ln, target)))
+    if m is None:
+        return stages
+    if wants_stable and line.own("stable"):
+        base = [("midtrain.base", m.base)] if isinstance(m.base, str) else []
+        stages.append(Stage(f"{prefix}{line.prefix}stable",
+                            {**m.model_dump(include={"stable", "train", "base"}), "threads": recipe.threads},
+                            [("midtrain.stable.data", m.stable.data), *base], line.folder("stable"),
+                            lambda target, mt=m: train_stage(stable_run(mt, target))))
+    for branch, spec in (m.decay.branches if m.decay else {}).items():
+        if branch not in needed or not line.own(branch):
+            continue
+        stable_folder = line.folder("stable")
+        mt = m.model_copy(update={"out": str(stable_folder.parent)})  # decay_run finds <out>/stable
+        stages.append(Stage(f"{prefix}{line.prefix}decay-{branch}",
+                            {"decay": m.decay.model_dump(exclude={"branches"}), "branch": spec, "train": m.train,
+                             "threads": recipe.threads},
+                            [(f"midtrain.decay.branches.{branch}.data", spec.data), ("midtrain.stable", str(stable_folder))],
+                            line.folder(branch),
+                            lambda target, b=branch, mt=mt: train_stage(decay_run(mt, b, target))))
+    return stages
 
 
 def plan(recipe: StudyRecipe) -> list[Stage]:
@@ -177,59 +373,65 @@ def plan(recipe: StudyRecipe) -> list[Stage]:
             inputs += [(f"data.{name}.decontam.files", f) for f in data.decontam.files]
             inputs += _benchmark_inputs(f"data.{name}.decontam", data.decontam.benchmarks, data.decontam.data_dir)
         stages.append(Stage(f"data.{name}", data.model_dump(exclude={"out"}), inputs, Path(data.out), build_data))
-    if recipe.pretrain is not None:
-        stages.append(Stage("base", {"pretrain": recipe.pretrain, "train": recipe.midtrain.train, "seed": recipe.seed},
-                            [("pretrain.data", recipe.pretrain.data)], run / "base",
-                            lambda target: _pretrain(recipe, target)))
-    if recipe.midtrain is not None:
-        from octothinker.midtrain.stages import decay_run, stable_run
-        from octothinker.midtrain.trainer import train_stage
 
-        m = recipe.midtrain
-        base = [("midtrain.base", m.base)] if isinstance(m.base, str) else []
-        stages.append(Stage("stable", m.model_dump(include={"stable", "train", "base"}),
-                            [("midtrain.stable.data", m.stable.data), *base], run / "stable",
-                            lambda target: train_stage(stable_run(m, target))))
-        for branch, spec in (m.decay.branches if m.decay else {}).items():
-            stages.append(Stage(f"decay-{branch}", {"decay": m.decay.model_dump(exclude={"branches"}), "branch": spec,
-                                                    "train": m.train},
-                                [(f"midtrain.decay.branches.{branch}.data", spec.data), ("midtrain.stable", str(run / "stable"))],
-                                run / f"decay-{branch}",
-                                lambda target, b=branch: train_stage(decay_run(m, b, target))))
-    for model in recipe.rl_from:
-        source = ("rl_from", str(recipe.model_path(model)))
-        if recipe.probe is not None:
-            p = recipe.probe
-            prompts = _benchmark_inputs("probe.prompts", [p.prompts], p.data_dir) if not _is_path(p.prompts) \
-                else [("probe.prompts", p.prompts)]
-            stages.append(Stage(f"probe-{model}", {"probe": p, "rl": _probe_rl_settings(recipe), "seed": recipe.seed},
-                                [source, *prompts], run / "probe" / model,
-                                lambda target, mo=model: _probe(recipe, mo, target)))
-        if recipe.eval is not None:
-            stages.append(Stage(f"eval-{model}", {"eval": recipe.eval, "mode": "few-shot", "seed": recipe.seed},
-                                [source, *_eval_inputs(recipe.eval)], run / "eval" / model / "few-shot",
-                                lambda target, mo=model: _evaluate(recipe, recipe.model_path(mo), "few-shot", target)))
+    for seed in _training_seeds(recipe):
+        prefix = _seed_prefix(recipe, seed) if recipe.per_seed == "training" else ""
+        main, arms = _lines(recipe, seed)
+        needed = set(main.models()) if recipe.midtrain else set(recipe.rl_from)
+        stages += _training_stages(recipe, main, prefix, needed)
+        for name, arm in recipe.arms.items():
+            stages += _training_stages(recipe, arms[name], prefix, set(arm.models))
+
+    for subject in subjects(recipe):
+        stages += _subject_stages(recipe, subject)
+    made = [(s.name, str(s.output)) for s in stages]
+    stages.append(Stage("report", {}, [(f"stage {n}", o) for n, o in made], run / "report",
+                        lambda target: _report(recipe, target)))
+    _link(stages)
+    return stages
+
+
+def _subject_stages(recipe: StudyRecipe, s: Subject) -> list[Stage]:
+    """Probe, evaluations and RL of one model of one seed."""
+    name = f"{_seed_prefix(recipe, s.seed)}{s.key}"
+    source = ("rl_from", str(s.model))
+    seeded = {"seed": s.seed, "threads": recipe.threads}
+    stages = []
+    if recipe.probe is not None:
+        p = recipe.probe
+        prompts = _benchmark_inputs("probe.prompts", [p.prompts], p.data_dir) if not _is_path(p.prompts) \
+            else [("probe.prompts", p.prompts)]
+        stages.append(Stage(_stage_name(name, "probe"), {"probe": p, "rl": _probe_rl_settings(recipe), **seeded},
+                            [source, *prompts], s.probe, lambda target, s=s: _probe(recipe, s, target)))
+    if recipe.eval is not None:
+        for mode in recipe.eval.before_rl:
+            stages.append(Stage(_stage_name(name, "eval", mode), {"eval": recipe.eval, "mode": mode, **seeded,
+                                                                  "template": _template(recipe)},
+                                [source, *_eval_inputs(recipe.eval)], s.evals / s.key.split("/")[-1] / mode,
+                                lambda target, s=s, mode=mode: _evaluate(recipe, s.model, mode, s.seed, target)))
     if recipe.rl is not None:
         rl_inputs = [("rl.prompts", recipe.rl.prompts)]
         if recipe.rl.eval:
             rl_inputs += [(f"rl.eval.files.{k}", v) for k, v in recipe.rl.eval.files.items()]
             rl_inputs += _benchmark_inputs("rl.eval", recipe.rl.eval.benchmarks, recipe.rl.eval.data_dir)
-        for model in recipe.rl_from:
-            stages.append(Stage(f"rl-{model}", recipe.rl.model_dump(exclude={"out"}),
-                                [("rl_from", str(recipe.model_path(model))), *rl_inputs], run / f"rl-{model}",
-                                lambda target, mo=model: _rl(recipe, mo, target)))
+        stages.append(Stage(_stage_name(name, "rl"), {**recipe.rl.model_dump(exclude={"out", "seed"}), **seeded},
+                            [source, *rl_inputs], s.rl, lambda target, s=s: _rl(recipe, s, target)))
         if recipe.eval is not None:
-            for model in recipe.rl_from:
-                stages.append(Stage(f"eval-rl-{model}", {"eval": recipe.eval, "mode": "zero-shot",
-                                                         "template": recipe.rl.template, "seed": recipe.seed},
-                                    [("rl_from", str(run / f"rl-{model}" / "final")), *_eval_inputs(recipe.eval)],
-                                    run / "eval" / f"rl-{model}" / "zero-shot",
-                                    lambda target, mo=model: _evaluate(recipe, run / f"rl-{mo}" / "final", "zero-shot",
-                                                                      target)))
-    made = [(s.name, str(s.output)) for s in stages]
-    stages.append(Stage("report", {}, [(f"stage {n}", o) for n, o in made], run / "report", lambda target: _report(run, target)))
-    _link(stages)
+            final = s.rl / "final"
+            stages.append(Stage(_stage_name(name, "eval-rl"), {"eval": recipe.eval, "mode": "zero-shot", **seeded,
+                                                               "template": _template(recipe)},
+                                [("rl_from", str(final)), *_eval_inputs(recipe.eval)],
+                                s.evals / f"rl-{s.key.split('/')[-1]}" / "zero-shot",
+                                lambda target, s=s: _evaluate(recipe, s.rl / "final", "zero-shot", s.seed, target)))
     return stages
+
+
+def _stage_name(subject: str, kind: str, mode: str | None = None) -> str:
+    """probe-short, eval-short (few-shot), eval-short-zero-shot, rl-short, eval-rl-short; arms and seeds
+    keep their prefix: seed-1/unfiltered/rl-short."""
+    head, _, model = subject.rpartition("/")
+    name = f"{kind}-{model}" + (f"-{mode}" if mode and mode != "few-shot" else "")
+    return f"{head}/{name}" if head else name
 
 
 def _is_path(spec: str) -> bool:
@@ -328,13 +530,13 @@ def preflight(recipe: StudyRecipe, stages: list[Stage], where: str) -> None:
                 raise RecipeError(f"{where}: {key}: {spec} does not exist, and no stage of this study makes it")
 
 
-def _pretrain(recipe: StudyRecipe, target: Path) -> None:
+def _pretrain(line: Line, target: Path) -> None:
     from octothinker.midtrain.schedule import Schedule
     from octothinker.midtrain.stages import fresh_model
     from octothinker.midtrain.trainer import StageRun, train_stage
 
-    p, train = recipe.pretrain, recipe.midtrain.train
-    init = fresh_model(target / "init", p.size, p.data, recipe.seed)
+    p, train = line.pretrain, line.midtrain.train
+    init = fresh_model(target / "init", p.size, p.data, line.seed)
     steps = p.tokens // train.global_batch_tokens
     warmup = min(p.warmup_tokens // train.global_batch_tokens, steps)
     decay = steps - warmup if p.final_lr < p.lr else 0
@@ -343,41 +545,43 @@ def _pretrain(recipe: StudyRecipe, target: Path) -> None:
                                            decay_steps=decay, final_lr=p.final_lr, shape="cosine")))
 
 
+def _template(recipe: StudyRecipe) -> str:
+    return recipe.rl.template if recipe.rl else RLConfig.model_fields["template"].default
+
+
 def _probe_rl_settings(recipe: StudyRecipe) -> dict:
     """The RL settings the probe imitates: its template and sampling temperature."""
-    rl = recipe.rl or RLConfig.model_construct()
-    return {"template": rl.template if recipe.rl else RLConfig.model_fields["template"].default,
-            "temperature": rl.temperature if recipe.rl else RLConfig.model_fields["temperature"].default}
+    return {"template": _template(recipe),
+            "temperature": recipe.rl.temperature if recipe.rl else RLConfig.model_fields["temperature"].default}
 
 
-def _probe(recipe: StudyRecipe, model: str, target: Path) -> None:
+def _probe(recipe: StudyRecipe, s: Subject, target: Path) -> None:
     from octothinker.probe import probe
 
     p, rl = recipe.probe, _probe_rl_settings(recipe)
-    probe(str(recipe.model_path(model)), p.prompts, p.data_dir, p.k, p.limit, rl["template"], rl["temperature"],
-          p.max_new_tokens, recipe.seed, out=str(target / "probe.json"))
+    probe(str(s.model), p.prompts, p.data_dir, p.k, p.limit, rl["template"], rl["temperature"], p.max_new_tokens,
+          s.seed, out=str(target / "probe.json"))
 
 
-def _evaluate(recipe: StudyRecipe, model: Path, mode: str, target: Path) -> None:
+def _evaluate(recipe: StudyRecipe, model: Path, mode: str, seed: int, target: Path) -> None:
     from octothinker.eval.runner import EvalConfig, evaluate
 
     e = recipe.eval
-    template = recipe.rl.template if recipe.rl else EvalConfig.model_fields["template"].default
-    evaluate(EvalConfig(model=str(model), benchmarks=e.benchmarks, data_dir=e.data_dir, mode=mode, template=template,
-                        limit=e.limit, max_new_tokens=e.max_new_tokens, out=str(target), backend="auto",
-                        seed=recipe.seed))
+    evaluate(EvalConfig(model=str(model), benchmarks=e.benchmarks, data_dir=e.data_dir, mode=mode,
+                        template=_template(recipe), limit=e.limit, max_new_tokens=e.max_new_tokens, out=str(target),
+                        backend="auto", seed=seed))
 
 
-def _rl(recipe: StudyRecipe, model: str, target: Path) -> None:
+def _rl(recipe: StudyRecipe, s: Subject, target: Path) -> None:
     from octothinker.rl.trainer import train
 
-    train(recipe.rl.model_copy(update={"out": str(target)}), str(recipe.model_path(model)))
+    train(recipe.rl.model_copy(update={"out": str(target), "seed": s.seed}), str(s.model))
 
 
-def _report(run: Path, target: Path) -> None:
+def _report(recipe: StudyRecipe, target: Path) -> None:
     from octothinker.report.page import write_report
 
-    write_report(run, target)
+    write_report(recipe.out, target, layout(recipe))
 
 
 def _read_marker(folder: Path) -> dict | None:
@@ -425,10 +629,15 @@ def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: st
     stages = plan(recipe)
     preflight(recipe, stages, where)
     run = ensure_writable(recipe.out)
+    if recipe.threads:
+        import torch
+
+        torch.set_num_threads(recipe.threads)
     manifest_path = run / "manifest.json"
     old = json.loads(manifest_path.read_text()).get("stages", {}) if manifest_path.exists() else {}
     # Every stage's last known state: one not reached (a failure came first) keeps its entry.
-    manifest = {"recipe": recipe.model_dump(), **run_metadata(recipe.seed), "stages": dict(old)}
+    manifest = {"recipe": recipe.model_dump(), **run_metadata(recipe.seed), "layout": layout(recipe),
+                "stages": dict(old)}
     made: dict[str, str] = {}
     for stage in stages:
         recover_dir(stage.output)

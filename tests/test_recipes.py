@@ -78,7 +78,7 @@ def test_overrides_are_relative_to_the_section_and_placeholders_follow_out(tmp_p
     moved = load_study(RECIPES / "demo.yaml", [f"out={tmp_path / 'other'}"])
     assert moved.data["stable"].out == f"{tmp_path / 'other'}/data/stable"
     assert moved.rl.prompts == f"{tmp_path / 'other'}/world/problems/train.jsonl"
-    assert str(moved.model_path("long")) == f"{tmp_path / 'other'}/decay-long/final"
+    assert str(moved.main_line(0, Path(moved.out)).path("long")) == f"{tmp_path / 'other'}/decay-long/final"
     for args in (["rl", str(RECIPES / "demo.yaml"), "steps=abc", "--policy", "x"],
                  ["run", str(RECIPES / "demo.yaml"), "rl.stepz=3"],
                  ["run", str(RECIPES / "demo.yaml"), "rl.steps=abc"],

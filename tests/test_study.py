@@ -55,11 +55,13 @@ def test_run_directory(study):
                 "decay-short/final/config.json", "decay-long/final/config.json", "rl-base/final/config.json",
                 "rl-long/eval.jsonl", "eval/short/few-shot/summary.json", "eval/rl-short/zero-shot/summary.json",
                 "probe/long/probe.json", "report/index.html", "report/summary.md", "report/midtrain_loss.png",
-                "report/rl_synth.png", "report/rl_training.png"]:
+                "report/rl_dynamics.png", "report/rl_training.png", "report/findings.json"]:
         assert (run / rel).exists(), rel
     summary = (run / "report" / "summary.md").read_text()
-    assert "## Evaluation" in summary and "## RL dynamics" in summary and "## RL-readiness probe" in summary
+    assert summary.startswith("# Study report") and summary.index("## Findings") < summary.index("## Evaluation")
+    assert "## RL dynamics" in summary and "## RL-readiness probe" in summary and "## Before and after RL" in summary
     assert "rl-long (zero-shot)" in summary and "long (few-shot)" in summary
+    assert "(a) RL from the short branch" in summary and "(b) The long-CoT branch" in summary
 
 
 def test_second_run_skips_and_a_changed_section_reruns_from_there(study):

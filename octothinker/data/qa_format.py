@@ -1,13 +1,13 @@
-"""QA and instruction records as training text, one fixed template per style.
+"""QA and instruction records as training text, one fixed frame for each kind.
 
-    short:    "Question: {question}\nAnswer: {solution}"
-    long:     "Question: {question}\nAnswer: Let's think step by step, and check each step.\n{solution}"
+    qa:       "Question: {question}\nAnswer: {solution}"
     instruct: "User: {instruction}\nAssistant: {response}"
 
-The frames match the RL/eval templates (`qa` opens "Answer: Let's think step by step."; `simple` and
-`complex` are User/Assistant turns), so what mid-training teaches is what RL asks for. A record
-without a solution is answered "The answer is \\boxed{answer}.". Length limits are applied in tokens
-when the text is tokenized (see `pipeline.py`).
+Short and long chain-of-thought records share the QA frame: what makes a branch long is its solutions,
+not a preamble, and the answer starts right after "Answer:" as the RL template asks for it (the
+`qa` template, or the demo's "Question: ...\nAnswer:"; `simple` and `complex` are User/Assistant
+turns, the instruction frame). A record without a solution is answered "The answer is \\boxed{answer}.".
+Length limits are applied in tokens when the text is tokenized (see `pipeline.py`).
 """
 
 from __future__ import annotations
@@ -35,11 +35,9 @@ def format_qa(rec: dict, style: str, fields: dict[str, str] | None = None) -> st
     solution = _field(rec, fields, "solution", required=False)
     if solution is None:
         solution = f"The answer is \\boxed{{{_field(rec, fields, 'answer')}}}."
-    if style == "short":
-        return f"Question: {question}\nAnswer: {solution}"
-    if style == "long":
-        return f"Question: {question}\nAnswer: Let's think step by step, and check each step.\n{solution}"
-    raise ValueError(f"unknown QA style {style!r}: use one of {', '.join(QA_STYLES)}")
+    if style not in QA_STYLES:
+        raise ValueError(f"unknown QA style {style!r}: use one of {', '.join(QA_STYLES)}")
+    return f"Question: {question}\nAnswer: {solution}"
 
 
 def format_instruction(rec: dict, fields: dict[str, str] | None = None) -> str:

@@ -49,6 +49,8 @@ class WorldSize(BaseModel):
     max_steps: int = Field(3, ge=1)
     max_operand: int = Field(9, ge=2)
     duplicate_rate: float = Field(0.1, ge=0, le=1)  # share of high-quality web documents planted again, one word changed
+    qa_error_rate: float = Field(0.2, ge=0, le=1)   # share of QA solutions with a slip (short: a wrong answer;
+    #                                                 long: a slip its check catches and corrects)
     contaminated: int = Field(20, ge=0)   # web documents planted with a held-out question inside
     vocab_size: int = Field(1024, ge=300)  # the world's BPE tokenizer
 
@@ -102,32 +104,54 @@ def make_problem(rng: random.Random, size: WorldSize) -> Problem:
 _SYMBOL = {"add": "+", "sub": "-", "mul": "*"}
 
 
-def short_solution(p: Problem) -> str:
+_OPS = {"add": lambda x, b: x + b, "sub": lambda x, b: x - b, "mul": lambda x, b: x * b}
+_INVERSE = {"add": "-", "sub": "+", "mul": "/"}
+
+
+def _slip(rng: random.Random | None, p: Problem) -> int | None:
+    """The step (index) where a solution slips, or None: QA corpora carry a share of wrong solutions."""
+    if rng is None:
+        return None
+    return rng.randrange(len(p.steps))
+
+
+def short_solution(p: Problem, slip_rng: random.Random | None = None) -> str:
+    """The worked answer, one equation a step. With `slip_rng`, one step's result is off by a little
+    and the error carries through to a wrong final answer, as in the wrong share of real QA data."""
+    slip = _slip(slip_rng, p)
     parts = [f"{p.name} starts with {p.start} {p.items}."]
     x = p.start
-    for op, b, result in p.steps:
+    for i, (op, b, _) in enumerate(p.steps):
+        result = _OPS[op](x, b)
+        if i == slip:
+            result = max(0, result + slip_rng.choice([-2, -1, 1, 2]))
         parts.append(f"{x} {_SYMBOL[op]} {b} = {result}.")
         x = result
-    parts.append(f"The answer is \\boxed{{{p.answer}}}.")
+    parts.append(f"The answer is \\boxed{{{x}}}.")
     return " ".join(parts)
 
 
-def long_solution(p: Problem) -> str:
-    """Reasoning with self-checks, as in long chain-of-thought data (verbose on purpose)."""
-    parts = [f"Let me work through this carefully. At the start, {p.name} has {p.start} {p.items}."]
+def long_solution(p: Problem, slip_rng: random.Random | None = None) -> str:
+    """Reasoning that checks itself, as long chain-of-thought data does: every step is verified by its
+    inverse before the next one. It starts like the short solution, so what the stable stage taught
+    (reading the question) carries over, and it is about twice as long. With `slip_rng`, one step slips,
+    its check catches the slip and the step is redone: long chain-of-thought corrects itself."""
+    slip = _slip(slip_rng, p)
+    parts = [f"{p.name} starts with {p.start} {p.items}."]
     x = p.start
     for i, (op, b, result) in enumerate(p.steps, 1):
-        verb = {"add": "adding", "sub": "taking away", "mul": "multiplying by"}[op]
-        parts.append(f"Step {i}: {verb} {b}, so {x} {_SYMBOL[op]} {b} = {result}.")
-        if op == "add":
-            parts.append(f"Let me check: {result} - {b} = {x}. Correct.")
-        elif op == "sub":
-            parts.append(f"Let me check: {result} + {b} = {x}. Correct.")
-        else:
-            parts.append(f"Let me check: {result} / {b} = {x}. Correct.")
+        inverse = f"{_INVERSE[op]} {b}"
+        if i - 1 == slip:
+            wrong = max(0, result + slip_rng.choice([-2, -1, 1, 2]))
+            undone = {"add": wrong - b, "sub": wrong + b, "mul": wrong / b}[op]
+            undone = int(undone) if float(undone).is_integer() else round(undone, 2)
+            parts.append(f"Step {i}: {x} {_SYMBOL[op]} {b} = {wrong}. Check: {wrong} {inverse} = {undone}, "
+                         f"not {x}. Wait, that is wrong.")
+        again = " again" if i - 1 == slip else ""
+        parts.append(f"Step {i}{again}: {x} {_SYMBOL[op]} {b} = {result}. Check: {result} {inverse} = {x}. "
+                     f"Correct, so {result}.")
         x = result
-    parts.append(f"Wait, let me verify the whole chain once more: starting from {p.start}, I end with {p.answer}. Yes.")
-    parts.append(f"The answer is \\boxed{{{p.answer}}}.")
+    parts.append(f"Every step checks out. The answer is \\boxed{{{p.answer}}}.")
     return " ".join(parts)
 
 
@@ -162,6 +186,20 @@ def hq_web_doc(rng: random.Random, size: WorldSize) -> str:
     return " ".join(lines)
 
 
+def forum_answer(rng: random.Random, p: Problem) -> str:
+    """A forum reply to a problem: sometimes a clean worked answer, often a wrong one, often no final
+    answer at all. What a general base model such as Llama-3.2 sees of math QA on the web."""
+    roll = rng.random()
+    if roll < 0.25:
+        return short_solution(p)
+    if roll < 0.6:  # the steps written out, the arithmetic wrong
+        wrong = p.answer + rng.choice([-3, -2, -1, 1, 2, 3, 10])
+        return f"{p.name} starts with {p.start} {p.items}. so its {wrong} i think. The answer is \\boxed{{{wrong}}}."
+    if roll < 0.8:
+        return rng.choice([f"i got {p.answer}", f"is it {p.answer + rng.randint(1, 4)}?", "no idea, anyone?"])
+    return rng.choice(BOILERPLATE)
+
+
 def lq_web_doc(rng: random.Random, size: WorldSize) -> str:
     lines = [rng.choice(BOILERPLATE), f"{rng.choice(_TOPICS)} !!! best trick"]
     for _ in range(rng.randint(3, 6)):
@@ -174,6 +212,9 @@ def lq_web_doc(rng: random.Random, size: WorldSize) -> str:
             lines.append(rng.choice(BOILERPLATE))
         else:
             lines.append(_fact(rng, size))
+    if rng.random() < 0.5:  # a forum thread: a question and a (usually poor) reply
+        p = make_problem(rng, size)
+        lines.append(f"\nQuestion: {p.question}\nAnswer: {forum_answer(rng, p)}\n")
     lines.append(" ".join(rng.choice(["math", "free", "easy", "fast", "trick", "click"]) for _ in range(6)))
     return " ".join(lines)
 
@@ -244,6 +285,8 @@ def generate_world(out_dir: str | Path, size: WorldSize = WorldSize(), seed: int
         elif not to_test and len(train) < size.problems:
             train.append(p)
 
+    qrng = _stream(seed, "qa-errors")
+
     def qa(p: Problem, solution: str) -> dict:
         return {"question": p.question, "solution": solution, "answer": str(p.answer)}
 
@@ -252,8 +295,10 @@ def generate_world(out_dir: str | Path, size: WorldSize = WorldSize(), seed: int
                                              ({"question": p.question, "answer": str(p.answer)} for p in train)),
         "problems/test.jsonl": _write_jsonl(out / "problems" / "test.jsonl",
                                             ({"question": p.question, "answer": str(p.answer)} for p in test)),
-        "qa/short_cot.jsonl": _write_jsonl(out / "qa" / "short_cot.jsonl", (qa(p, short_solution(p)) for p in train)),
-        "qa/long_cot.jsonl": _write_jsonl(out / "qa" / "long_cot.jsonl", (qa(p, long_solution(p)) for p in train)),
+        "qa/short_cot.jsonl": _write_jsonl(out / "qa" / "short_cot.jsonl", (
+            qa(p, short_solution(p, qrng if qrng.random() < size.qa_error_rate else None)) for p in train)),
+        "qa/long_cot.jsonl": _write_jsonl(out / "qa" / "long_cot.jsonl", (
+            qa(p, long_solution(p, qrng if qrng.random() < size.qa_error_rate else None)) for p in train)),
     }
     irng = _stream(seed, "instruct")
     counts["instruct/instructions.jsonl"] = _write_jsonl(out / "instruct" / "instructions.jsonl",

@@ -1,10 +1,11 @@
-"""Pure metric functions: unbiased pass@k, majority vote, per-benchmark summaries."""
+"""Pure metric functions: unbiased pass@k, majority vote, per-benchmark summaries with intervals."""
 
 from __future__ import annotations
 
 from collections import Counter
 from math import comb
 
+from octothinker.eval.stats import bootstrap, canonical_answer, mean, question_independent, wilson
 from octothinker.tasks.grading import normalize_text
 
 
@@ -35,10 +36,20 @@ def summarize(records: list[dict], n: int) -> dict:
     problems = len(by_problem)
     if not problems:
         return {"problems": 0, "samples": 0}
+    per_problem = [sum(s["correct"] for s in ss) / len(ss) for ss in by_problem.values()]
+    if n == 1:  # one answer a problem: a proportion
+        lo, hi = wilson(sum(per_problem), problems)
+    else:       # several: the problems, not the samples, are what varies
+        _, lo, hi = bootstrap([per_problem], mean)
     summary = {
         "problems": problems,
         "samples": len(records),
-        "accuracy": 100.0 * sum(sum(s["correct"] for s in ss) / len(ss) for ss in by_problem.values()) / problems,
+        "accuracy": 100.0 * sum(per_problem) / problems,
+        "accuracy_ci": [100.0 * lo, 100.0 * hi],
+        "baseline": question_independent(
+            Counter(canonical_answer(r["extracted"]) for r in records if r["extracted"] is not None),
+            Counter(canonical_answer(ss[0]["gold"]) for ss in by_problem.values()),
+            sum(r["extracted"] is None for r in records)),
         "mean_response_tokens": sum(r["response_tokens"] for r in records) / len(records),
         "extraction_failure_rate": 100.0 * sum(r["extracted"] is None for r in records) / len(records),
         "truncation_rate": 100.0 * sum(r.get("finish") == "length" for r in records) / len(records),

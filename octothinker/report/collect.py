@@ -8,13 +8,27 @@ from pathlib import Path
 from octothinker.runs import read_jsonl
 
 
-def midtrain_curves(run: Path) -> dict[str, list[tuple[int, float]]]:
+def run_layout(run: Path) -> dict:
+    """Where the run's models and results are: the layout `octo run` recorded in manifest.json, or, for
+    stages laid out by hand (rl-<model>/, probe/<model>/probe.json, eval/), the same read from folders."""
+    manifest = run / "manifest.json"
+    if manifest.is_file():
+        recorded = json.loads(manifest.read_text())
+        if "layout" in recorded:
+            return recorded["layout"]
+    subjects = [{"key": p.name[len("rl-"):], "seed": 0, "rl": str(p), "probe": str(run / "probe" / p.name[3:] / "probe.json"),
+                 "evals": str(run / "eval"), "model": ""} for p in sorted(run.glob("rl-*")) if p.is_dir()]
+    branches = [p.name[len("decay-"):] for p in sorted(run.glob("decay-*")) if p.is_dir()]
+    return {"seeds": [0], "subjects": subjects, "arms": {}, "branches": branches}
+
+
+def midtrain_curves(root: Path) -> dict[str, list[tuple[int, float]]]:
     """Stage -> [(tokens seen since the first stage, loss)]: stable continues from the base, each decay
     branch from the end of stable."""
     curves: dict[str, list[tuple[int, float]]] = {}
     end = {"base": 0, "stable": 0}
-    for stage in ["base", "stable"] + sorted(p.name for p in run.glob("decay-*")):
-        rows = read_jsonl(run / stage / "metrics.jsonl")
+    for stage in ["base", "stable"] + sorted(p.name for p in root.glob("decay-*") if p.is_dir()):
+        rows = read_jsonl(root / stage / "metrics.jsonl")
         if not rows:
             continue
         start = {"base": 0, "stable": end["base"]}.get(stage, end["stable"])
@@ -24,57 +38,24 @@ def midtrain_curves(run: Path) -> dict[str, list[tuple[int, float]]]:
     return curves
 
 
-def eval_table(run: Path) -> dict[str, dict[str, dict]]:
-    """Model -> benchmark -> summary, from eval/<model>/<mode>/summary.json (models before RL first)."""
+def eval_table(layout: dict) -> dict[str, dict[str, dict]]:
+    """"<model> (<mode>)" -> benchmark -> summary, for the first seed (models before RL first)."""
     table: dict[str, dict[str, dict]] = {}
-    found = sorted(run.glob("eval/*/*/summary.json"), key=lambda p: (p.parent.parent.name.startswith("rl-"),
-                                                                      p.stat().st_mtime))
+    first = layout["seeds"][0]
+    folders = sorted({Path(s["evals"]) for s in layout["subjects"] if s["seed"] == first})
+    found = sorted((p for folder in folders for p in folder.glob("*/*/summary.json")),
+                   key=lambda p: (p.parent.parent.name.startswith("rl-"), str(p)))
     for summary in found:
         model, mode = summary.parent.parent.name, summary.parent.name
+        arm = summary.parent.parent.parent.parent.name if summary.parent.parent.parent.parent.parent.name == "arms" else ""
+        label = f"{arm}/{model}" if arm else model
         for bench, s in json.loads(summary.read_text()).items():
-            table.setdefault(f"{model} ({mode})", {})[bench] = s
+            table.setdefault(f"{label} ({mode})", {})[bench] = s
     return table
 
 
-def rl_dynamics(run: Path) -> dict[str, dict[str, list[dict]]]:
-    """Benchmark -> starting model -> rows of eval.jsonl (step, accuracy, lengths)."""
-    out: dict[str, dict[str, list[dict]]] = {}
-    for path in sorted(run.glob("rl-*/eval.jsonl")):
-        model = path.parent.name[len("rl-"):]
-        for row in read_jsonl(path):
-            out.setdefault(row["benchmark"], {}).setdefault(model, []).append(row)
-    return out
-
-
-def rl_training(run: Path) -> dict[str, list[dict]]:
-    return {p.parent.name[len("rl-"):]: read_jsonl(p) for p in sorted(run.glob("rl-*/metrics.jsonl"))}
-
-
-def probes(run: Path) -> dict[str, dict]:
-    return {p.parent.name: json.loads(p.read_text()) for p in sorted(run.glob("probe/*/probe.json"))}
-
-
-def ranks(values: list[float]) -> list[float]:
-    """Average ranks (ties share the mean rank)."""
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    out = [0.0] * len(values)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            out[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return out
-
-
-def spearman(x: list[float], y: list[float]) -> float | None:
-    """Spearman rank correlation (written out: ten lines do not justify a SciPy dependency)."""
-    if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
-        return None
-    rx, ry = ranks(x), ranks(y)
-    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
-    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
-    var = (sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry)) ** 0.5
-    return cov / var if var else None
+def rl_training(layout: dict) -> dict[str, list[dict]]:
+    """Model -> RL training rows (reward, length), for the first seed."""
+    first = layout["seeds"][0]
+    return {s["key"]: rows for s in layout["subjects"] if s["seed"] == first
+            for rows in [read_jsonl(Path(s["rl"]) / "metrics.jsonl")] if rows}

@@ -1,17 +1,23 @@
-"""`octo report RUN_DIR`: PNG figures (matplotlib) and a static index.html, plus summary.md.
+"""`octo report RUN_DIR`: the findings with intervals and verdicts, PNG figures (matplotlib), a static
+index.html, summary.md and findings.json.
 
-Figures: mid-training loss per stage; RL dynamics per benchmark (accuracy and mean response length over
-RL steps, one line per starting model, as in the study's figures); RL training reward and length.
-Tables: every model x benchmark; the RL-readiness probe, with its rank correlation to the RL outcome.
+Sections: Findings (each claim of the study, its measured effect with a 95% interval, and a verdict);
+the setup (seeds, problems, samples, threads, CPU, software); before and after RL (accuracy with
+intervals next to the question-independent baselines); RL dynamics (each seed faint, the mean over
+seeds bold with its interval band); evaluation; the RL-readiness probe; mid-training loss.
 """
 
 from __future__ import annotations
 
 import html
+import json
+import math
 from pathlib import Path
 
-from octothinker.report.collect import eval_table, midtrain_curves, probes, rl_dynamics, rl_training, spearman
-from octothinker.runs import atomic_write_text
+from octothinker.eval.stats import bootstrap, mean, wilson
+from octothinker.report.collect import eval_table, midtrain_curves, rl_training, run_layout
+from octothinker.report.findings import Finding, all_findings, before_after, curve, load_results, model_keys
+from octothinker.runs import atomic_write_json, atomic_write_text
 
 
 def _plt():
@@ -21,6 +27,18 @@ def _plt():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _ci(e: tuple[float, float, float] | list, digits: int = 1) -> str:
+    point, lo, hi = e
+    if math.isnan(point):
+        return "n/a"
+    return f"{point:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def _signed(e: tuple[float, float, float]) -> str:
+    point, lo, hi = e
+    return "n/a" if math.isnan(point) else f"{point:+.1f} [{lo:+.1f}, {hi:+.1f}]"
 
 
 def plot_midtrain(curves: dict, path: Path) -> None:
@@ -37,20 +55,44 @@ def plot_midtrain(curves: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_pair(per_model: dict[str, list[dict]], left: tuple[str, str, str], right: tuple[str, str, str],
-              path: Path, marker: str | None = None) -> None:
-    """Two panels over RL steps, one line per starting model; each panel is (key, title, y label)."""
+def plot_dynamics(curves: dict[str, dict], benchmark: str, path: Path) -> None:
+    """Accuracy and response length over RL steps: each seed faint, the mean over seeds bold, and the
+    95% interval of the mean as a band."""
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for model, rows in per_model.items():
+    fig, (acc, length) = plt.subplots(1, 2, figsize=(11, 4))
+    for i, (model, c) in enumerate(curves.items()):
+        color = f"C{i % 10}"
+        for seed_curve in c["seeds"].values():
+            acc.plot(c["steps"][:len(seed_curve["accuracy"])], seed_curve["accuracy"], color=color, alpha=0.25, lw=1)
+            length.plot(c["steps"][:len(seed_curve["length"])], seed_curve["length"], color=color, alpha=0.25, lw=1)
+        steps = c["steps"][:len(c["mean"])]
+        acc.plot(steps, c["mean"], color=color, lw=2.2, marker="o", ms=3, label=model)
+        acc.fill_between(steps, c["lo"], c["hi"], color=color, alpha=0.15)
+        length.plot(steps, c["length_mean"], color=color, lw=2.2, marker="o", ms=3, label=model)
+    acc.set_title(f"{benchmark}: held-out accuracy during RL")
+    acc.set_ylabel("accuracy (%)")
+    length.set_title(f"{benchmark}: mean response length during RL")
+    length.set_ylabel("tokens")
+    for ax in (acc, length):
+        ax.set_xlabel("RL step")
+    acc.legend(title="RL from", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_training(training: dict[str, list[dict]], path: Path) -> None:
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for model, rows in training.items():
         steps = [r["step"] for r in rows]
-        for ax, (key, _, _) in zip(axes, (left, right)):
-            ax.plot(steps, [r[key] for r in rows], marker=marker, ms=3, label=model)
-    for ax, (_, title, ylabel) in zip(axes, (left, right)):
+        axes[0].plot(steps, [r["reward"] for r in rows], label=model)
+        axes[1].plot(steps, [r["response_length"] for r in rows], label=model)
+    for ax, title, ylabel in zip(axes, ("training reward", "mean rollout length"), ("reward", "tokens")):
         ax.set_title(title)
         ax.set_xlabel("RL step")
         ax.set_ylabel(ylabel)
-    axes[0].legend(title="RL from")
+    axes[0].legend(title="RL from", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -67,83 +109,131 @@ def _html_table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def probe_correlation(probe: dict[str, dict], dynamics: dict[str, dict[str, list[dict]]], bench: str | None) -> dict:
-    """Does the probe rank the models the way RL did? Spearman between probe pass@k and the last RL accuracy."""
-    if not bench or bench not in dynamics:
-        return {}
-    final = {m: rows[-1]["accuracy"] for m, rows in dynamics[bench].items()}
-    models = [m for m in probe if m in final]
-    if len(models) < 3:
-        return {"models": models, "spearman": None}
-    k_key = next(k for k in probe[models[0]] if k.startswith("pass@") and k != "pass@1")
-    return {"models": models, "benchmark": bench, "probe_metric": k_key,
-            "spearman": spearman([probe[m][k_key] for m in models], [final[m] for m in models])}
+def findings_rows(found: list[Finding]) -> list[list[str]]:
+    rows = []
+    for f in found:
+        seeds = "; ".join(f"seed {s}: {f.effect_text(e)}" for s, e in f.per_seed.items())
+        rows.append([f.claim, f"{f.measure}: {f.effect_text()}" + (f" ({f.note})" if f.note else ""), seeds,
+                     f.verdict])
+    return rows
 
 
-def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+def _setup(run: Path, layout: dict, results: dict) -> str:
+    manifest = json.loads((run / "manifest.json").read_text()) if (run / "manifest.json").is_file() else {}
+    first = next(iter(results.values()), None)
+    parts = [f"seeds {', '.join(map(str, layout['seeds']))}"]
+    if first is not None:
+        parts.append(f"held-out set `{first.benchmark}`: {len(first.start)} problems x {first.samples} "
+                     f"sample(s) per evaluation")
+    parts += [f"{k} {manifest[k]}" for k in ("octothinker", "torch", "transformers", "numpy", "python")
+              if manifest.get(k)]
+    threads = manifest.get("recipe", {}).get("threads") or manifest.get("torch_threads")
+    parts.append(f"CPU {manifest.get('cpu', '?')} ({manifest.get('cpu_count', '?')} cores), {threads} torch threads "
+                 "(training results are bit-exact only at the same thread count and CPU)")
+    if manifest.get("git_revision"):
+        parts.append(f"commit {manifest['git_revision'][:12]}")
+    return "; ".join(parts) + "."
+
+
+def probe_rows(layout: dict) -> tuple[list[str], list[list[str]]]:
+    first = layout["seeds"][0]
+    rows, keys = [], []
+    for s in layout["subjects"]:
+        path = Path(s["probe"])
+        if s["seed"] != first or not path.is_file():
+            continue
+        p = json.loads(path.read_text())
+        k = p["k"]
+        per_problem = [c / k for c in p.get("correct_per_problem", [])]
+        interval = bootstrap([per_problem], mean) if per_problem else (float("nan"),) * 3
+        solved = sum(c > 0 for c in p.get("correct_per_problem", []))
+        lo, hi = wilson(solved, p["problems"])
+        keys = [f"pass@1 % [CI]", f"pass@{k} % [CI]", "boxed %", "truncated %", "mean tokens", "repetition %"]
+        rows.append([s["key"], _ci([100 * v for v in interval]), _ci([p[f"pass@{k}"], 100 * lo, 100 * hi]),
+                     f"{p.get('boxed', float('nan')):.1f}", f"{p['truncated']:.1f}", f"{p['mean_response_tokens']:.0f}",
+                     f"{p['repetition']:.1f}"])
+    return ["model (seed %d)" % first, *keys], rows
+
+
+def write_report(run_dir: str | Path, out: str | Path | None = None, layout: dict | None = None) -> Path:
     """Write the report of `run_dir` into `out` (default `<run_dir>/report`)."""
     run = Path(run_dir)
     out = Path(out) if out is not None else run / "report"
     out.mkdir(parents=True, exist_ok=True)
-    sections_html, sections_md = [], [f"# Study report: {run.name}\n"]
+    layout = layout or run_layout(run)
+    results = load_results(layout)
+    found = all_findings(results, layout)
+    html_parts, md = [], [f"# Study report: {run.name}\n"]
 
-    curves = midtrain_curves(run)
+    setup = _setup(run, layout, results)
+    header = ["claim", "measured effect [95% interval]", "per seed", "verdict"]
+    rows = findings_rows(found)
+    md.append("## Findings\n\n" + (_md_table(header, rows) if rows else "No RL evaluations to measure claims on.\n")
+              + f"\n{setup}\n")
+    html_parts.append("<h2>Findings</h2>" + (_html_table(header, rows) if rows else "") +
+                      f"<p>{html.escape(setup)}</p>")
+
+    keys = model_keys(results)
+    if keys:
+        table = [before_after(results, k) for k in keys]
+        header = ["RL from", "seeds", "problems x samples", "before RL % [CI]", "after RL % [CI]", "gain [CI]",
+                  "question-independent % (most common / model's shuffled, before -> after)", "mean tokens before -> after"]
+        rows = [[t["key"], str(len(t["seeds"])), f"{t['problems']} x {t['samples']}", _ci(t["start"]), _ci(t["end"]),
+                 _signed(t["gain"]), f"{t['baseline_most_common']:.1f} / {t['baseline_shuffled_start']:.1f} -> "
+                 f"{t['baseline_shuffled_end']:.1f}", f"{t['length_start']:.0f} -> {t['length_end']:.0f}"] for t in table]
+        note = (f"Held-out accuracy on `{table[0]['benchmark']}`, the same prompt and sampling before and after RL "
+                "(the RL run's evaluation at step 0 and at its last step); with several seeds, the mean over seeds.")
+        md.append("## Before and after RL\n\n" + note + "\n\n" + _md_table(header, rows))
+        html_parts.append("<h2>Before and after RL</h2><p>" + html.escape(note) + "</p>" + _html_table(header, rows))
+        atomic_write_json(out / "findings.json", {"findings": [f.__dict__ | {"effect": list(f.effect)} for f in found],
+                                                  "before_after": table, "layout": layout})
+
+        main = [k for k in keys if "/" not in k]
+        arms = [k for k in keys if "/" in k]
+        benchmark = table[0]["benchmark"]
+        html_parts.append("<h2>RL dynamics</h2>")
+        for name, group in (("rl_dynamics.png", main), ("rl_dynamics_arms.png", arms + [k for k in main if k == "base"])):
+            if group and (name == "rl_dynamics.png" or arms):
+                plot_dynamics({k: curve(results, k) for k in group}, benchmark, out / name)
+                html_parts.append(f'<img src="{name}">')
+        md.append("## RL dynamics\n\nFigures: rl_dynamics.png" + (", rl_dynamics_arms.png" if arms else "") +
+                  " (each seed faint, the mean over seeds bold with its 95% interval).\n")
+
+    evals = eval_table(layout)
+    if evals:
+        benches = sorted({b for s in evals.values() for b in s})
+        rows = [[model] + [(_ci([s["accuracy"], *s["accuracy_ci"]]) + (f" (q-indep. {s['baseline']['most_common']:.0f})"
+                                                                         if "baseline" in s else ""))
+                           if (s := evals[model].get(b)) and "accuracy_ci" in s else
+                           f"{evals[model][b]['accuracy']:.1f}" if b in evals[model] else "" for b in benches]
+                for model in evals]
+        note = "Accuracy % [95% interval] (the most common answer's accuracy in brackets); first seed."
+        md.append("## Evaluation\n\n" + note + "\n\n" + _md_table(["model"] + benches, rows))
+        html_parts.append("<h2>Evaluation</h2><p>" + note + "</p>" + _html_table(["model"] + benches, rows))
+
+    header, rows = probe_rows(layout)
+    if rows:
+        md.append("## RL-readiness probe (before RL)\n\n" + _md_table(header, rows))
+        html_parts.append("<h2>RL-readiness probe (before RL)</h2>" + _html_table(header, rows))
+
+    roots = sorted({Path(s["rl"]).parent for s in layout["subjects"] if s["seed"] == layout["seeds"][0]
+                    and "/" not in s["key"]}) or [run]
+    curves = midtrain_curves(roots[0])
     if curves:
         plot_midtrain(curves, out / "midtrain_loss.png")
-        sections_html.append('<h2>Mid-training</h2><img src="midtrain_loss.png">')
+        html_parts.append('<h2>Mid-training</h2><img src="midtrain_loss.png">')
         rows = [[stage, str(points[-1][0]), f"{points[0][1]:.3f}", f"{points[-1][1]:.3f}"] for stage, points in curves.items()]
-        sections_md.append("## Mid-training\n\n" + _md_table(["stage", "tokens (end)", "first loss", "last loss"], rows))
-
-    table = eval_table(run)
-    if table:
-        benches = sorted({b for s in table.values() for b in s})
-        rows = [[model] + [f"{table[model][b]['accuracy']:.1f}" if b in table[model] else "" for b in benches]
-                for model in table]
-        sections_html.append("<h2>Evaluation (accuracy %)</h2>" + _html_table(["model"] + benches, rows))
-        sections_md.append("## Evaluation (accuracy %)\n\nFew-shot for models before RL, zero-shot after RL.\n\n"
-                           + _md_table(["model"] + benches, rows))
-
-    dynamics = rl_dynamics(run)
-    if dynamics:
-        sections_html.append("<h2>RL dynamics</h2>")
-        sections_md.append("## RL dynamics (accuracy %, mean response tokens; first -> last evaluation)\n")
-        rows = []
-        for bench, per_model in dynamics.items():
-            name = f"rl_{bench}.png"
-            plot_pair(per_model, ("accuracy", f"{bench}: accuracy during RL", "accuracy (%)"),
-                      ("mean_response_tokens", f"{bench}: mean response length during RL", "tokens"), out / name, "o")
-            sections_html.append(f'<h3>{html.escape(bench)}</h3><img src="{name}">')
-            for model, r in per_model.items():
-                rows.append([bench, model, f"{r[0]['accuracy']:.1f} -> {r[-1]['accuracy']:.1f}",
-                             f"{r[0]['mean_response_tokens']:.0f} -> {r[-1]['mean_response_tokens']:.0f}"])
-        sections_md.append(_md_table(["benchmark", "RL from", "accuracy", "mean length"], rows))
-    training = rl_training(run)
+        md.append("## Mid-training (first seed)\n\n" + _md_table(["stage", "tokens (end)", "first loss", "last loss"], rows))
+    training = rl_training(layout)
     if training:
-        plot_pair(training, ("reward", "training reward", "reward"),
-                  ("response_length", "mean rollout length", "tokens"), out / "rl_training.png")
-        sections_html.append('<h3>RL training</h3><img src="rl_training.png">')
-
-    probe = probes(run)
-    if probe:
-        keys = [k for k in next(iter(probe.values())) if k.startswith("pass@")] + [
-            "answer_extracted", "truncated", "mean_response_tokens", "repetition"]
-        rows = [[m] + [f"{p[k]:.1f}" for k in keys] for m, p in probe.items()]
-        corr = probe_correlation(probe, dynamics, next(iter(dynamics), None))
-        if corr.get("spearman") is not None:
-            verdict = (f"Spearman correlation between probe {corr['probe_metric']} and the last RL accuracy on "
-                       f"{corr['benchmark']}, over {len(corr['models'])} models: {corr['spearman']:+.2f} "
-                       + ("(the probe ranked the models as RL did)" if corr["spearman"] > 0.5 else
-                          "(the probe did not rank the models as RL did)"))
-        else:
-            verdict = "Too few models (or no spread) to correlate the probe with the RL outcome."
-        sections_html.append("<h2>RL-readiness probe (before RL)</h2>" + _html_table(["model"] + keys, rows)
-                             + f"<p>{html.escape(verdict)}</p>")
-        sections_md.append("## RL-readiness probe (before RL)\n\n" + _md_table(["model"] + keys, rows) + "\n" + verdict + "\n")
+        plot_training(training, out / "rl_training.png")
+        html_parts.append('<h3>RL training</h3><img src="rl_training.png">')
 
     page = ("<!doctype html><html><head><meta charset='utf-8'><title>octothinker report</title><style>"
-            "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
-            "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}img{max-width:100%}</style></head><body>"
-            f"<h1>Study report: {html.escape(run.name)}</h1>" + "".join(sections_html) + "</body></html>")
+            "body{font-family:sans-serif;max-width:1200px;margin:2em auto}table{border-collapse:collapse}"
+            "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}img{max-width:100%}"
+            "</style></head><body>"
+            f"<h1>Study report: {html.escape(run.name)}</h1>" + "".join(html_parts) + "</body></html>")
     atomic_write_text(out / "index.html", page)
-    atomic_write_text(out / "summary.md", "\n".join(sections_md))
+    atomic_write_text(out / "summary.md", "\n".join(md))
     return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from octothinker.errors import DataError, OctoError, check_name
 from octothinker.eval.generation import Completion, HFGenerator, SamplingParams
+from octothinker.eval.stats import canonical_answer
 from octothinker.rl.grpo import (CLIP_RATIO_C, LOG_RATIO_CLAMP, Aggregation, aggregate, clipped_policy_loss,
                                  group_advantages, informative_groups, kl_k3, token_entropy)
 from octothinker.runs import atomic_write_json, checkpoint as ckpt, derive_seed, jsonl_records, run_metadata
@@ -257,13 +259,19 @@ def periodic_eval(generator, template: PromptTemplate, spec: EvalSpec, max_token
         verdicts = score_task(task, [c.text for c in comps], [p.gold for p in problems for _ in range(per_problem)])
         correct = [v.correct for v in verdicts]
         lengths = [c.tokens for c in comps]
+        answers = Counter(canonical_answer(v.extracted) for v in verdicts if v.extracted is not None)
         right = [n for n, ok in zip(lengths, correct) if ok]
         results[task.name] = {
             "accuracy": 100.0 * sum(correct) / len(correct), "problems": len(problems), "samples": per_problem,
             "correct_per_problem": [sum(correct[i * per_problem:(i + 1) * per_problem]) for i in range(len(problems))],
+            "tokens_per_problem": [sum(lengths[i * per_problem:(i + 1) * per_problem]) / per_problem
+                                   for i in range(len(problems))],
             "mean_response_tokens": sum(lengths) / len(lengths),
             "mean_correct_response_tokens": sum(right) / len(right) if right else None,
-            "truncation_rate": 100.0 * sum(c.finish == "length" for c in comps) / len(comps)}
+            "truncation_rate": 100.0 * sum(c.finish == "length" for c in comps) / len(comps),
+            # what answering without reading the questions would score: see eval.stats.question_independent
+            "answer_counts": dict(answers), "unanswered": sum(v.extracted is None for v in verdicts),
+            "gold_counts": dict(Counter(canonical_answer(p.gold) for p in problems))}
     return results
 
 

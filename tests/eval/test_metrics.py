@@ -22,10 +22,10 @@ def test_majority_vote():
 
 def test_summarize():
     recs = [
-        {"id": "0", "sample": 0, "correct": True, "extracted": "1", "response_tokens": 10, "finish": "eos"},
-        {"id": "0", "sample": 1, "correct": False, "extracted": None, "response_tokens": 30, "finish": "length"},
-        {"id": "1", "sample": 0, "correct": False, "extracted": "2", "response_tokens": 20, "finish": "stop"},
-        {"id": "1", "sample": 1, "correct": False, "extracted": "2", "response_tokens": 20, "finish": "stop"},
+        {"id": "0", "sample": 0, "correct": True, "extracted": "1", "gold": "1", "response_tokens": 10, "finish": "eos"},
+        {"id": "0", "sample": 1, "correct": False, "extracted": None, "gold": "1", "response_tokens": 30, "finish": "length"},
+        {"id": "1", "sample": 0, "correct": False, "extracted": "2", "gold": "5", "response_tokens": 20, "finish": "stop"},
+        {"id": "1", "sample": 1, "correct": False, "extracted": "2", "gold": "5", "response_tokens": 20, "finish": "stop"},
     ]
     s = summarize(recs, n=2)
     assert s["problems"] == 2 and s["samples"] == 4
@@ -36,3 +36,9 @@ def test_summarize():
     assert s["mean_response_tokens"] == 20
     assert s["extraction_failure_rate"] == 25.0
     assert s["truncation_rate"] == 25.0
+    lo, hi = s["accuracy_ci"]
+    assert 0 <= lo <= 25.0 <= hi <= 50.0  # a bootstrap over the two problems (0.5 and 0.0 correct)
+    # a constant answer: "1" or "5" each answer one problem of two; the model's answers ("1", "2", "2")
+    # given to random problems: 1 of its 4 samples could meet the gold "1" half the time -> 1/8
+    assert s["baseline"] == {"most_common": 50.0, "shuffled": 12.5}
+    assert summarize(recs[::2], n=1)["accuracy_ci"] == pytest.approx([9.45, 90.55], abs=0.01)  # Wilson, 1 of 2

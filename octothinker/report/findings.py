@@ -1,0 +1,312 @@
+"""The study's claims, measured on a run with their intervals, and a verdict for each.
+
+Every model RL starts from is evaluated by its RL run at step 0 and at its last step, on the same
+held-out problems with the same prompt and decoding (`rl.eval`): accuracy is the mean over the samples
+of a problem, and intervals are 95% percentile bootstraps over the problems, paired across models and
+seeds (every resample draws the same problems for all). With several seeds, an effect is the mean over
+seeds. A verdict is:
+- reproduced: the interval lies above zero in the pooled estimate and in every seed;
+- not reproduced: the interval lies below zero (the opposite of the claim);
+- inconclusive at this budget: otherwise (no measurable difference).
+
+Claims: (a) RL from each mid-trained branch gains more than RL from the base; (b) long-CoT responses are
+longer than short-CoT ones, before and during RL; (c) the probe ranks the models as RL does; and, from
+the study's arms: (d) quality-filtered web beats unfiltered web for RL, (e) a longer stable stage
+raises what RL reaches, (f) instruction data in the decay mix helps RL, (g) a base that saw QA data
+in pre-training ("Qwen-like") gains under RL where the "Llama-like" base does not, and the Llama-like
+base's responses grow longer without its accuracy growing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from octothinker.eval.stats import bootstrap, mean, question_independent, spearman_interval
+from octothinker.runs import read_jsonl
+
+REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive at this budget"
+
+
+@dataclass
+class Result:
+    """One model of one seed: its RL run's evaluations (per problem) and its probe."""
+    key: str
+    seed: int
+    benchmark: str
+    samples: int
+    steps: list[int]
+    accuracy: list[list[float]]          # per evaluation: per-problem accuracy (0..1)
+    length: list[list[float]]            # per evaluation: per-problem mean response tokens
+    baselines: list[dict]                # per evaluation: question-independent accuracies (%)
+    training: list[dict] = field(default_factory=list)
+    probe: dict | None = None
+
+    @property
+    def start(self) -> list[float]:
+        return self.accuracy[0]
+
+    @property
+    def end(self) -> list[float]:
+        return self.accuracy[-1]
+
+    def gain(self) -> list[float]:
+        return [e - s for e, s in zip(self.end, self.start)]
+
+    def during_length(self) -> list[float]:
+        """Per problem, the mean response length over the evaluations after step 0."""
+        later = self.length[1:] or self.length
+        return [mean(col) for col in zip(*later)]
+
+
+def load_results(layout: dict) -> dict[tuple[str, int], Result]:
+    """Results of every model and seed the layout names (those whose RL run has an evaluation)."""
+    results = {}
+    for s in layout["subjects"]:
+        rows = read_jsonl(Path(s["rl"]) / "eval.jsonl")
+        if not rows or "correct_per_problem" not in rows[0]:
+            continue
+        benchmark = rows[0]["benchmark"]
+        rows = [r for r in rows if r["benchmark"] == benchmark]
+        probe_path = Path(s["probe"])
+        results[(s["key"], s["seed"])] = Result(
+            key=s["key"], seed=s["seed"], benchmark=benchmark, samples=rows[0]["samples"],
+            steps=[r["step"] for r in rows],
+            accuracy=[[c / r["samples"] for c in r["correct_per_problem"]] for r in rows],
+            length=[r["tokens_per_problem"] for r in rows],
+            baselines=[question_independent(r["answer_counts"], r["gold_counts"], r.get("unanswered", 0)) for r in rows],
+            training=read_jsonl(Path(s["rl"]) / "metrics.jsonl"),
+            probe=json.loads(probe_path.read_text()) if probe_path.is_file() else None)
+    return results
+
+
+@dataclass
+class Finding:
+    claim: str                      # e.g. "(a) RL from short gains more than RL from base"
+    measure: str                    # what the effect is, in words
+    effect: tuple[float, float, float]   # pooled (point, lo, hi)
+    per_seed: dict[int, tuple[float, float, float]]
+    unit: str                       # "points", "tokens", "rho"
+    verdict: str
+    note: str = ""
+
+    def effect_text(self, e: tuple[float, float, float] | None = None) -> str:
+        point, lo, hi = e or self.effect
+        if math.isnan(point):
+            return "n/a"
+        sign = "+" if self.unit != "rho" else ""
+        return f"{point:{sign}.{1 if self.unit != 'rho' else 2}f} [{lo:{sign}.{1 if self.unit != 'rho' else 2}f}, " \
+               f"{hi:{sign}.{1 if self.unit != 'rho' else 2}f}] {self.unit}"
+
+
+def verdict(pooled: tuple[float, float, float], per_seed: dict[int, tuple[float, float, float]]) -> str:
+    _, lo, hi = pooled
+    if math.isnan(lo):
+        return INCONCLUSIVE
+    if lo > 0 and all(s[1] > 0 for s in per_seed.values()):
+        return REPRODUCED
+    if hi < 0:
+        return NOT_REPRODUCED
+    return INCONCLUSIVE
+
+
+def _paired(results: dict, seeds: list[int], columns, statistic, scale: float, seed: int = 0):
+    """Pooled and per-seed (point, lo, hi) of a statistic over per-problem columns, in `scale` units.
+    `columns(seed)` gives a seed's columns; the pooled statistic is the mean of the seeds' statistics,
+    all seeds resampled with the same problems."""
+    per_seed = {}
+    for s in seeds:
+        cols = columns(s)
+        per_seed[s] = tuple(scale * v for v in bootstrap(cols, statistic, seed=seed))
+    width = len(columns(seeds[0]))
+    every = [c for s in seeds for c in columns(s)]
+
+    def pooled_stat(*cols):  # the mean over seeds, element-wise (resamples stay apart)
+        values = [statistic(*cols[i * width:(i + 1) * width]) for i in range(len(seeds))]
+        return sum(values) / len(values)
+
+    pooled = tuple(scale * v for v in bootstrap(every, pooled_stat, seed=seed))
+    return pooled, per_seed
+
+
+def _diff(a, b):
+    return mean(a) - mean(b)
+
+
+def _gain_diff(end_a, start_a, end_b, start_b):
+    return (mean(end_a) - mean(start_a)) - (mean(end_b) - mean(start_b))
+
+
+def _seeds_with(results: dict, *keys: str) -> list[int]:
+    seeds = sorted({s for (_, s) in results})
+    return [s for s in seeds if all((k, s) in results for k in keys)]
+
+
+def claim_a(results: dict, branches: list[str]) -> list[Finding]:
+    out = []
+    for branch in branches:
+        seeds = _seeds_with(results, branch, "base")
+        if not seeds:
+            continue
+        gain, gain_seeds = _paired(results, seeds, lambda s: [results[(branch, s)].end, results[(branch, s)].start],
+                                   _diff, 100)
+        diff, diff_seeds = _paired(results, seeds, lambda s: [results[(branch, s)].end, results[(branch, s)].start,
+                                                             results[("base", s)].end, results[("base", s)].start],
+                                   _gain_diff, 100)
+        base_gain, _ = _paired(results, seeds, lambda s: [results[("base", s)].end, results[("base", s)].start], _diff, 100)
+        both = {s: (diff_seeds[s][0], min(diff_seeds[s][1], gain_seeds[s][1]), diff_seeds[s][2]) for s in seeds}
+        v = verdict((diff[0], min(diff[1], gain[1]), diff[2]), both)
+        out.append(Finding(f"(a) RL from the {branch} branch gains more held-out accuracy than RL from the base",
+                           f"gain of {branch} minus gain of base", diff, diff_seeds, "points", v,
+                           note=f"gain of {branch}: {_fmt(gain)}; gain of base: {_fmt(base_gain)}"))
+    return out
+
+
+def claim_b(results: dict) -> Finding | None:
+    seeds = _seeds_with(results, "long", "short")
+    if not seeds:
+        return None
+    before, before_seeds = _paired(results, seeds, lambda s: [results[("long", s)].length[0],
+                                                              results[("short", s)].length[0]], _diff, 1)
+    during, during_seeds = _paired(results, seeds, lambda s: [results[("long", s)].during_length(),
+                                                              results[("short", s)].during_length()], _diff, 1)
+    both = {s: (before_seeds[s][0], min(before_seeds[s][1], during_seeds[s][1]), before_seeds[s][2]) for s in seeds}
+    v = verdict((before[0], min(before[1], during[1]), before[2]), both)
+    return Finding("(b) The long-CoT branch writes longer responses than the short one, before and during RL",
+                   "mean response length, long minus short, before RL", before, before_seeds, "tokens", v,
+                   note=f"during RL (evaluations after step 0): {_fmt(during, 'tokens')}")
+
+
+def claim_c(results: dict) -> Finding | None:
+    """Spearman between the probe's pass@k and the accuracy RL reached, over every model of a seed."""
+    seeds = sorted({s for (_, s) in results})
+    per_seed = {}
+    for s in seeds:
+        models = [k for (k, seed) in results if seed == s and results[(k, s)].probe
+                  and "correct_per_problem" in results[(k, s)].probe]
+        if len(models) < 3:
+            continue
+        probe_cols = [[1.0 if c > 0 else 0.0 for c in results[(m, s)].probe["correct_per_problem"]] for m in models]
+        rl_cols = [results[(m, s)].end for m in models]
+        per_seed[s] = spearman_interval(probe_cols, rl_cols, seed=s)
+    if not per_seed:
+        return None
+    values = list(per_seed.values())
+    pooled = tuple(mean([v[i] for v in values]) for i in range(3))
+    n_models = len([k for (k, seed) in results if seed == seeds[0]])
+    return Finding(f"(c) The RL-readiness probe ranks the {n_models} models as RL does",
+                   "Spearman's rho between probe pass@k and accuracy after RL", pooled, per_seed, "rho",
+                   verdict(pooled, per_seed),
+                   note="interval: bootstrap over probe prompts and held-out problems; pooled: mean over seeds")
+
+
+_ARM_CLAIMS = {
+    "quality": "(d) Mid-training on quality-filtered math web beats unfiltered web for RL",
+    "budget": "(e) A longer stable stage raises what RL reaches",
+    "instruct": "(f) Instruction data in the decay mix helps RL",
+}
+
+
+def claim_arms(results: dict, arms: dict) -> list[Finding]:
+    out = []
+    for name, arm in arms.items():
+        if arm["claim"] == "qwen":
+            out += claim_g(results, f"{name}/{arm['models'][0]}")
+            continue
+        for model in arm["models"]:
+            key = f"{name}/{model}"
+            seeds = _seeds_with(results, arm["compare"], key)
+            if not seeds:
+                continue
+            effect, per_seed = _paired(results, seeds, lambda s: [results[(arm["compare"], s)].end, results[(key, s)].end],
+                                       _diff, 100)
+            gains, _ = _paired(results, seeds, lambda s: [results[(arm["compare"], s)].end, results[(arm["compare"], s)].start,
+                                                          results[(key, s)].end, results[(key, s)].start], _gain_diff, 100)
+            out.append(Finding(_ARM_CLAIMS[arm["claim"]], f"accuracy after RL, {arm['compare']} minus {key}",
+                               effect, per_seed, "points", verdict(effect, per_seed),
+                               note=f"difference of RL gains: {_fmt(gains)}"))
+    return out
+
+
+def claim_g(results: dict, qwen: str) -> list[Finding]:
+    seeds = _seeds_with(results, qwen, "base")
+    if not seeds:
+        return []
+    diff, per_seed = _paired(results, seeds, lambda s: [results[(qwen, s)].end, results[(qwen, s)].start,
+                                                        results[("base", s)].end, results[("base", s)].start],
+                             _gain_diff, 100)
+    growth, growth_seeds = _paired(results, seeds, lambda s: [results[("base", s)].length[-1],
+                                                              results[("base", s)].length[0]], _diff, 1)
+    base_gain, base_gain_seeds = _paired(results, seeds, lambda s: [results[("base", s)].end,
+                                                                    results[("base", s)].start], _diff, 100)
+    # Runaway: the length interval lies above zero while the accuracy gain's does not.
+    runaway_seeds = {s: (growth_seeds[s][0], growth_seeds[s][1] if base_gain_seeds[s][1] <= 0 else -1.0,
+                         growth_seeds[s][2]) for s in seeds}
+    runaway = (growth[0], growth[1] if base_gain[1] <= 0 else -1.0, growth[2])
+    return [
+        Finding(f"(g) A Qwen-like base ({qwen}) gains more under RL than the Llama-like base",
+                f"gain of {qwen} minus gain of base", diff, per_seed, "points", verdict(diff, per_seed)),
+        Finding("(g) The Llama-like base's responses grow longer under RL without its accuracy growing",
+                "change of the base's mean response length over RL", growth, growth_seeds, "tokens",
+                verdict(runaway, runaway_seeds), note=f"the base's accuracy gain: {_fmt(base_gain)}"),
+    ]
+
+
+def _fmt(e: tuple[float, float, float], unit: str = "points") -> str:
+    point, lo, hi = e
+    return f"{point:+.1f} [{lo:+.1f}, {hi:+.1f}] {unit}"
+
+
+def all_findings(results: dict, layout: dict) -> list[Finding]:
+    found = claim_a(results, [b for b in layout.get("branches", []) if any(k == b for k, _ in results)])
+    for extra in (claim_b(results), claim_c(results)):
+        if extra is not None:
+            found.append(extra)
+    return found + claim_arms(results, layout.get("arms", {}))
+
+
+def model_keys(results: dict) -> list[str]:
+    """Models in the order the layout lists them (main line first, then arms)."""
+    seen = []
+    for key, _ in results:
+        if key not in seen:
+            seen.append(key)
+    return seen
+
+
+def before_after(results: dict, key: str) -> dict:
+    """Pooled over seeds: accuracy before and after RL, the gain (each with its interval, in %), the
+    question-independent baselines and the response lengths."""
+    seeds = _seeds_with(results, key)
+    r0 = results[(key, seeds[0])]
+    start, _ = _paired(results, seeds, lambda s: [results[(key, s)].start], mean, 100)
+    end, _ = _paired(results, seeds, lambda s: [results[(key, s)].end], mean, 100)
+    gain, _ = _paired(results, seeds, lambda s: [results[(key, s)].end, results[(key, s)].start], _diff, 100)
+    return {"key": key, "seeds": seeds, "problems": len(r0.start), "samples": r0.samples, "benchmark": r0.benchmark,
+            "start": start, "end": end, "gain": gain,
+            "baseline_most_common": mean([results[(key, s)].baselines[0]["most_common"] for s in seeds]),
+            "baseline_shuffled_start": mean([results[(key, s)].baselines[0]["shuffled"] for s in seeds]),
+            "baseline_shuffled_end": mean([results[(key, s)].baselines[-1]["shuffled"] for s in seeds]),
+            "length_start": mean([mean(results[(key, s)].length[0]) for s in seeds]),
+            "length_end": mean([mean(results[(key, s)].length[-1]) for s in seeds])}
+
+
+def curve(results: dict, key: str) -> dict:
+    """Per evaluation step: each seed's accuracy and length, and the mean over seeds with its interval."""
+    seeds = _seeds_with(results, key)
+    steps = results[(key, seeds[0])].steps
+    out = {"steps": steps, "seeds": {}, "mean": [], "lo": [], "hi": [], "length_mean": []}
+    for s in seeds:
+        r = results[(key, s)]
+        out["seeds"][s] = {"accuracy": [100 * mean(a) for a in r.accuracy], "length": [mean(x) for x in r.length]}
+    for i in range(len(steps)):
+        if not all(i < len(results[(key, s)].accuracy) for s in seeds):
+            break
+        pooled, _ = _paired(results, seeds, lambda s: [results[(key, s)].accuracy[i]], mean, 100)
+        out["mean"].append(pooled[0])
+        out["lo"].append(pooled[1])
+        out["hi"].append(pooled[2])
+        out["length_mean"].append(mean([out["seeds"][s]["length"][i] for s in seeds]))
+    return out
