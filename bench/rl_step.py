@@ -70,7 +70,10 @@ def run_trl(prompts: Path, policy: Path, out: Path, args) -> dict:
         output_dir=str(out), per_device_train_batch_size=args.prompts * args.group, num_generations=args.group,
         max_completion_length=args.length, learning_rate=1e-6, beta=0.0, temperature=1.0, top_p=1.0,
         max_steps=args.steps, logging_steps=1, save_strategy="no", report_to=[], use_cpu=True, seed=0,
-        disable_tqdm=True, use_vllm=False)
+        disable_tqdm=True, use_vllm=False,
+        # TRL 1.16 turns activation checkpointing on by default (and with it the KV cache off): 46 s a step
+        # here. We checkpoint nothing, so TRL does not either, and generates with its KV cache, in fp32 as we do.
+        gradient_checkpointing=False, activation_checkpointing=False, use_cache=True, bf16=False)
     tokenizer = AutoTokenizer.from_pretrained(policy)
     tokenizer.padding_side = "left"
     model = AutoModelForCausalLM.from_pretrained(policy, dtype=torch.float32)

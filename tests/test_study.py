@@ -53,14 +53,14 @@ def test_run_directory(study):
     assert {"octothinker", "git_revision", "seed", "recipe"} <= set(manifest)
     for rel in ["world/world.json", "data/stable/index.json", "base/final/config.json", "stable/final/config.json",
                 "decay-short/final/config.json", "decay-long/final/config.json", "rl-base/final/config.json",
-                "rl-long/eval.jsonl", "eval/short/few-shot/summary.json", "eval/rl-short/zero-shot/summary.json",
+                "rl-long/eval.jsonl", "eval/short/zero-shot/summary.json", "eval/rl-short/zero-shot/summary.json",
                 "probe/long/probe.json", "report/index.html", "report/summary.md", "report/midtrain_loss.png",
                 "report/rl_dynamics.png", "report/rl_training.png", "report/findings.json"]:
         assert (run / rel).exists(), rel
     summary = (run / "report" / "summary.md").read_text()
     assert summary.startswith("# Study report") and summary.index("## Findings") < summary.index("## Evaluation")
     assert "## RL dynamics" in summary and "## RL-readiness probe" in summary and "## Before and after RL" in summary
-    assert "rl-long (zero-shot)" in summary and "long (few-shot)" in summary
+    assert "rl-long (zero-shot)" in summary and "long (zero-shot)" in summary
     assert "(a) RL from the short branch" in summary and "(b) The long-CoT branch" in summary
 
 
@@ -72,7 +72,7 @@ def test_second_run_skips_and_a_changed_section_reruns_from_there(study):
     changed = runner.invoke(app, ["run", str(recipe), "rl.steps=3"])
     assert changed.exit_code == 0, changed.output
     ran = [line.split()[-1] for line in changed.output.splitlines() if line.startswith("[run ]")]
-    assert ran[0] == "rl-base" and "report" in ran and "stable" not in ran and "eval-base" not in ran
+    assert ran[0] == "rl-base" and "report" in ran and "stable" not in ran and "eval-base-zero-shot" not in ran
     rows = (run / "rl-base" / "metrics.jsonl").read_text().splitlines()
     assert len(rows) == 3
 
@@ -98,13 +98,14 @@ def test_fingerprints_follow_real_dependencies(study):
     def changed(*overrides):
         return {name for name, key in _fingerprints(recipe, list(overrides)).items() if base[name] != key}
 
-    evals = {"eval-base", "eval-short", "eval-long", "eval-rl-base", "eval-rl-short", "eval-rl-long"}
+    evals = {"eval-base-zero-shot", "eval-short-zero-shot", "eval-long-zero-shot",
+             "eval-rl-base", "eval-rl-short", "eval-rl-long"}
     assert changed("eval.limit=5") == evals | {"report"}
     assert changed("probe.k=3") == {"probe-base", "probe-short", "probe-long", "report"}
     assert changed("data.short.mixture.tokens=4096") == {
-        "data.short", "decay-short", "probe-short", "eval-short", "rl-short", "eval-rl-short", "report"}
+        "data.short", "decay-short", "probe-short", "eval-short-zero-shot", "rl-short", "eval-rl-short", "report"}
     assert "base" in changed("midtrain.train.micro_batch=4")  # the base is pre-trained with midtrain.train
-    assert changed("seed=1") >= {"world", "base", "stable", "rl-base", "probe-base", "eval-base"}
+    assert changed("seed=1") >= {"world", "base", "stable", "rl-base", "probe-base", "eval-base-zero-shot"}
 
 
 def test_a_failing_stage_deletes_nothing(study, monkeypatch):

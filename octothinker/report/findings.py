@@ -42,6 +42,7 @@ class Result:
     length: list[list[float]]            # per evaluation: per-problem mean response tokens
     baselines: list[dict]                # per evaluation: question-independent accuracies (%)
     training: list[dict] = field(default_factory=list)
+    greedy: list[list[float]] = field(default_factory=list)   # per evaluation, when sampled is the primary
     probe: dict | None = None
 
     @property
@@ -68,8 +69,10 @@ def load_results(layout: dict) -> dict[tuple[str, int], Result]:
         rows = read_jsonl(Path(s["rl"]) / "eval.jsonl")
         if not rows or "correct_per_problem" not in rows[0]:
             continue
-        benchmark = rows[0]["benchmark"]
-        rows = [r for r in rows if r["benchmark"] == benchmark]
+        benchmark, decoding = rows[0]["benchmark"], rows[0].get("decoding")  # the primary decoding comes first
+        greedy = [r for r in rows if r["benchmark"] == benchmark and r.get("decoding") == "greedy"
+                  and decoding != "greedy"]
+        rows = [r for r in rows if r["benchmark"] == benchmark and r.get("decoding") == decoding]
         probe_path = Path(s["probe"])
         results[(s["key"], s["seed"])] = Result(
             key=s["key"], seed=s["seed"], benchmark=benchmark, samples=rows[0]["samples"],
@@ -78,6 +81,7 @@ def load_results(layout: dict) -> dict[tuple[str, int], Result]:
             length=[r["tokens_per_problem"] for r in rows],
             baselines=[question_independent(r["answer_counts"], r["gold_counts"], r.get("unanswered", 0)) for r in rows],
             training=read_jsonl(Path(s["rl"]) / "metrics.jsonl"),
+            greedy=[[c / r["samples"] for c in r["correct_per_problem"]] for r in greedy],
             probe=json.loads(probe_path.read_text()) if probe_path.is_file() else None)
     return results
 
@@ -284,7 +288,11 @@ def before_after(results: dict, key: str) -> dict:
     start, _ = _paired(results, seeds, lambda s: [results[(key, s)].start], mean, 100)
     end, _ = _paired(results, seeds, lambda s: [results[(key, s)].end], mean, 100)
     gain, _ = _paired(results, seeds, lambda s: [results[(key, s)].end, results[(key, s)].start], _diff, 100)
-    return {"key": key, "seeds": seeds, "problems": len(r0.start), "samples": r0.samples, "benchmark": r0.benchmark,
+    greedy = {}
+    if all(results[(key, s)].greedy for s in seeds):
+        greedy = {"greedy_start": _paired(results, seeds, lambda s: [results[(key, s)].greedy[0]], mean, 100)[0],
+                  "greedy_end": _paired(results, seeds, lambda s: [results[(key, s)].greedy[-1]], mean, 100)[0]}
+    return {**greedy,"key": key, "seeds": seeds, "problems": len(r0.start), "samples": r0.samples, "benchmark": r0.benchmark,
             "start": start, "end": end, "gain": gain,
             "baseline_most_common": mean([results[(key, s)].baselines[0]["most_common"] for s in seeds]),
             "baseline_shuffled_start": mean([results[(key, s)].baselines[0]["shuffled"] for s in seeds]),

@@ -177,10 +177,12 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, layout: dic
     if keys:
         table = [before_after(results, k) for k in keys]
         header = ["RL from", "seeds", "problems x samples", "before RL % [CI]", "after RL % [CI]", "gain [CI]",
-                  "question-independent % (most common / model's shuffled, before -> after)", "mean tokens before -> after"]
+                  "question-independent % (most common / model's shuffled, before -> after)", "mean tokens before -> after",
+                  "greedy % before -> after"]
         rows = [[t["key"], str(len(t["seeds"])), f"{t['problems']} x {t['samples']}", _ci(t["start"]), _ci(t["end"]),
                  _signed(t["gain"]), f"{t['baseline_most_common']:.1f} / {t['baseline_shuffled_start']:.1f} -> "
-                 f"{t['baseline_shuffled_end']:.1f}", f"{t['length_start']:.0f} -> {t['length_end']:.0f}"] for t in table]
+                 f"{t['baseline_shuffled_end']:.1f}", f"{t['length_start']:.0f} -> {t['length_end']:.0f}",
+                 f"{_ci(t['greedy_start'])} -> {_ci(t['greedy_end'])}" if "greedy_start" in t else "-"] for t in table]
         note = (f"Held-out accuracy on `{table[0]['benchmark']}`, the same prompt and sampling before and after RL "
                 "(the RL run's evaluation at step 0 and at its last step); with several seeds, the mean over seeds.")
         md.append("## Before and after RL\n\n" + note + "\n\n" + _md_table(header, rows))

@@ -55,6 +55,7 @@ class EvalSpec(BaseModel):
     # the accuracy is their mean: the pass@1 of the sampling policy that RL optimises (verl's val_kwargs).
     temperature: float = Field(0.0, ge=0)
     samples: int = Field(1, ge=1)
+    greedy: bool = False                         # with temperature > 0: evaluate greedily as well
 
     @field_validator("files")
     @classmethod
@@ -243,36 +244,40 @@ def token_logprobs(model, ids, attention, with_entropy: bool = False):
 
 # --- evaluation during training -------------------------------------------------------------------------
 
-def periodic_eval(generator, template: PromptTemplate, spec: EvalSpec, max_tokens: int, seed: int = 0) -> dict:
+def periodic_eval(generator, template: PromptTemplate, spec: EvalSpec, max_tokens: int, seed: int = 0) -> list[dict]:
     """Zero-shot accuracy and response lengths per benchmark (the study's dynamics curves): greedy, or the
-    mean over `spec.samples` sampled answers per problem. Graded by the one scoring path, as `octo eval`
-    grades, whatever the training reward."""
-    results = {}
+    mean over `spec.samples` sampled answers per problem (and greedy too with `spec.greedy`). Graded by
+    the one scoring path, as `octo eval` grades, whatever the training reward. One row per benchmark and
+    decoding, with the per-problem counts that intervals and baselines are computed from."""
+    decodings = [("sampled", spec.temperature, spec.samples)] if spec.temperature > 0 else [("greedy", 0.0, 1)]
+    if spec.greedy and spec.temperature > 0:
+        decodings.append(("greedy", 0.0, 1))
+    rows = []
     for task_spec in spec.tasks():
         task = get_benchmark(task_spec)
         problems = load_problems(task_spec, spec.data_dir, spec.limit)
-        per_problem = spec.samples if spec.temperature > 0 else 1
-        outs = generator.generate([template.render(p.question) for p in problems],
-                                  SamplingParams(max_new_tokens=max_tokens, stop=template.stop, n=per_problem,
-                                                 temperature=spec.temperature, seed=seed))
-        comps = [c for o in outs for c in o]
-        verdicts = score_task(task, [c.text for c in comps], [p.gold for p in problems for _ in range(per_problem)])
-        correct = [v.correct for v in verdicts]
-        lengths = [c.tokens for c in comps]
-        answers = Counter(canonical_answer(v.extracted) for v in verdicts if v.extracted is not None)
-        right = [n for n, ok in zip(lengths, correct) if ok]
-        results[task.name] = {
-            "accuracy": 100.0 * sum(correct) / len(correct), "problems": len(problems), "samples": per_problem,
-            "correct_per_problem": [sum(correct[i * per_problem:(i + 1) * per_problem]) for i in range(len(problems))],
-            "tokens_per_problem": [sum(lengths[i * per_problem:(i + 1) * per_problem]) / per_problem
-                                   for i in range(len(problems))],
-            "mean_response_tokens": sum(lengths) / len(lengths),
-            "mean_correct_response_tokens": sum(right) / len(right) if right else None,
-            "truncation_rate": 100.0 * sum(c.finish == "length" for c in comps) / len(comps),
-            # what answering without reading the questions would score: see eval.stats.question_independent
-            "answer_counts": dict(answers), "unanswered": sum(v.extracted is None for v in verdicts),
-            "gold_counts": dict(Counter(canonical_answer(p.gold) for p in problems))}
-    return results
+        for decoding, temperature, n in decodings:
+            outs = generator.generate([template.render(p.question) for p in problems],
+                                      SamplingParams(max_new_tokens=max_tokens, stop=template.stop, n=n,
+                                                     temperature=temperature, seed=seed))
+            comps = [c for o in outs for c in o]
+            verdicts = score_task(task, [c.text for c in comps], [p.gold for p in problems for _ in range(n)])
+            correct = [v.correct for v in verdicts]
+            lengths = [c.tokens for c in comps]
+            right = [t for t, ok in zip(lengths, correct) if ok]
+            rows.append({
+                "benchmark": task.name, "decoding": decoding, "accuracy": 100.0 * sum(correct) / len(correct),
+                "problems": len(problems), "samples": n,
+                "correct_per_problem": [sum(correct[i * n:(i + 1) * n]) for i in range(len(problems))],
+                "tokens_per_problem": [sum(lengths[i * n:(i + 1) * n]) / n for i in range(len(problems))],
+                "mean_response_tokens": sum(lengths) / len(lengths),
+                "mean_correct_response_tokens": sum(right) / len(right) if right else None,
+                "truncation_rate": 100.0 * sum(c.finish == "length" for c in comps) / len(comps),
+                # what answering without reading the questions scores: see eval.stats.question_independent
+                "answer_counts": dict(Counter(canonical_answer(v.extracted) for v in verdicts if v.extracted is not None)),
+                "unanswered": sum(v.extracted is None for v in verdicts),
+                "gold_counts": dict(Counter(canonical_answer(p.gold) for p in problems))})
+    return rows
 
 
 def update_policy(model, optimizer, rows: list[tuple[list[int], list[int], float]], cfg: RLConfig, max_len: int,
@@ -466,10 +471,9 @@ def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = 
 
 def _log_eval(writer: MetricsWriter, step: int, generator, template, cfg: RLConfig) -> None:
     # The same seed at every evaluation: sampled accuracies differ by the policy, not by the draw.
-    results = periodic_eval(generator, template, cfg.eval, cfg.eval.max_response_tokens or cfg.response_length(step),
-                            seed=derive_seed(cfg.seed, "eval"))
-    for name, r in results.items():
-        writer.log({"step": step, "benchmark": name, **r}, tag=f"{name}/")
+    for row in periodic_eval(generator, template, cfg.eval, cfg.eval.max_response_tokens or cfg.response_length(step),
+                             seed=derive_seed(cfg.seed, "eval")):
+        writer.log({"step": step, **row}, tag=f"{row['benchmark']}/{row['decoding']}/")
 
 
 def _checkpoint(root: Path, name: str, model, optimizer, step: int, sampler: PromptSampler, cfg: RLConfig) -> None:

@@ -87,7 +87,10 @@ def test_qa_templates():
     rec = {"q": "1+1?", "sol": "1+1=2. The answer is \\boxed{2}.", "a": "2"}
     fields = {"question": "q", "solution": "sol", "answer": "a"}
     assert format_qa(rec, "short", fields) == "Question: 1+1?\nAnswer: 1+1=2. The answer is \\boxed{2}."
-    assert format_qa(rec, "long", fields).startswith("Question: 1+1?\nAnswer: Let's think step by step")
+    # the branches differ in their solutions, not in the frame RL prompts with
+    assert format_qa(rec, "long", fields) == format_qa(rec, "short", fields)
+    with pytest.raises(ValueError, match="unknown QA style"):
+        format_qa(rec, "medium", fields)
     assert format_qa({"question": "q", "answer": "5"}, "short").endswith("The answer is \\boxed{5}.")
     assert format_instruction({"instruction": "Say hi.", "response": "hi"}) == "User: Say hi.\nAssistant: hi"
     with pytest.raises(MissingFieldError):

@@ -39,7 +39,7 @@ def test_rl_run_writes_metrics_eval_and_final_model(world, policy, tmp_path):
         assert key in rows[0], key
     assert all(-1.0 <= r["reward"] <= 1.0 for r in rows)
     evals = [json.loads(line) for line in (tmp_path / "rl" / "eval.jsonl").read_text().splitlines()]
-    assert [(e["step"], e["benchmark"]) for e in evals] == [(0, "synth"), (2, "synth")]
+    assert [(e["step"], e["benchmark"], e["decoding"]) for e in evals] == [(0, "synth", "greedy"), (2, "synth", "greedy")]
     assert {"accuracy", "mean_response_tokens", "mean_correct_response_tokens"} <= set(evals[0])
     samples = (tmp_path / "rl" / "samples" / "step_1.jsonl").read_text().splitlines()
     assert len(samples) == 16
@@ -171,11 +171,16 @@ def test_periodic_eval_greedy_and_sampled(tmp_path):
     template = get_template("simple")
     gen = ScriptedGenerator({template.render(r["question"]): r["answer"] for r in rows})
     greedy = periodic_eval(gen, template, EvalSpec(benchmarks=[], files={"t": str(path)}), 16)
-    assert greedy["t"]["accuracy"] == 100.0 and gen.params.n == 1 and gen.params.temperature == 0
-    sampled = periodic_eval(gen, template, EvalSpec(benchmarks=[], files={"t": str(path)}, temperature=1.0, samples=4),
-                            16, seed=3)
-    assert sampled["t"]["accuracy"] == 25.0  # one right answer in four samples of each problem
-    assert gen.params.n == 4 and gen.params.temperature == 1.0 and gen.params.seed == 3
+    assert [(r["benchmark"], r["decoding"], r["accuracy"]) for r in greedy] == [("t", "greedy", 100.0)]
+    assert gen.params.n == 1 and gen.params.temperature == 0
+    assert greedy[0]["correct_per_problem"] == [1, 1] and greedy[0]["gold_counts"] == {"5": 1, "8": 1}
+    spec = EvalSpec(benchmarks=[], files={"t": str(path)}, temperature=1.0, samples=4, greedy=True)
+    sampled, also_greedy = periodic_eval(gen, template, spec, 16, seed=3)
+    assert sampled["decoding"] == "sampled" and sampled["accuracy"] == 25.0  # one right answer in four samples
+    assert sampled["correct_per_problem"] == [1, 1] and sampled["samples"] == 4
+    assert sampled["answer_counts"] == {"5": 1, "8": 1, "1000001": 2, "1000002": 2, "1000003": 2}
+    assert also_greedy["decoding"] == "greedy" and also_greedy["accuracy"] == 100.0
+    assert gen.params.n == 1 and gen.params.seed == 3
 
 
 def test_resume_refuses_other_settings_and_survives_torn_lines(world, policy, tmp_path):

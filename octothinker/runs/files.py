@@ -1,0 +1,163 @@
+"""Files every stage writes and reads: atomic writes, JSONL in both directions, writability checks.
+
+    atomic_write_json(out / "summary.json", summary)      # readers never see half a file
+    for where, rec in jsonl_records("problems.jsonl"):   # where = "problems.jsonl:12" for error messages
+    rows = read_jsonl(out / "metrics.jsonl", repair=True) # a torn last line (kill, full disk) is dropped
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from octothinker.errors import DataError, OctoError
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename: readers never see half a file. The file
+    gets the permissions of any other file we write (mkstemp alone would leave it readable by us only)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: str | os.PathLike, obj) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def ensure_writable(folder: str | os.PathLike) -> Path:
+    """Create `folder` and prove a file can be written in it, before any slow work (loading a model,
+    generating) whose results would otherwise be lost."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".octo-write-test.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise OctoError(f"{folder}: output folder is not writable ({err.strerror or err})") from None
+    return folder
+
+
+def _open_binary(path: str):
+    if path.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if path.endswith(".zst"):
+        import zstandard
+
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb")))
+    return open(path, "rb")
+
+
+def jsonl_lines(path: str | os.PathLike, on_bad_line: str = "fail",
+                bad: dict | None = None) -> Iterator[tuple[str, dict]]:
+    """(file:line, record) for every object of a JSONL file (plain, .gz or .zst). A bad line (invalid
+    JSON, not UTF-8, not an object) is a one-line DataError, or with on_bad_line="skip" counted in
+    `bad[path]` and skipped."""
+    path = str(path)
+    if not Path(path).is_file():
+        raise DataError(f"{path}: file not found")
+    with _open_binary(path) as fh:
+        for lineno, raw in enumerate(fh, 1):
+            where = f"{path}:{lineno}"
+            try:
+                line = raw.decode("utf-8")
+                if not line.strip():
+                    continue
+                rec = json.loads(line)
+                if not isinstance(rec, dict):
+                    raise ValueError("expected a JSON object")
+            except (UnicodeDecodeError, ValueError) as err:
+                reason = "not valid UTF-8" if isinstance(err, UnicodeDecodeError) else f"invalid JSON ({err})"
+                if on_bad_line == "fail":
+                    raise DataError(f"{where}: {reason}") from None
+                if bad is not None:
+                    bad[path] = bad.get(path, 0) + 1
+                continue
+            yield where, rec
+
+
+def jsonl_records(path: str | os.PathLike) -> Iterator[tuple[str, dict]]:
+    """(file:line, record) for a user's JSONL file; any bad line is a DataError naming file and line."""
+    yield from jsonl_lines(path, "fail")
+
+
+def read_jsonl(path: str | os.PathLike, repair: bool = False) -> list[dict]:
+    """Rows a run appended itself (metrics, evaluation records). A torn last line (the process was
+    killed, or the disk filled, mid-write) is dropped, and with `repair` cut from the file, so that a
+    resumed run appends after whole rows. A bad line before the last one is a DataError."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    data = path.read_bytes()
+    rows, pos, good = [], 0, 0
+    while pos < len(data):
+        newline = data.find(b"\n", pos)
+        end = len(data) if newline < 0 else newline + 1
+        raw = data[pos:end]
+        if raw.strip():
+            try:
+                rows.append(json.loads(raw))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                if end == len(data):
+                    break
+                line = data.count(b"\n", 0, pos) + 1
+                raise DataError(f"{path}:{line}: invalid JSON in a file this run wrote") from None
+        good = pos = end
+    if repair:
+        if good < len(data):
+            with path.open("r+b") as fh:
+                fh.truncate(good)
+        elif data and not data.endswith(b"\n"):  # a whole last row without its newline
+            with path.open("ab") as fh:
+                fh.write(b"\n")
+    return rows
+
+
+def replace_dir(new: str | os.PathLike, final: str | os.PathLike) -> None:
+    """Swap a completed folder in for `final`: the old one is moved aside first and removed only once
+    the new one is in place, so a finished output is never deleted before its replacement is whole.
+    A crash between the two renames leaves `<final>.old`, which `recover_dir` puts back."""
+    import shutil
+
+    new, final = Path(new), Path(final)
+    old = final.with_name(final.name + ".old")
+    if old.exists() and final.exists():
+        shutil.rmtree(old)
+    elif old.exists():
+        old.rename(final)
+    if final.exists():
+        final.rename(old)
+    new.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_dir(final: str | os.PathLike) -> None:
+    """Undo a swap that a crash interrupted: `<final>.old` without `<final>` is put back."""
+    final = Path(final)
+    old = final.with_name(final.name + ".old")
+    if old.exists() and not final.exists():
+        old.rename(final)
+
+
+def rewrite_jsonl(path: str | os.PathLike, rows: list[dict]) -> None:
+    atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in rows))
