@@ -317,10 +317,15 @@ def run(
     overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides.")] = None,
 ):
     """The whole study from one recipe, stage by stage, resumable (finished, unchanged stages are skipped)."""
+    from pathlib import Path
+
     from octothinker.study import load_study, run_study
 
     spec = load_study(recipe, overrides or [])
     run_study(spec, log=typer.echo, where=str(recipe))
+    summary = Path(spec.out) / "report" / "summary.md"
+    if summary.is_file():  # the study's answer, where it is read first: its Findings and setup line
+        typer.echo("\n" + summary.read_text().split("\n## ", 2)[1].join(["## ", "\n"]))
     typer.echo(f"report: {spec.out}/report/index.html")
 
 

@@ -6,6 +6,10 @@
 Overrides are relative to the section being loaded (the whole file without one). Two placeholders in
 any string let a recipe be moved: `{out}` is the file's top-level `out`, `{recipe_dir}` the folder the
 recipe file is in (so `octo demo out=runs/other` moves every path of the demo).
+
+A recipe may start from another: `extends: demo.yaml` (relative to the file) reads that recipe first
+and merges this file's keys over it, mappings key by key, anything else replaced, as Hydra's defaults
+list does; `demo-arms.yaml` is the demo plus its arms, written once.
 """
 
 from __future__ import annotations
@@ -82,8 +86,19 @@ def substitute(node, values: dict[str, str]):
     return node
 
 
-def load_yaml(path: str | Path) -> dict:
+def merge(base: dict, changes: dict) -> dict:
+    """`changes` over `base`: mappings merge key by key, any other value replaces."""
+    out = dict(base)
+    for key, value in changes.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def load_yaml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
+    """The recipe file's mapping, with what it `extends` merged under it."""
     path = Path(path)
+    if path.resolve() in _seen:
+        raise RecipeError(f"{path}: `extends` comes back to this file")
     if not path.is_file():
         raise RecipeError(f"{path}: recipe not found")
     try:
@@ -94,7 +109,12 @@ def load_yaml(path: str | Path) -> dict:
         raise RecipeError(f"{path}{where}: invalid YAML ({getattr(err, 'problem', err)})") from None
     if not isinstance(data, dict):
         raise RecipeError(f"{path}: a recipe is a YAML mapping")
-    return data
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise RecipeError(f"{path}: extends: the path of one recipe file")
+    return merge(load_yaml(path.parent / parent, (*_seen, path.resolve())), data)
 
 
 def validate(data: dict, model: type[M], where: str) -> M:

@@ -38,7 +38,7 @@ from octothinker.data.synthetic import WorldSize
 from octothinker.errors import OctoError, check_name
 from octothinker.midtrain.stages import FINAL_LR, MidtrainRecipe
 from octothinker.models import HUB_PREFIX
-from octothinker.recipe import RecipeError, Strict
+from octothinker.recipe import RecipeError, Strict, merge
 from octothinker.rl.trainer import RLConfig
 from octothinker.runs import atomic_write_json, run_metadata
 from octothinker.runs.files import ensure_writable, recover_dir, replace_dir
@@ -84,13 +84,6 @@ class ArmSpec(Strict):
     pretrain: dict | None = None                # merged into `pretrain`: the arm has a base of its own
     midtrain: dict | None = None                # merged into `midtrain`
     models: list[str]                           # the arm's models that RL starts from
-
-
-def _merge(base: dict, changes: dict) -> dict:
-    out = dict(base)
-    for key, value in changes.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
 
 
 def _fill_defaults(data: dict) -> dict:
@@ -189,10 +182,10 @@ class StudyRecipe(Strict):
         main = self.main_line(seed, root)
         pretrain = main.pretrain
         if arm.pretrain is not None:
-            pretrain = PretrainSpec.model_validate(_merge(main.pretrain.model_dump() if main.pretrain else {}, arm.pretrain))
+            pretrain = PretrainSpec.model_validate(merge(main.pretrain.model_dump() if main.pretrain else {}, arm.pretrain))
         midtrain = main.midtrain
         if main.midtrain is not None:
-            merged = _merge(main.midtrain.model_dump(), arm.midtrain or {})
+            merged = merge(main.midtrain.model_dump(), arm.midtrain or {})
             if arm.pretrain is not None:
                 merged["base"] = str(root / "arms" / name / "base" / "final")
             midtrain = MidtrainRecipe.model_validate(merged)

@@ -45,7 +45,7 @@ def test_missing_section_and_bad_yaml(tmp_path):
         load_recipe(bad, DataRecipe)
 
 
-@pytest.mark.parametrize("name", ["octothinker-1b.yaml", "octothinker-3b.yaml", "demo.yaml"])
+@pytest.mark.parametrize("name", ["octothinker-1b.yaml", "octothinker-3b.yaml", "demo.yaml", "demo-arms.yaml"])
 def test_packaged_study_recipes_validate(name):
     from octothinker.study import plan
 
@@ -86,3 +86,26 @@ def test_overrides_are_relative_to_the_section_and_placeholders_follow_out(tmp_p
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
         assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_extends_merges_the_child_over_its_parent(tmp_path):
+    (tmp_path / "parent.yaml").write_text("name: p\nout: runs/p\nrl: {steps: 5, lr: 0.1}\nlist: [1, 2]\n")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "child.yaml").write_text("extends: ../parent.yaml\nname: c\nrl: {steps: 7}\nlist: [3]\n")
+    from octothinker.recipe import read_recipe
+
+    data = read_recipe(sub / "child.yaml", ["rl.lr=0.2"])
+    assert data == {"name": "c", "out": "runs/p", "rl": {"steps": 7, "lr": 0.2}, "list": [3]}
+    (tmp_path / "parent.yaml").write_text("extends: sub/child.yaml\n")
+    with pytest.raises(RecipeError, match="comes back to this file"):
+        read_recipe(sub / "child.yaml")
+    (sub / "child.yaml").write_text("extends: [a, b]\n")
+    with pytest.raises(RecipeError, match="extends: the path of one recipe file"):
+        read_recipe(sub / "child.yaml")
+
+
+def test_arms_recipe_is_the_demo_plus_arms():
+    demo, arms = load_study(RECIPES / "demo.yaml"), load_study(RECIPES / "demo-arms.yaml")
+    assert arms.midtrain == demo.midtrain and arms.rl == demo.rl
+    assert {a.claim for a in arms.arms.values()} == {"quality", "budget", "instruct", "qwen"}

@@ -58,6 +58,7 @@ def test_run_directory(study):
                 "report/rl_dynamics.png", "report/rl_training.png", "report/findings.json"]:
         assert (run / rel).exists(), rel
     summary = (run / "report" / "summary.md").read_text()
+    assert "## Findings" in output and "(a) RL from the short branch" in output  # printed, not only written
     assert summary.startswith("# Study report") and summary.index("## Findings") < summary.index("## Evaluation")
     assert "## RL dynamics" in summary and "## RL-readiness probe" in summary and "## Before and after RL" in summary
     assert "rl-long (zero-shot)" in summary and "long (zero-shot)" in summary

@@ -69,6 +69,7 @@ class Problem:
     name: str
     items: str
     start: int
+    sentences: list[str]               # the question's sentences: the start, then one a step
 
 
 def make_problem(rng: random.Random, size: WorldSize) -> Problem:
@@ -97,8 +98,8 @@ def make_problem(rng: random.Random, size: WorldSize) -> Problem:
             sentences.append(f"Then the number of {items} {word}.")
             x = x * b
         steps.append((op, b, x))
-    sentences.append(f"How many {items} does {name} have now?")
-    return Problem(" ".join(sentences), x, steps, name, items, start)
+    question = " ".join([*sentences, f"How many {items} does {name} have now?"])
+    return Problem(question, x, steps, name, items, start, sentences)
 
 
 _SYMBOL = {"add": "+", "sub": "-", "mul": "*"}
@@ -115,17 +116,25 @@ def _slip(rng: random.Random | None, p: Problem) -> int | None:
     return rng.randrange(len(p.steps))
 
 
+def _restate(sentence: str) -> str:
+    # Solutions restate each sentence of the question before its equation: what a number is copied from
+    # is then the same words, the pattern a small model's attention learns first (an "induction head").
+    # With its own words ("starts with"), the mini model learned to copy names but not numbers, and its
+    # accuracy hung on the seed.
+    return sentence[:-1] + ":"
+
+
 def short_solution(p: Problem, slip_rng: random.Random | None = None) -> str:
     """The worked answer, one equation a step. With `slip_rng`, one step's result is off by a little
     and the error carries through to a wrong final answer, as in the wrong share of real QA data."""
     slip = _slip(slip_rng, p)
-    parts = [f"{p.name} starts with {p.start} {p.items}."]
+    parts = [p.sentences[0]]
     x = p.start
     for i, (op, b, _) in enumerate(p.steps):
         result = _OPS[op](x, b)
         if i == slip:
             result = max(0, result + slip_rng.choice([-2, -1, 1, 2]))
-        parts.append(f"{x} {_SYMBOL[op]} {b} = {result}.")
+        parts.append(f"{_restate(p.sentences[i + 1])} {x} {_SYMBOL[op]} {b} = {result}.")
         x = result
     parts.append(f"The answer is \\boxed{{{x}}}.")
     return " ".join(parts)
@@ -137,7 +146,7 @@ def long_solution(p: Problem, slip_rng: random.Random | None = None) -> str:
     (reading the question) carries over, and it is about twice as long. With `slip_rng`, one step slips,
     its check catches the slip and the step is redone: long chain-of-thought corrects itself."""
     slip = _slip(slip_rng, p)
-    parts = [f"{p.name} starts with {p.start} {p.items}."]
+    parts = [p.sentences[0]]
     x = p.start
     for i, (op, b, result) in enumerate(p.steps, 1):
         inverse = f"{_INVERSE[op]} {b}"
@@ -145,11 +154,11 @@ def long_solution(p: Problem, slip_rng: random.Random | None = None) -> str:
             wrong = max(0, result + slip_rng.choice([-2, -1, 1, 2]))
             undone = {"add": wrong - b, "sub": wrong + b, "mul": wrong / b}[op]
             undone = int(undone) if float(undone).is_integer() else round(undone, 2)
-            parts.append(f"Step {i}: {x} {_SYMBOL[op]} {b} = {wrong}. Check: {wrong} {inverse} = {undone}, "
-                         f"not {x}. Wait, that is wrong.")
+            parts.append(f"Step {i}: {_restate(p.sentences[i])} {x} {_SYMBOL[op]} {b} = {wrong}. Check: {wrong} "
+                         f"{inverse} = {undone}, not {x}. Wait, that is wrong.")
         again = " again" if i - 1 == slip else ""
-        parts.append(f"Step {i}{again}: {x} {_SYMBOL[op]} {b} = {result}. Check: {result} {inverse} = {x}. "
-                     f"Correct, so {result}.")
+        parts.append(f"Step {i}{again}: {_restate(p.sentences[i])} {x} {_SYMBOL[op]} {b} = {result}. Check: "
+                     f"{result} {inverse} = {x}. Correct, so {result}.")
         x = result
     parts.append(f"Every step checks out. The answer is \\boxed{{{p.answer}}}.")
     return " ".join(parts)
@@ -220,10 +229,20 @@ def lq_web_doc(rng: random.Random, size: WorldSize) -> str:
 
 
 def generic_doc(rng: random.Random) -> str:
+    """Everyday sentences, some with counts, and in half the documents a recap that repeats earlier
+    sentences word for word. Real pre-training text repeats itself (names, phrases, numbers come back);
+    that is where a language model learns to copy from its context, which every base model the study
+    starts from can do. Without it the mini base model could not copy, and whether mid-training taught it
+    to (a sudden, seed-dependent change) decided the whole study."""
     sentences = []
     for _ in range(rng.randint(3, 6)):
-        sentences.append(f"The {rng.choice(ANIMALS)} {rng.choice(VERBS)} near the {rng.choice(PLACES)} "
+        count = f" {rng.randint(1, 9)} times" if rng.random() < 0.5 else ""
+        sentences.append(f"The {rng.choice(ANIMALS)} {rng.choice(VERBS)}{count} near the {rng.choice(PLACES)} "
                          f"on a {rng.choice(WEATHER)} day.")
+    if rng.random() < 0.5:
+        recap = rng.sample(sentences, rng.randint(1, len(sentences)))
+        sentences.append(rng.choice(["In short:", "Again:", "To recap:"]))
+        sentences.extend(recap)
     return " ".join(sentences)
 
 

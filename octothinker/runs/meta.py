@@ -1,9 +1,11 @@
-"""What every run records about itself: package versions, git revision, seed, threads and the CPU."""
+"""What every run records about itself: the command, package versions, git revision, seed, threads and the CPU."""
 
 from __future__ import annotations
 
 import platform
+import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import octothinker
@@ -36,6 +38,7 @@ def run_metadata(seed: int | None = None) -> dict:
     import transformers
 
     return {"octothinker": octothinker.__version__, "git_revision": git_revision(), "seed": seed,
+            "command": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
             "torch": torch.__version__, "transformers": transformers.__version__, "numpy": numpy.__version__,
             "python": platform.python_version(), "cpu": cpu_name(), "cpu_count": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),
