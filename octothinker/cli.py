@@ -315,6 +315,14 @@ def report(run_dir: Annotated[str, typer.Argument(help="A run directory (octo ru
 def run(
     recipe: Annotated[str, typer.Argument(help="Study recipe YAML.")],
     overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides.")] = None,
+    plan: Annotated[bool, typer.Option("--plan", help="Print every stage, its budget, launch command and "
+                                                      "H100-hours; run nothing.")] = False,
+    emit: Annotated[Optional[str], typer.Option(help="slurm: write one sbatch script per stage and submit.sh "
+                                                     "to <out>/slurm/; run nothing.")] = None,
+    stage: Annotated[Optional[str], typer.Option(help="Run this one stage (the stages it reads must be "
+                                                      "finished).")] = None,
+    gpus_per_node: Annotated[int, typer.Option(help="With --emit slurm: GPUs of a training or generation job.",
+                                               min=1)] = 1,
 ):
     """The whole study from one recipe, stage by stage, resumable (finished, unchanged stages are skipped)."""
     from pathlib import Path
@@ -322,7 +330,19 @@ def run(
     from octothinker.study import load_study, run_study
 
     spec = load_study(recipe, overrides or [])
-    run_study(spec, log=typer.echo, where=str(recipe))
+    if plan or emit:
+        from octothinker.launch import describe, emit_slurm
+
+        if emit not in (None, "slurm"):
+            fail(f"--emit {emit}: the one scheduler supported is slurm")
+        if plan:
+            typer.echo(describe(spec, recipe, overrides or []))
+        if emit:
+            typer.echo(f"wrote {emit_slurm(spec, recipe, overrides or [], gpus_per_node)}/submit.sh")
+        return
+    run_study(spec, log=typer.echo, where=str(recipe), only=stage)
+    if stage is not None:
+        return
     summary = Path(spec.out) / "report" / "summary.md"
     if summary.is_file():  # the study's answer, where it is read first: its Findings and setup line
         typer.echo("\n" + summary.read_text().split("\n## ", 2)[1].join(["## ", "\n"]))

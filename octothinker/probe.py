@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from octothinker.eval.generation import SamplingParams, make_generator
+from octothinker.eval.generation import SCORING_BATCH, SamplingParams, make_generator
 from octothinker.eval.metrics import pass_at_k
 from octothinker.runs import atomic_write_json, derive_seed
 from octothinker.runs.files import ensure_writable
@@ -44,7 +44,7 @@ def probe(model: str, prompts: str, data_dir: str | None = None, k: int = 8, lim
     problems = problems[:limit]
     if out:
         ensure_writable(Path(out).parent)
-    generator = generator or make_generator(model, backend="auto", seed=seed)
+    generator = generator or make_generator(model, backend="auto", seed=seed, max_batch=SCORING_BATCH)
     bar = Progress(len(problems), "probe", every=max(1, len(problems) // 4), unit="prompt")
     outs = generator.generate([tpl.render(p.question) for p in problems], SamplingParams(
         max_new_tokens=max_new_tokens, temperature=temperature, n=k, stop=tpl.stop,

@@ -244,6 +244,17 @@ class Stage:
     output: Path                         # the one folder it makes
     build: Callable[[Path], None]        # makes the stage into the folder it is given
     depends: list[str] = field(default_factory=list)   # filled by `plan`: stages whose folders it reads
+    work: "Work | None" = None           # what it computes, for `octo run --plan`
+
+
+@dataclass
+class Work:
+    """A stage's compute, as `octo run --plan` prices it: tokens trained and tokens generated, by `model`
+    (a size name, a folder, `hf:org/name`, or the stage that makes it)."""
+    model: str
+    budget: str                          # the recipe's own words: "1.6M tokens", "60 steps x 8 x 8"
+    train_tokens: float = 0.0
+    generated_tokens: float | None = 0.0  # upper bound: every response at its length limit; None: unknown
 
 
 def _dump(section) -> object:
@@ -320,7 +331,8 @@ def _training_stages(recipe: StudyRecipe, line: Line, prefix: str, needed: set[s
         stages.append(Stage(f"{prefix}{line.prefix}base",
                             {"pretrain": line.pretrain, "train": m.train, "seed": line.seed, "threads": recipe.threads},
                             [("pretrain.data", line.pretrain.data)], line.folder("base"),
-                            lambda target, ln=line: _pretrain(ln, target)))
+                            lambda target, ln=line: _pretrain(ln, target),
+                            work=Work(line.pretrain.size, f"{line.pretrain.tokens:,} tokens", line.pretrain.tokens)))
     if m is None:
         return stages
     if wants_stable and line.own("stable"):
@@ -328,7 +340,8 @@ def _training_stages(recipe: StudyRecipe, line: Line, prefix: str, needed: set[s
         stages.append(Stage(f"{prefix}{line.prefix}stable",
                             {**m.model_dump(include={"stable", "train", "base"}), "threads": recipe.threads},
                             [("midtrain.stable.data", m.stable.data), *base], line.folder("stable"),
-                            lambda target, mt=m: train_stage(stable_run(mt, target))))
+                            lambda target, mt=m: train_stage(stable_run(mt, target)),
+                            work=Work(_base_model(line), f"{m.stable.tokens:,} tokens", m.stable.tokens)))
     for branch, spec in (m.decay.branches if m.decay else {}).items():
         if branch not in needed or not line.own(branch):
             continue
@@ -339,8 +352,16 @@ def _training_stages(recipe: StudyRecipe, line: Line, prefix: str, needed: set[s
                              "threads": recipe.threads},
                             [(f"midtrain.decay.branches.{branch}.data", spec.data), ("midtrain.stable", str(stable_folder))],
                             line.folder(branch),
-                            lambda target, b=branch, mt=mt: train_stage(decay_run(mt, b, target))))
+                            lambda target, b=branch, mt=mt: train_stage(decay_run(mt, b, target)),
+                            work=Work(_base_model(line), f"{m.decay.tokens:,} tokens", m.decay.tokens)))
     return stages
+
+
+def _base_model(line: Line) -> str:
+    """What a line's mid-training starts from, as `Work.model` names it."""
+    if line.pretrain is not None:
+        return line.pretrain.size
+    return line.midtrain.base if isinstance(line.midtrain.base, str) else line.midtrain.base.size
 
 
 def plan(recipe: StudyRecipe) -> list[Stage]:
@@ -395,28 +416,58 @@ def _subject_stages(recipe: StudyRecipe, s: Subject) -> list[Stage]:
         prompts = _benchmark_inputs("probe.prompts", [p.prompts], p.data_dir) if not _is_path(p.prompts) \
             else [("probe.prompts", p.prompts)]
         stages.append(Stage(_stage_name(name, "probe"), {"probe": p, "rl": _probe_rl_settings(recipe), **seeded},
-                            [source, *prompts], s.probe, lambda target, s=s: _probe(recipe, s, target)))
+                            [source, *prompts], s.probe, lambda target, s=s: _probe(recipe, s, target),
+                            work=Work(str(s.model), f"{p.limit} prompts x {p.k} samples",
+                                      generated_tokens=p.limit * p.k * p.max_new_tokens)))
     if recipe.eval is not None:
         for mode in recipe.eval.before_rl:
             stages.append(Stage(_stage_name(name, "eval", mode), {"eval": recipe.eval, "mode": mode, **seeded,
                                                                   "template": _template(recipe)},
                                 [source, *_eval_inputs(recipe.eval)], s.evals / s.key.split("/")[-1] / mode,
-                                lambda target, s=s, mode=mode: _evaluate(recipe, s.model, mode, s.seed, target)))
+                                lambda target, s=s, mode=mode: _evaluate(recipe, s.model, mode, s.seed, target),
+                                work=_eval_work(recipe.eval, str(s.model))))
     if recipe.rl is not None:
         rl_inputs = [("rl.prompts", recipe.rl.prompts)]
         if recipe.rl.eval:
             rl_inputs += [(f"rl.eval.files.{k}", v) for k, v in recipe.rl.eval.files.items()]
             rl_inputs += _benchmark_inputs("rl.eval", recipe.rl.eval.benchmarks, recipe.rl.eval.data_dir)
         stages.append(Stage(_stage_name(name, "rl"), {**recipe.rl.model_dump(exclude={"out", "seed"}), **seeded},
-                            [source, *rl_inputs], s.rl, lambda target, s=s: _rl(recipe, s, target)))
+                            [source, *rl_inputs], s.rl, lambda target, s=s: _rl(recipe, s, target),
+                            work=_rl_work(recipe.rl, str(s.model))))
         if recipe.eval is not None:
             final = s.rl / "final"
             stages.append(Stage(_stage_name(name, "eval-rl"), {"eval": recipe.eval, "mode": "zero-shot", **seeded,
                                                                "template": _template(recipe)},
                                 [("rl_from", str(final)), *_eval_inputs(recipe.eval)],
                                 s.evals / f"rl-{s.key.split('/')[-1]}" / "zero-shot",
-                                lambda target, s=s: _evaluate(recipe, s.rl / "final", "zero-shot", s.seed, target)))
+                                lambda target, s=s: _evaluate(recipe, s.rl / "final", "zero-shot", s.seed, target),
+                                work=_eval_work(recipe.eval, str(s.model))))
     return stages
+
+
+def _eval_work(e: EvalPlan, model: str) -> Work:
+    problems = 0
+    for _, path in _eval_inputs(e):
+        try:
+            with open(path, "rb") as f:
+                count = sum(1 for line in f if line.strip())
+        except OSError:  # not on this machine yet: the plan cannot price it
+            return Work(model, f"{len(e.benchmarks)} benchmarks", generated_tokens=None)
+        problems += min(count, e.limit or count)
+    return Work(model, f"{problems:,} problems", generated_tokens=problems * e.max_new_tokens)
+
+
+def _rl_work(rl: RLConfig, model: str) -> Work:
+    rollouts = rl.prompts_per_step * rl.group_size
+    generated = rollouts * sum(rl.response_length(step) for step in range(rl.steps))
+    evals = 0
+    if rl.eval and rl.eval.every and rl.eval.limit:
+        points = rl.steps // rl.eval.every + 1
+        per_point = rl.eval.limit * max(len(rl.eval.tasks()), 1) * (rl.eval.samples + int(rl.eval.greedy))
+        evals = points * per_point * (rl.eval.max_response_tokens or rl.response_length(rl.steps - 1))
+    # trained: every response with its prompt, once an epoch (an upper bound, as for generation)
+    trained = rl.epochs * (generated + rl.steps * rollouts * rl.max_prompt_tokens)
+    return Work(model, f"{rl.steps} steps x {rl.prompts_per_step} prompts x {rl.group_size}", trained, generated + evals)
 
 
 def _stage_name(subject: str, kind: str, mode: str | None = None) -> str:
@@ -618,8 +669,19 @@ def is_study(path: str | Path) -> bool:
     return bool({"world", "data", "pretrain", "midtrain", "rl", "rl_from", "probe"} & set(load_yaml(path)))
 
 
-def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: str = "recipe") -> dict:
+def stage_done(stage: Stage, key: str) -> bool:
+    """Is the stage's folder finished, under these settings and inputs (fingerprint `key`)?"""
+    marker = _read_marker(stage.output)
+    return bool(marker and marker.get("fingerprint") == key and marker.get("status") == "done")
+
+
+def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: str = "recipe",
+              only: str | None = None) -> dict:
+    """Every stage in order, skipping the finished ones; with `only`, that one stage, once every stage it
+    reads is finished (how a scheduler runs a study: one job a stage, see `launch.emit_slurm`)."""
     stages = plan(recipe)
+    if only is not None and only not in {s.name for s in stages}:
+        raise RecipeError(f"{where}: no stage {only!r}; `octo run {where} --plan` lists them")
     preflight(recipe, stages, where)
     run = ensure_writable(recipe.out)
     if recipe.threads:
@@ -635,8 +697,14 @@ def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: st
     for stage in stages:
         recover_dir(stage.output)
         key = made[stage.name] = fingerprint(stage, made, stages)
-        marker = _read_marker(stage.output)
-        if marker and marker.get("fingerprint") == key and marker.get("status") == "done":
+        if only is not None and stage.name != only:
+            continue
+        if only is not None:
+            missing = [d for d in stage.depends if not stage_done(next(s for s in stages if s.name == d), made[d])]
+            if missing:
+                raise OctoError(f"stage {only} reads {', '.join(missing)}, not finished under these settings: run "
+                                "those stages first")
+        if stage_done(stage, key):
             before = old.get(stage.name, {})
             manifest["stages"][stage.name] = before if before.get("fingerprint") == key and before.get("status") == "done" \
                 else {"fingerprint": key, "status": "done", "output": str(stage.output), "depends": stage.depends}
@@ -645,19 +713,35 @@ def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: st
         staging = _staging(stage, key, made_before=old.get(stage.name, {}).get("output") == str(stage.output))
         manifest["stages"][stage.name] = {"fingerprint": key, "status": "running", "started": time.time(),
                                           "output": str(stage.output), "depends": stage.depends}
-        atomic_write_json(manifest_path, manifest)
+        _write_manifest(manifest_path, manifest, stage.name)
         log(f"[run ] {stage.name}")
         start = time.perf_counter()
         try:
             stage.build(staging)
         except BaseException:
             manifest["stages"][stage.name]["status"] = "failed"
-            atomic_write_json(manifest_path, manifest)
+            _write_manifest(manifest_path, manifest, stage.name)
             raise
         atomic_write_json(staging / MARKER, {"stage": stage.name, "fingerprint": key, "status": "done"})
         replace_dir(staging, stage.output)
         manifest["stages"][stage.name].update(status="done", seconds=round(time.perf_counter() - start, 1))
-        atomic_write_json(manifest_path, manifest)
+        _write_manifest(manifest_path, manifest, stage.name)
         log(f"[done] {stage.name} in {manifest['stages'][stage.name]['seconds']} s")
-    atomic_write_json(manifest_path, manifest)
-    return manifest
+    return _write_manifest(manifest_path, manifest, *(s.name for s in stages if only in (None, s.name)))
+
+
+def _write_manifest(path: Path, manifest: dict, *names: str) -> dict:
+    """Write this run's entries for `names` into the manifest as it is on disk now: jobs running single
+    stages at once (a Slurm chain's parallel branches) each keep the others' entries."""
+    import fcntl
+
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            current = json.loads(path.read_text()).get("stages", {}) if path.exists() else {}
+        except json.JSONDecodeError:
+            current = {}
+        merged = {**manifest, "stages": {**current, **{n: manifest["stages"][n] for n in names
+                                                      if n in manifest["stages"]}}}
+        atomic_write_json(path, merged)
+    return merged

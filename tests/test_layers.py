@@ -20,8 +20,9 @@ ALLOWED = {
     "probe": {"errors", "runs", "models", "tasks", "eval"},
     "report": {"errors", "runs", "tasks", "eval"},
     "study": {"errors", "runs", "recipe", "models", "tasks", "data", "eval", "midtrain", "rl", "probe", "report"},
+    "launch": {"errors", "runs", "recipe", "models", "study"},
     "cli": {"errors", "runs", "recipe", "models", "tasks", "data", "eval", "midtrain", "rl", "probe", "report",
-            "study"},
+            "study", "launch"},
 }
 
 

@@ -29,7 +29,7 @@ def reduced_demo(tmp_path: Path) -> Path:
     d["rl_from"] = ["base", "short", "long"]
     d["rl"].update(steps=2, prompts_per_step=2, group_size=2, mini_batch=2, max_response_tokens=8)
     d["rl"]["eval"].update(every=1, limit=6)
-    d["eval"].update(limit=6, max_new_tokens=8)
+    d["eval"].update(limit=6, max_new_tokens=8, before_rl=["zero-shot"])
     d["probe"].update(k=2, limit=4, max_new_tokens=8)
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(d, sort_keys=False))
@@ -159,3 +159,52 @@ def test_stage_commands_of_the_recipe_header_run_as_written(study):
     build = runner.invoke(app, ["data", "build", str(recipe), "--section", "data.long", "mixture.tokens=4096"])
     assert build.exit_code == 0, build.output
     assert json.loads((run / "data" / "long" / "index.json").read_text())["tokens"] >= 4096
+
+
+def test_plan_prices_stages_and_runs_nothing(study):
+    run, recipe, _ = study
+    before = (run / "manifest.json").read_text()
+    result = runner.invoke(app, ["run", str(recipe), "rl.steps=5", "--plan"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split("|")[1].strip(): line for line in result.output.splitlines() if line.startswith("| ")}
+    assert "| done |" in rows["stable"] and "| to run |" in rows["rl-short"] and "| done |" in rows["probe-short"]
+    assert "--stage rl-short" in rows["rl-short"] and "5 steps x 2 prompts x 2" in rows["rl-short"]
+    assert "Stages to run: " in result.output and "H100-hours" in result.output
+    assert (run / "manifest.json").read_text() == before and not (run / "rl-short.staging").exists()
+
+
+def test_one_stage_at_a_time_and_a_slurm_chain(study):
+    run, recipe, _ = study
+    blocked = runner.invoke(app, ["run", str(recipe), "rl.steps=4", "--stage", "eval-rl-short"])
+    assert blocked.exit_code == 1 and "reads rl-short, not finished" in blocked.output, blocked.output
+    one = runner.invoke(app, ["run", str(recipe), "rl.steps=4", "--stage", "rl-short"])
+    assert one.exit_code == 0 and _ran(one.output) == {"rl-short"}, one.output
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["stages"]["rl-short"]["status"] == "done" and manifest["stages"]["rl-base"]["status"] == "done"
+    emitted = runner.invoke(app, ["run", str(recipe), "rl.steps=4", "--emit", "slurm"])
+    assert emitted.exit_code == 0, emitted.output
+    submit = (run / "slurm" / "submit.sh").read_text()
+    jobs = [line for line in submit.splitlines() if line.startswith("job[")]
+    # rl-short is finished under these settings; the other RL runs and what reads them are not
+    assert not any("job[rl-short]" in j for j in jobs) and any(j.startswith("job[rl-base]") for j in jobs)
+    report = next(j for j in jobs if j.startswith("job[report]"))
+    assert "--dependency=afterok:" in report and "${job[rl-base]}" in report
+    script = next((run / "slurm").glob("*-rl-base.sbatch")).read_text()
+    assert "--stage rl-base" in script and "rl.steps=4" in script and "#SBATCH --gpus-per-node=1" in script
+    bad = runner.invoke(app, ["run", str(recipe), "--emit", "pbs"])
+    assert bad.exit_code == 1 and "slurm" in bad.output
+
+
+def test_gpu_hours_of_a_known_budget():
+    from octothinker.launch import Assumptions, gpu_hours, model_params
+    from octothinker.study import Work
+
+    # 1B parameters x 1B tokens x 6 FLOPs at 50% of 1000 TFLOPs: 12,000 s
+    a = Assumptions(train_mfu=0.5, decode_mfu=0.1, peak_tflops=1000.0)
+    assert gpu_hours(1e9, Work("m", "", train_tokens=1e9), a) == pytest.approx(12_000 / 3600)
+    assert gpu_hours(1e9, Work("m", "", generated_tokens=1e9), a) == pytest.approx(20_000 / 3600)
+    assert model_params("hf:meta-llama/Llama-3.2-1B", []) == 1.24e9 and model_params("hf:someone/else", []) is None
+    from octothinker.models import create_model
+
+    built = create_model("micro", None, vocab_size=400)
+    assert model_params("micro", [], vocab_size=400) == sum(p.numel() for p in built.parameters())

@@ -24,7 +24,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from octothinker.errors import DataError, OctoError, check_name
-from octothinker.eval.generation import Completion, HFGenerator, SamplingParams
+from octothinker.eval.generation import SCORING_BATCH, Completion, HFGenerator, SamplingParams
 from octothinker.eval.stats import canonical_answer
 from octothinker.rl.grpo import (CLIP_RATIO_C, LOG_RATIO_CLAMP, Aggregation, aggregate, clipped_policy_loss,
                                  group_advantages, informative_groups, kl_k3, token_entropy)
@@ -56,6 +56,7 @@ class EvalSpec(BaseModel):
     temperature: float = Field(0.0, ge=0)
     samples: int = Field(1, ge=1)
     greedy: bool = False                         # with temperature > 0: evaluate greedily as well
+    batch: int = Field(SCORING_BATCH, ge=1)      # sequences decoded at once (see SCORING_BATCH)
 
     @field_validator("files")
     @classmethod
@@ -389,10 +390,11 @@ def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = 
     metrics = MetricsWriter(out, cfg.logging, start_step, run_name=out.name)
     evals = MetricsWriter(out, cfg.logging, start_step, filename="eval.jsonl", tb_prefix="eval/")
     generator = HFGenerator(model, tokenizer, max_batch=cfg.prompts_per_step * cfg.group_size)
+    eval_generator = HFGenerator(model, tokenizer, max_batch=cfg.eval.batch) if cfg.eval else None
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
 
     if start_step == 0 and cfg.eval:
-        _log_eval(evals, 0, generator, template, cfg)
+        _log_eval(evals, 0, eval_generator, template, cfg)
     bar = Progress(cfg.steps, "rl", initial=start_step, every=cfg.logging.every)
     for step in range(start_step, cfg.steps):
         t0 = time.perf_counter()
@@ -453,7 +455,7 @@ def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = 
             (out / "samples" / f"step_{step + 1}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in samples))
         if cfg.eval and (step + 1) % cfg.eval.every == 0:
             model.eval()
-            _log_eval(evals, step + 1, generator, template, cfg)
+            _log_eval(evals, step + 1, eval_generator, template, cfg)
         bar.update(reward=round(row["reward"], 3), acc=round(row["accuracy"], 1), len=round(row["response_length"]),
                    tok_s=round(row["rollout_tokens_per_s"]))
         if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:

@@ -1,0 +1,163 @@
+"""Before a study runs: what each stage costs (`octo run --plan`) and a Slurm chain that runs it
+(`octo run --emit slurm`).
+
+The cost is an estimate from the recipe's sizes, stated so that it can be checked: training costs
+6 * parameters * tokens FLOPs at the mid-training MFU measured in BENCHMARKS.md (a Llama-3.2-1B shape at
+sequence 4096, compiled, on one H100: 41.7%); generation costs 2 * parameters * tokens at an assumed
+decode MFU (decoding is bound by memory, not compute: 5% unless told otherwise), with every response
+at its length limit, so generation is an upper bound. GPU-hours are H100 hours (989 dense bf16 TFLOPs).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from octothinker.errors import OctoError
+from octothinker.models import HUB_PREFIX, MODEL_SIZES
+from octothinker.study import Stage, StudyRecipe, Work, fingerprint, plan, stage_done
+
+H100_PEAK_TFLOPS = 989.0
+TRAIN_MFU = 0.417          # BENCHMARKS.md, "Mid-training throughput": 41.7% compiled on one H100
+DECODE_MFU = 0.05          # an assumption, not a measurement (see the module docstring)
+
+# Published parameter counts, so that a plan needs no download. Any other hub model: run the plan where
+# its config is in a local folder, or read the estimate as "unknown".
+KNOWN_PARAMS = {"meta-llama/Llama-3.2-1B": 1.24e9, "meta-llama/Llama-3.2-3B": 3.21e9,
+                "meta-llama/Llama-3.1-8B": 8.03e9, "Qwen/Qwen2.5-1.5B": 1.54e9, "Qwen/Qwen2.5-3B": 3.09e9}
+
+
+@dataclass
+class Assumptions:
+    train_mfu: float = TRAIN_MFU
+    decode_mfu: float = DECODE_MFU
+    peak_tflops: float = H100_PEAK_TFLOPS
+
+
+def gpu_hours(params: float, work: Work, a: Assumptions) -> float:
+    """GPU-hours of a stage: training at 6N FLOPs a token, generation at 2N, each at its MFU."""
+    seconds = (6 * params * work.train_tokens / a.train_mfu + 2 * params * work.generated_tokens / a.decode_mfu) \
+        / (a.peak_tflops * 1e12)
+    return seconds / 3600
+
+
+def _count_params(config) -> float:
+    """Parameters of a Llama-family config, without building the model."""
+    h, i, layers = config["hidden_size"], config["intermediate_size"], config["num_hidden_layers"]
+    heads, kv = config["num_attention_heads"], config.get("num_key_value_heads") or config["num_attention_heads"]
+    head_dim = config.get("head_dim") or h // heads
+    attention = h * head_dim * (heads + 2 * kv) + heads * head_dim * h
+    per_layer = attention + 3 * h * i + 2 * h
+    vocab = config.get("vocab_size", 32000)
+    embeddings = vocab * h * (1 if config.get("tie_word_embeddings") else 2)
+    return float(layers * per_layer + embeddings + h)
+
+
+def model_params(spec: str, stages: list[Stage], vocab_size: int | None = None) -> float | None:
+    """Parameters of the model a stage works on: a size name, a local folder with a config.json, a known
+    hub model, or a folder an earlier stage of the study makes (traced back to what that stage trained)."""
+    if spec in MODEL_SIZES:
+        return _count_params({**MODEL_SIZES[spec], "vocab_size": vocab_size or 32000, "tie_word_embeddings": True})
+    if spec.startswith(HUB_PREFIX):
+        return KNOWN_PARAMS.get(spec.split(":", 1)[1])
+    path = Path(spec)
+    for stage in stages:
+        if stage.work is not None and (path == stage.output or stage.output in path.parents):
+            return model_params(stage.work.model, stages, vocab_size)
+    config = path / "config.json"
+    if config.is_file():
+        try:
+            return _count_params(json.loads(config.read_text()))
+        except (KeyError, TypeError, ValueError):
+            return None
+    return None
+
+
+def _short(n: float) -> str:
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g}{unit}"
+    return f"{n:.0f}"
+
+
+def stage_command(recipe_path: str, overrides: list[str], stage: str) -> str:
+    return shlex.join(["octo", "run", recipe_path, *overrides, "--stage", stage])
+
+
+def describe(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Assumptions | None = None) -> str:
+    """The plan as a Markdown table: every stage, whether it would run, what it reads, its budget, the
+    command that runs it alone, and its GPU-hours; then the totals."""
+    a = a or Assumptions()
+    stages = plan(recipe)
+    vocab = recipe.world.vocab_size if recipe.world else None
+    made: dict[str, str] = {}
+    rows, total, unknown = [], 0.0, []
+    for stage in stages:
+        key = made[stage.name] = fingerprint(stage, made, stages)
+        state = "done" if stage_done(stage, key) else "to run"
+        reads = ", ".join(stage.depends) or ", ".join(spec for _, spec in stage.inputs[:2]) or "-"
+        budget, hours = "-", "-"
+        if stage.work is not None:
+            params = model_params(stage.work.model, stages, vocab)
+            budget = stage.work.budget
+            if params is None or stage.work.generated_tokens is None:
+                unknown.append(stage.name)
+                hours = "?"
+            else:
+                h = gpu_hours(params, stage.work, a)
+                hours = f"{h:,.1f}" if h >= 0.1 else f"{h:.2g}"
+                budget += f" ({_short(params)} params)"
+                total += h if state == "to run" else 0.0
+        rows.append(f"| {stage.name} | {state} | {reads} | {budget} | `{stage_command(recipe_path, overrides, stage.name)}` | {hours} |")
+    lines = ["| stage | state | reads | budget | launch | H100-hours |", "|---|---|---|---|---|---|", *rows, "",
+             f"Stages to run: {sum('| to run |' in r for r in rows)} of {len(rows)}; about {total:,.0f} H100-hours "
+             f"(training at {a.train_mfu:.1%} MFU, the measured mid-training figure; generation at an assumed "
+             f"{a.decode_mfu:.0%} MFU, every response at its length limit; {a.peak_tflops:g} TFLOPs peak)."]
+    if unknown:
+        lines.append(f"Not priced (the model's size or the benchmark files are not known here): {', '.join(unknown)}.")
+    return "\n".join(lines)
+
+
+def emit_slurm(recipe: StudyRecipe, recipe_path: str, overrides: list[str], gpus_per_node: int = 1,
+               a: Assumptions | None = None) -> Path:
+    """One sbatch script per stage still to run, and `submit.sh`, which submits them in order, each
+    after the stages it reads (`--dependency=afterok`). Written to <out>/slurm/; nothing is submitted."""
+    a = a or Assumptions()
+    stages = plan(recipe)
+    vocab = recipe.world.vocab_size if recipe.world else None
+    folder = Path(recipe.out) / "slurm"
+    (folder / "logs").mkdir(parents=True, exist_ok=True)
+    made: dict[str, str] = {}
+    todo = []
+    for stage in stages:
+        key = made[stage.name] = fingerprint(stage, made, stages)
+        if not stage_done(stage, key):
+            todo.append(stage)
+    if not todo:
+        raise OctoError(f"{recipe.out}: every stage is finished; nothing to emit")
+    workdir = Path.cwd().resolve()
+    recipe_abs = str(Path(recipe_path).resolve())
+    submit = ["#!/usr/bin/env bash", "# Submits the study's stages in order; each waits for the stages it reads.",
+              "set -euo pipefail", 'cd "$(dirname "$0")"', "declare -A job"]
+    names = {s.name for s in todo}
+    for i, stage in enumerate(todo):
+        script = f"{i:02d}-{stage.name.replace('/', '-')}.sbatch"
+        gpus = gpus_per_node if stage.work is not None else 0
+        params = model_params(stage.work.model, stages, vocab) if stage.work is not None else None
+        priced = params and stage.work.generated_tokens is not None
+        hours = gpu_hours(params, stage.work, a) / max(gpus, 1) if priced else 0.0
+        wall = max(1, int(hours * 1.5) + 1)  # half again the estimate, for the slack Slurm kills without
+        lines = ["#!/usr/bin/env bash", f"#SBATCH --job-name=octo-{stage.name.replace('/', '-')}", "#SBATCH --nodes=1",
+                 *([f"#SBATCH --gpus-per-node={gpus}"] if gpus else []), f"#SBATCH --time={wall}:00:00",
+                 f"#SBATCH --output={(folder / 'logs').resolve()}/%x-%j.out", "set -euo pipefail",
+                 f"cd {shlex.quote(str(workdir))}", stage_command(recipe_abs, overrides, stage.name), ""]
+        (folder / script).write_text("\n".join(lines))
+        after = [d for d in stage.depends if d in names]
+        dependency = (" --dependency=afterok:" + ":".join(f"${{job[{shlex.quote(d)}]}}" for d in after)) if after else ""
+        submit.append(f"job[{shlex.quote(stage.name)}]=$(sbatch --parsable{dependency} {script})")
+    submit.append('echo "submitted ${#job[@]} jobs"')
+    (folder / "submit.sh").write_text("\n".join(submit) + "\n")
+    (folder / "submit.sh").chmod(0o755)
+    return folder
