@@ -8,12 +8,16 @@ response length; every reward is -1, so every advantage is 0), or `--policy` a t
 decay-short model gets about 9% right, so updates carry signal). Batch: 8 prompts x 8 rollouts = 64 completions of up to 64
 tokens, one optimizer update per step, KL coefficient 0, temperature 1. Prints seconds per step (steps
 2..N, the first pays one-off costs on both sides), the ratio, and our rollout tokens/s.
+
+`--busy` runs one other CPU-bound process beside both sides for the whole comparison: the shared
+2-core machine a user has while something else runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing as mp
 import tempfile
 import time
 from pathlib import Path
@@ -85,6 +89,11 @@ def run_trl(prompts: Path, policy: Path, out: Path, args) -> dict:
     return {"seconds_per_step": (times[-1] - times[1]) / (len(times) - 2)}
 
 
+def _spin() -> None:
+    while True:  # one busy core's worth of someone else's work
+        pass
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="tiny")
@@ -95,14 +104,27 @@ def main() -> None:
     parser.add_argument("--policy", help="a trained model (default: a random tiny one; its rewards are all -1, "
                                          "so every advantage is 0)")
     parser.add_argument("--prompts-file", help="JSONL of question/answer (with --policy)")
+    parser.add_argument("--busy", action="store_true", help="one other CPU-bound process runs beside both sides")
     args = parser.parse_args()
+    busy = mp.get_context("spawn").Process(target=_spin, daemon=True) if args.busy else None
+    if busy is not None:
+        busy.start()
+    try:
+        compare(args)
+    finally:
+        if busy is not None:
+            busy.terminate()
+
+
+def compare(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         prompts, policy = prepare(tmp, args.size)
         if args.policy:
             policy, prompts = Path(args.policy), Path(args.prompts_file or prompts)
         print(f"model {args.policy or args.size} | {args.prompts} prompts x {args.group} rollouts, {args.length} new tokens | "
-              f"{args.steps} steps | torch threads {torch.get_num_threads()}")
+              f"{args.steps} steps | torch threads {torch.get_num_threads()}"
+              f"{' | one other busy process' if args.busy else ''}")
         ours = run_ours(prompts, policy, tmp / "ours", args)
         print(f"octothinker GRPO step   {ours['seconds_per_step']:7.2f} s/step   rollout "
               f"{ours['rollout_tokens_per_s']:.0f} tokens/s   mean response {ours['mean_length']:.0f} tokens")

@@ -321,8 +321,6 @@ def run(
                                                      "to <out>/slurm/; run nothing.")] = None,
     stage: Annotated[Optional[str], typer.Option(help="Run this one stage (the stages it reads must be "
                                                       "finished).")] = None,
-    gpus_per_node: Annotated[int, typer.Option(help="With --emit slurm: GPUs of a training or generation job.",
-                                               min=1)] = 1,
 ):
     """The whole study from one recipe, stage by stage, resumable (finished, unchanged stages are skipped)."""
     from pathlib import Path
@@ -338,7 +336,7 @@ def run(
         if plan:
             typer.echo(describe(spec, recipe, overrides or []))
         if emit:
-            typer.echo(f"wrote {emit_slurm(spec, recipe, overrides or [], gpus_per_node)}/submit.sh")
+            typer.echo(f"wrote {emit_slurm(spec, recipe, overrides or [])}/submit.sh")
         return
     run_study(spec, log=typer.echo, where=str(recipe), only=stage)
     if stage is not None:

@@ -120,10 +120,11 @@ def describe(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Ass
     return "\n".join(lines)
 
 
-def emit_slurm(recipe: StudyRecipe, recipe_path: str, overrides: list[str], gpus_per_node: int = 1,
-               a: Assumptions | None = None) -> Path:
+def emit_slurm(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Assumptions | None = None) -> Path:
     """One sbatch script per stage still to run, and `submit.sh`, which submits them in order, each
-    after the stages it reads (`--dependency=afterok`). Written to <out>/slurm/; nothing is submitted."""
+    after the stages it reads (`--dependency=afterok`). Written to <out>/slurm/; nothing is submitted.
+    A stage runs as one process, so a job asks for one GPU (none for curation): `octo run` does not yet
+    start torchrun for a stage, and asking for eight GPUs that one process leaves idle would be waste."""
     a = a or Assumptions()
     stages = plan(recipe)
     vocab = recipe.world.vocab_size if recipe.world else None
@@ -144,10 +145,10 @@ def emit_slurm(recipe: StudyRecipe, recipe_path: str, overrides: list[str], gpus
     names = {s.name for s in todo}
     for i, stage in enumerate(todo):
         script = f"{i:02d}-{stage.name.replace('/', '-')}.sbatch"
-        gpus = gpus_per_node if stage.work is not None else 0
+        gpus = 1 if stage.work is not None else 0
         params = model_params(stage.work.model, stages, vocab) if stage.work is not None else None
         priced = params and stage.work.generated_tokens is not None
-        hours = gpu_hours(params, stage.work, a) / max(gpus, 1) if priced else 0.0
+        hours = gpu_hours(params, stage.work, a) if priced else 0.0
         wall = max(1, int(hours * 1.5) + 1)  # half again the estimate, for the slack Slurm kills without
         lines = ["#!/usr/bin/env bash", f"#SBATCH --job-name=octo-{stage.name.replace('/', '-')}", "#SBATCH --nodes=1",
                  *([f"#SBATCH --gpus-per-node={gpus}"] if gpus else []), f"#SBATCH --time={wall}:00:00",

@@ -56,8 +56,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--block", required=True, help="the block's name")
     parser.add_argument("--sections", nargs="+", default=["Findings", "Before and after RL"])
     args = parser.parse_args(argv)
-    paste(args.page, args.block, args.run.read_text() if args.run.is_file() else block(args.run, args.sections))
-    print(f"{args.page}: block {args.block} now holds {', '.join(args.sections)} from {args.run}", file=sys.stderr)
+    if args.run.is_file():
+        paste(args.page, args.block, args.run.read_text())
+        what = "the file"
+    else:
+        paste(args.page, args.block, block(args.run, args.sections))
+        what = ", ".join(args.sections)
+    print(f"{args.page}: block {args.block} now holds {what} from {args.run}", file=sys.stderr)
 
 
 if __name__ == "__main__":
