@@ -39,11 +39,17 @@ def block(run: Path, names: list[str]) -> str:
             f"`scripts/paste_results.py`:\n\n{sections(summary, names)}\n")
 
 
-def paste(page: Path, name: str, text: str) -> None:
+def markers(page: Path, name: str) -> tuple[str, str]:
     start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
     content = page.read_text()
     if start not in content or end not in content:
         raise SystemExit(f"{page}: no block {start} ... {end}")
+    return start, end
+
+
+def paste(page: Path, name: str, text: str) -> None:
+    start, end = markers(page, name)
+    content = page.read_text()
     head, rest = content.split(start, 1)
     _, tail = rest.split(end, 1)
     page.write_text(f"{head}{start}\n{text}{end}{tail}")
@@ -56,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--block", required=True, help="the block's name")
     parser.add_argument("--sections", nargs="+", default=["Findings", "Before and after RL"])
     args = parser.parse_args(argv)
+    markers(args.page, args.block)  # a misnamed block fails before the run is read
     if args.run.is_file():
         paste(args.page, args.block, args.run.read_text())
         what = "the file"

@@ -1,0 +1,30 @@
+"""scripts/paste_results.py: README and BENCHMARKS numbers are copied from a run, never typed."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "paste_results.py"
+spec = importlib.util.spec_from_file_location("paste_results", SCRIPT)
+paste_results = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(paste_results)
+
+
+def test_sections_are_copied_into_the_block_and_nothing_else_changes(tmp_path):
+    run = tmp_path / "run"
+    (run / "report").mkdir(parents=True)
+    (run / "report" / "summary.md").write_text("# Study report\n\n## Findings\n\n| a |\n\nseeds 0\n\n## Evaluation\n\nx\n")
+    (run / "manifest.json").write_text(json.dumps({"command": "octo demo", "stages": {"a": {"seconds": 120}}}))
+    page = tmp_path / "README.md"
+    page.write_text("intro\n<!-- results:demo -->\nold numbers\n<!-- /results:demo -->\nafter\n")
+    paste_results.main([str(run), str(page), "--block", "demo", "--sections", "Findings"])
+    text = page.read_text()
+    assert text.startswith("intro\n<!-- results:demo -->\n") and text.endswith("<!-- /results:demo -->\nafter\n")
+    assert "old numbers" not in text and "#### Findings" in text and "seeds 0" in text and "Evaluation" not in text
+    assert "`octo demo`" in text and "2.0 min" in text
+    with pytest.raises(SystemExit, match="no section Missing"):
+        paste_results.main([str(run), str(page), "--block", "demo", "--sections", "Missing"])
+    with pytest.raises(SystemExit, match="no block"):
+        paste_results.main([str(run), str(page), "--block", "other"])
