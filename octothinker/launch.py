@@ -19,6 +19,16 @@ from octothinker.errors import OctoError
 from octothinker.models import HUB_PREFIX, MODEL_SIZES
 from octothinker.study import Stage, StudyRecipe, Work, fingerprint, plan, stage_done
 
+
+def _finished(stages: list[Stage]) -> dict[str, bool]:
+    """Which stages are finished under the recipe as it is now (their fingerprints, in order)."""
+    made: dict[str, str] = {}
+    done = {}
+    for stage in stages:
+        made[stage.name] = fingerprint(stage, made, stages)
+        done[stage.name] = stage_done(stage, made[stage.name])
+    return done
+
 H100_PEAK_TFLOPS = 989.0
 TRAIN_MFU = 0.417          # BENCHMARKS.md, "Mid-training throughput": 41.7% compiled on one H100
 DECODE_MFU = 0.05          # an assumption, not a measurement (see the module docstring)
@@ -92,11 +102,10 @@ def describe(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Ass
     a = a or Assumptions()
     stages = plan(recipe)
     vocab = recipe.world.vocab_size if recipe.world else None
-    made: dict[str, str] = {}
+    done = _finished(stages)
     rows, total, unknown = [], 0.0, []
     for stage in stages:
-        key = made[stage.name] = fingerprint(stage, made, stages)
-        state = "done" if stage_done(stage, key) else "to run"
+        state = "done" if done[stage.name] else "to run"
         reads = ", ".join(stage.depends) or ", ".join(spec for _, spec in stage.inputs[:2]) or "-"
         budget, hours = "-", "-"
         if stage.work is not None:
@@ -130,12 +139,8 @@ def emit_slurm(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: A
     vocab = recipe.world.vocab_size if recipe.world else None
     folder = Path(recipe.out) / "slurm"
     (folder / "logs").mkdir(parents=True, exist_ok=True)
-    made: dict[str, str] = {}
-    todo = []
-    for stage in stages:
-        key = made[stage.name] = fingerprint(stage, made, stages)
-        if not stage_done(stage, key):
-            todo.append(stage)
+    done = _finished(stages)
+    todo = [stage for stage in stages if not done[stage.name]]
     if not todo:
         raise OctoError(f"{recipe.out}: every stage is finished; nothing to emit")
     workdir = Path.cwd().resolve()
