@@ -20,3 +20,10 @@ def check_name(name: str, what: str) -> str:
     if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or ".." in name:
         raise OctoError(f"{what} {name!r}: use letters, digits, '.', '_' and '-' only (it names a file)")
     return name
+
+
+def check_names(names, what: str):
+    """`check_name` for every key of a mapping (or item of a list); returns `names` for validators."""
+    for name in names:
+        check_name(name, what)
+    return names

@@ -35,7 +35,7 @@ from pydantic import Field, field_validator, model_validator
 
 from octothinker.data.pipeline import DataRecipe
 from octothinker.data.synthetic import WorldSize
-from octothinker.errors import OctoError, check_name
+from octothinker.errors import OctoError, check_names
 from octothinker.midtrain.stages import FINAL_LR, MidtrainRecipe
 from octothinker.models import HUB_PREFIX
 from octothinker.recipe import RecipeError, Strict, merge
@@ -130,9 +130,7 @@ class StudyRecipe(Strict):
     @field_validator("data", "arms")
     @classmethod
     def _safe_names(cls, named):
-        for name in named:
-            check_name(name, "section name")
-        return named
+        return check_names(named, "section name")
 
     @field_validator("seeds")
     @classmethod

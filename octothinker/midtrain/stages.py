@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from octothinker.errors import check_name
+from octothinker.errors import check_names
 from octothinker.midtrain.parallel import destroy
 from octothinker.midtrain.schedule import DecayShape, Schedule
 from octothinker.midtrain.trainer import StageRun, TrainConfig, TrainingError, train_stage
@@ -41,9 +41,7 @@ class DecaySpec(Strict):
     @field_validator("branches")
     @classmethod
     def _safe_names(cls, branches):
-        for name in branches:
-            check_name(name, "branch name")
-        return branches
+        return check_names(branches, "branch name")
 
 
 class FreshBase(Strict):

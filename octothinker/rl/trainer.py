@@ -23,7 +23,7 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from octothinker.errors import DataError, OctoError, check_name
+from octothinker.errors import DataError, OctoError, check_names
 from octothinker.eval.generation import SCORING_BATCH, Completion, HFGenerator, SamplingParams
 from octothinker.eval.stats import canonical_answer
 from octothinker.rl.grpo import (CLIP_RATIO_C, LOG_RATIO_CLAMP, Aggregation, aggregate, clipped_policy_loss,
@@ -61,9 +61,7 @@ class EvalSpec(BaseModel):
     @field_validator("files")
     @classmethod
     def _safe_names(cls, files):
-        for name in files:
-            check_name(name, "evaluation file name")
-        return files
+        return check_names(files, "evaluation file name")
 
     def tasks(self) -> list[str]:
         """Registry names and NAME=FILE specs, the form `tasks.benchmarks.get_benchmark` reads."""
