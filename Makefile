@@ -14,12 +14,17 @@ $(BIN)/python:
 install: $(BIN)/python
 	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q torch==$(TORCH_VERSION)
 	$(BIN)/pip install -q -e ".[test]"
+	@# verl apart, its wheel alone: it pins an older transformers than ours. The tests check our launcher
+	@# against its configuration, dataset class and reward call (tests/rl/test_verl.py).
+	@v=$$($(BIN)/python -c "from octothinker.rl.verl import VERL_VERSION; print(VERL_VERSION)"); \
+		grep -qsx "$$v" .verl/verl/version/version || \
+		{ rm -rf .verl && $(BIN)/pip install -q --no-deps --target .verl "verl==$$v"; }
 
 demo: install
 	$(BIN)/octo demo
 
 test: install
-	$(BIN)/python -m pytest -q
+	OCTO_REQUIRE_VERL=1 $(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) .verl runs .pytest_cache

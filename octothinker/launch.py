@@ -119,7 +119,9 @@ def describe(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Ass
                 hours = f"{h:,.1f}" if h >= 0.1 else f"{h:.2g}"
                 budget += f" ({_short(params)} params)"
                 total += h if state == "to run" else 0.0
-        rows.append(f"| {stage.name} | {state} | {reads} | {budget} | `{stage_command(recipe_path, overrides, stage.name)}` | {hours} |")
+        ranks = f" (torchrun: {stage.launch.nnodes} x {stage.launch.nproc_per_node} ranks)" if stage.launch else ""
+        rows.append(f"| {stage.name} | {state} | {reads} | {budget} | `{stage_command(recipe_path, overrides, stage.name)}`"
+                    f"{ranks} | {hours} |")
     lines = ["| stage | state | reads | budget | launch | H100-hours |", "|---|---|---|---|---|---|", *rows, "",
              f"Stages to run: {sum('| to run |' in r for r in rows)} of {len(rows)}; about {total:,.0f} H100-hours "
              f"(training at {a.train_mfu:.1%} MFU, the measured mid-training figure; generation at an assumed "
@@ -132,8 +134,8 @@ def describe(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Ass
 def emit_slurm(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Assumptions | None = None) -> Path:
     """One sbatch script per stage still to run, and `submit.sh`, which submits them in order, each
     after the stages it reads (`--dependency=afterok`). Written to <out>/slurm/; nothing is submitted.
-    A stage runs as one process, so a job asks for one GPU (none for curation): `octo run` does not yet
-    start torchrun for a stage, and asking for eight GPUs that one process leaves idle would be waste."""
+    A mid-training stage with `midtrain.launch` asks for its nodes and a GPU per rank (`octo run` starts
+    torchrun on them); any other stage runs as one process and asks for one GPU (none for curation)."""
     a = a or Assumptions()
     stages = plan(recipe)
     vocab = recipe.world.vocab_size if recipe.world else None
@@ -150,12 +152,14 @@ def emit_slurm(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: A
     names = {s.name for s in todo}
     for i, stage in enumerate(todo):
         script = f"{i:02d}-{stage.name.replace('/', '-')}.sbatch"
-        gpus = 1 if stage.work is not None else 0
+        gpus = stage.launch.nproc_per_node if stage.launch else 1 if stage.work is not None else 0
+        nodes = stage.launch.nnodes if stage.launch else 1
         params = model_params(stage.work.model, stages, vocab) if stage.work is not None else None
         priced = params and stage.work.generated_tokens is not None
         hours = gpu_hours(params, stage.work, a) if priced else 0.0
-        wall = max(1, int(hours * 1.5) + 1)  # half again the estimate, for the slack Slurm kills without
-        lines = ["#!/usr/bin/env bash", f"#SBATCH --job-name=octo-{stage.name.replace('/', '-')}", "#SBATCH --nodes=1",
+        # the GPU-hours spread over the job's GPUs, and half again, for the slack Slurm kills without
+        wall = max(1, int(hours / max(1, gpus * nodes) * 1.5) + 1)
+        lines = ["#!/usr/bin/env bash", f"#SBATCH --job-name=octo-{stage.name.replace('/', '-')}", f"#SBATCH --nodes={nodes}",
                  *([f"#SBATCH --gpus-per-node={gpus}"] if gpus else []), f"#SBATCH --time={wall}:00:00",
                  f"#SBATCH --output={(folder / 'logs').resolve()}/%x-%j.out", "set -euo pipefail",
                  f"cd {shlex.quote(str(workdir))}", stage_command(recipe_abs, overrides, stage.name), ""]

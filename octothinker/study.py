@@ -37,6 +37,7 @@ from octothinker.data.pipeline import DataRecipe
 from octothinker.data.synthetic import WorldSize
 from octothinker.errors import OctoError, check_names
 from octothinker.midtrain.stages import FINAL_LR, MidtrainRecipe
+from octothinker.midtrain.torchrun import LaunchSpec
 from octothinker.models import HUB_PREFIX
 from octothinker.recipe import RecipeError, Strict, merge
 from octothinker.rl.trainer import RLConfig
@@ -243,6 +244,7 @@ class Stage:
     build: Callable[[Path], None]        # makes the stage into the folder it is given
     depends: list[str] = field(default_factory=list)   # filled by `plan`: stages whose folders it reads
     work: "Work | None" = None           # what it computes, for `octo run --plan`
+    launch: "LaunchSpec | None" = None   # several processes under torchrun (mid-training), else one
 
 
 @dataclass
@@ -320,7 +322,6 @@ def _seed_prefix(recipe: StudyRecipe, seed: int) -> str:
 def _training_stages(recipe: StudyRecipe, line: Line, prefix: str, needed: set[str]) -> list[Stage]:
     """The stages that make the `needed` models of one line (and what they are made from)."""
     from octothinker.midtrain.stages import decay_run, stable_run
-    from octothinker.midtrain.trainer import train_stage
 
     stages = []
     m = line.midtrain
@@ -338,8 +339,9 @@ def _training_stages(recipe: StudyRecipe, line: Line, prefix: str, needed: set[s
         stages.append(Stage(f"{prefix}{line.prefix}stable",
                             {**m.model_dump(include={"stable", "train", "base"}), "threads": recipe.threads},
                             [("midtrain.stable.data", m.stable.data), *base], line.folder("stable"),
-                            lambda target, mt=m: train_stage(stable_run(mt, target)),
-                            work=Work(_base_model(line), f"{m.stable.tokens:,} tokens", m.stable.tokens)))
+                            lambda target, mt=m: _train(stable_run(mt, target), mt.launch, recipe.threads),
+                            work=Work(_base_model(line), f"{m.stable.tokens:,} tokens", m.stable.tokens),
+                            launch=_launched(m.launch)))
     for branch, spec in (m.decay.branches if m.decay else {}).items():
         if branch not in needed or not line.own(branch):
             continue
@@ -350,9 +352,25 @@ def _training_stages(recipe: StudyRecipe, line: Line, prefix: str, needed: set[s
                              "threads": recipe.threads},
                             [(f"midtrain.decay.branches.{branch}.data", spec.data), ("midtrain.stable", str(stable_folder))],
                             line.folder(branch),
-                            lambda target, b=branch, mt=mt: train_stage(decay_run(mt, b, target)),
-                            work=Work(_base_model(line), f"{m.decay.tokens:,} tokens", m.decay.tokens)))
+                            lambda target, b=branch, mt=mt: _train(decay_run(mt, b, target), mt.launch, recipe.threads),
+                            work=Work(_base_model(line), f"{m.decay.tokens:,} tokens", m.decay.tokens),
+                            launch=_launched(m.launch)))
     return stages
+
+
+def _launched(launch: LaunchSpec) -> LaunchSpec | None:
+    return launch if launch.world_size > 1 else None
+
+
+def _train(run, launch: LaunchSpec, threads: int | None) -> None:
+    """One mid-training stage: in this process, or on `launch`'s ranks under torchrun."""
+    from octothinker.midtrain.torchrun import run_launched
+    from octothinker.midtrain.trainer import train_stage
+
+    if _launched(launch):
+        run_launched(run, launch, threads)
+    else:
+        train_stage(run)
 
 
 def _base_model(line: Line) -> str:

@@ -1,6 +1,7 @@
 """End to end: `octo run` on a reduced demo recipe (minutes on CPU), then skipping and re-running."""
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -193,6 +194,56 @@ def test_one_stage_at_a_time_and_a_slurm_chain(study):
     assert "--stage rl-base" in script and "rl.steps=4" in script and "#SBATCH --gpus-per-node=1" in script
     bad = runner.invoke(app, ["run", str(recipe), "--emit", "pbs"])
     assert bad.exit_code == 1 and "slurm" in bad.output
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="torchrun with gloo")
+def test_midtrain_on_two_cpu_ranks_through_octo_run_matches_one_process(study, tmp_path):
+    """`midtrain.launch` makes `octo run` start the stable and decay stages under torchrun (2 gloo ranks
+    here); the losses are the single-process run's (its global batch, split across the ranks)."""
+    one, recipe, _ = study
+    d = yaml.safe_load(recipe.read_text())
+    d["out"] = str(tmp_path / "ranks")
+    d["midtrain"]["launch"] = {"nproc_per_node": 2}
+    launched = tmp_path / "ranks.yaml"
+    launched.write_text(yaml.safe_dump(d, sort_keys=False))
+    for stage in ["world", "data.pretrain", "data.stable", "data.short", "base", "stable", "decay-short"]:
+        result = runner.invoke(app, ["run", str(launched), "--stage", stage])
+        assert result.exit_code == 0, result.output
+    two = tmp_path / "ranks"
+    for stage in ["stable", "decay-short"]:
+        a, b = ([json.loads(line)["loss"] for line in (run / stage / "metrics.jsonl").read_text().splitlines()]
+                for run in (one, two))
+        assert len(a) == len(b) > 1 and a == pytest.approx(b, rel=1e-4, abs=1e-5)
+        assert not (two / stage / "torchrun_stage.json").exists()
+    manifest = json.loads((two / "manifest.json").read_text())
+    assert manifest["stages"]["decay-short"]["status"] == "done"
+    # the launch is how, not what: the fingerprints are the single-process recipe's
+    single = tmp_path / "single.yaml"
+    single.write_text(yaml.safe_dump({**d, "midtrain": {k: v for k, v in d["midtrain"].items() if k != "launch"}}))
+    assert _fingerprints(launched, []) == _fingerprints(single, [])
+
+    d["midtrain"]["launch"] = {"nproc_per_node": 4, "nnodes": 2}
+    launched.write_text(yaml.safe_dump(d, sort_keys=False))
+    emitted = runner.invoke(app, ["run", str(launched), "--emit", "slurm"])
+    assert emitted.exit_code == 0, emitted.output
+    script = next((two / "slurm").glob("*-decay-long.sbatch")).read_text()
+    assert "#SBATCH --nodes=2" in script and "#SBATCH --gpus-per-node=4" in script
+    assert "#SBATCH --nodes=1" in next((two / "slurm").glob("*-rl-base.sbatch")).read_text()
+    plan = runner.invoke(app, ["run", str(launched), "--plan"])
+    assert "(torchrun: 2 x 4 ranks)" in plan.output
+
+
+def test_torchrun_commands():
+    from octothinker.midtrain.torchrun import LaunchSpec, torchrun_command
+
+    one = torchrun_command(LaunchSpec(nproc_per_node=8), Path("/r/stable.staging/spec.json"), "octo-stable-1")
+    assert one[1:] == ["-m", "torch.distributed.run", "--nproc-per-node", "8", "--standalone",
+                       "-m", "octothinker.midtrain.torchrun", "/r/stable.staging/spec.json"]
+    many = torchrun_command(LaunchSpec(nproc_per_node=8, nnodes=4, rdzv_endpoint="node0:29400"), Path("s.json"), "id")
+    assert many[:3] == ["srun", "--nodes=4", "--ntasks-per-node=1"]
+    assert {"--nnodes=4", "--rdzv-backend=c10d", "--rdzv-endpoint=node0:29400", "--rdzv-id=id"} <= set(many)
+    with pytest.raises(ValueError, match="host:port"):
+        LaunchSpec(nproc_per_node=2, rdzv_endpoint="node0")
 
 
 def test_gpu_hours_of_a_known_budget():

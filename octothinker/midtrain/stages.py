@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 from octothinker.errors import check_names
 from octothinker.midtrain.parallel import destroy
 from octothinker.midtrain.schedule import DecayShape, Schedule
+from octothinker.midtrain.torchrun import LaunchSpec
 from octothinker.midtrain.trainer import StageRun, TrainConfig, TrainingError, train_stage
 from octothinker.recipe import Strict
 
@@ -56,6 +57,9 @@ class MidtrainRecipe(Strict):
     train: TrainConfig = Field(default_factory=TrainConfig)
     stable: StableSpec
     decay: DecaySpec | None = None
+    # how `octo run` starts the stable and decay stages: under torchrun when more than one process
+    # (`octo midtrain` itself is what torchrun starts, by hand); not part of a stage's fingerprint
+    launch: LaunchSpec = Field(default_factory=LaunchSpec)
 
 
 def stage_dir(recipe: MidtrainRecipe, stage: str, branch: str | None = None) -> Path:

@@ -1,5 +1,9 @@
 """`octo rl --engine verl`: the same RL recipe on many GPUs through verl (the engine the study used).
 
+Supported: verl 0.9.1 (`pip install "octothinker[verl]"` on the GPU machines). `make test` checks every
+generated command against that version's own Hydra configuration, dataset class, reward call and
+checkpoint tracker (tests/rl/test_verl.py).
+
     octo rl recipe.yaml --policy runs/demo/decay-long/final --engine verl --dry-run
 
 Writes, under `<out>/verl/`: `train.parquet` and `val.parquet` in verl's RLHF dataset layout (the prompt
@@ -25,6 +29,8 @@ from octothinker.rl.grpo import LOG_RATIO_CLAMP
 from octothinker.rl.trainer import RLConfig, RLError
 from octothinker.tasks.benchmarks import get_benchmark, load_problems
 from octothinker.tasks.templates import get_template
+
+VERL_VERSION = "0.9.1"
 
 # The prompt is already our template's text: the chat template must add nothing.
 PASSTHROUGH_CHAT_TEMPLATE = "{% for message in messages %}{{ message['content'] }}{% endfor %}"
@@ -95,8 +101,18 @@ def segments(cfg: RLConfig) -> list[tuple[int, int]]:
     return [(end, cfg.response_length(start)) for start, end in zip(keys, ends)]
 
 
-def overrides(cfg: RLConfig, policy_dir: str, work: Path, last_step: int, max_response: int) -> list[str]:
-    """Our recipe as verl `main_ppo` overrides (verl's names for each setting)."""
+def epochs_for(cfg: RLConfig, steps: int, train_prompts: int) -> int:
+    """Epochs over the training prompts that `steps` steps need: verl's loop also stops after
+    `trainer.total_epochs` (30 by default), and its loader drops the last partial batch."""
+    per_epoch = train_prompts // cfg.prompts_per_step
+    if per_epoch == 0:
+        raise RLError(f"{train_prompts} training prompts make no batch of prompts_per_step={cfg.prompts_per_step}")
+    return -(-steps // per_epoch)
+
+
+def overrides(cfg: RLConfig, policy_dir: str, work: Path, last_step: int, max_response: int,
+              train_prompts: int) -> list[str]:
+    """Our recipe as verl `main_ppo` overrides (verl 0.9.1's names for each setting)."""
     v = cfg.verl
     return [
         "algorithm.adv_estimator=grpo",
@@ -106,6 +122,8 @@ def overrides(cfg: RLConfig, policy_dir: str, work: Path, last_step: int, max_re
         f"data.train_batch_size={cfg.prompts_per_step}",
         f"data.max_prompt_length={cfg.max_prompt_tokens}",
         f"data.max_response_length={max_response}",
+        # seeded, so that each length segment restores the same prompt order from verl's loader state
+        f"data.seed={cfg.seed}",
         f"actor_rollout_ref.model.path={policy_dir}",
         f"actor_rollout_ref.actor.optim.lr={cfg.lr}",
         f"actor_rollout_ref.actor.optim.weight_decay={cfg.weight_decay}",
@@ -130,9 +148,10 @@ def overrides(cfg: RLConfig, policy_dir: str, work: Path, last_step: int, max_re
         f"actor_rollout_ref.rollout.top_p={cfg.top_p}",
         f"actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu={cfg.micro_batch}",
         f"actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu={cfg.micro_batch}",
-        f"custom_reward_function.path={work / 'reward.py'}",
-        "custom_reward_function.name=compute_score",
+        f"reward.custom_reward_function.path={work / 'reward.py'}",
+        "reward.custom_reward_function.name=compute_score",
         f"trainer.total_training_steps={last_step}",
+        f"trainer.total_epochs={epochs_for(cfg, last_step, train_prompts)}",
         f"trainer.test_freq={cfg.eval.every if cfg.eval else -1}",
         *_val_kwargs(cfg),
         f"trainer.save_freq={cfg.checkpoint_every}",
@@ -189,7 +208,8 @@ def prepare(cfg: RLConfig, policy: str) -> tuple[Path, list[list[str]]]:
     val = _val_records(cfg, template)
     write_parquet(val or [{"source": "train", **r} for r in train_records[:64]], work / "val.parquet", "test")
     write_reward_module(cfg, work / "reward.py")
-    commands = [[sys.executable, "-m", "verl.trainer.main_ppo", *overrides(cfg, policy_dir, work, end, length)]
+    commands = [[sys.executable, "-m", "verl.trainer.main_ppo",
+                 *overrides(cfg, policy_dir, work, end, length, len(train_records))]
                 for end, length in segments(cfg)]
     (work / "command.sh").write_text("#!/usr/bin/env bash\nset -e\n" + "".join(
         " ".join(shlex.quote(c) for c in cmd) + "\n" for cmd in commands))
@@ -204,9 +224,12 @@ def launch(cfg: RLConfig, policy: str, dry_run: bool = False) -> Path:
         print((work / "command.sh").read_text())
         return work
     try:
-        import verl  # noqa: F401
+        import verl
     except ImportError:
-        raise RLError("verl is not installed: pip install verl (on the GPU machines), or use --dry-run") from None
+        raise RLError(f'verl is not installed: pip install "octothinker[verl]" (verl {VERL_VERSION}, on the GPU '
+                      "machines), or use --dry-run") from None
+    if verl.__version__ != VERL_VERSION:
+        print(f"warning: verl {verl.__version__} is installed; these commands are checked against {VERL_VERSION}")
     for cmd in commands:
         subprocess.run(cmd, check=True)
     return work

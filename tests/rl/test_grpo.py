@@ -98,7 +98,7 @@ def test_recipe_exposes_verl_defaults_and_the_launcher_maps_them(tmp_path):
     cfg = RLConfig.model_validate({"out": str(tmp_path), "prompts": "p.jsonl", "steps": 4, "eval": None,
                                    "aggregation": "seq-mean-token-sum-norm"})
     assert cfg.clip_ratio_c == 3.0 and cfg.log_ratio_clamp == 20.0
-    o = dict(x.split("=", 1) for x in overrides(cfg, "/p", tmp_path, 4, 512))
+    o = dict(x.split("=", 1) for x in overrides(cfg, "/p", tmp_path, 4, 512, 64))
     assert o["actor_rollout_ref.actor.clip_ratio_c"] == "3.0"
     assert o["actor_rollout_ref.actor.loss_scale_factor"] == "512"  # Dr. GRPO's constant length
     with pytest.raises(ValueError, match="clip_ratio_c"):

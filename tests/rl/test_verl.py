@@ -1,5 +1,6 @@
 import importlib.util
 import json
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -11,6 +12,7 @@ from octothinker.errors import OctoError
 from octothinker.models import load_tokenizer
 from octothinker.rl.trainer import RLConfig
 from octothinker.rl.verl import PASSTHROUGH_CHAT_TEMPLATE, overrides, prepare, segments
+from octothinker.tasks.templates import get_template
 
 runner = CliRunner()
 
@@ -36,7 +38,7 @@ def test_length_schedule_becomes_segments(world, tmp_path):
 def test_overrides_map_the_recipe(world, tmp_path):
     world_dir, _ = world
     cfg = RLConfig.model_validate(cfg_dict(world_dir, tmp_path, advantage="dr_grpo", aggregation="seq-mean-token-sum-norm"))
-    o = dict(x.split("=", 1) for x in overrides(cfg, "/p", tmp_path, 100, 2048))
+    o = dict(x.split("=", 1) for x in overrides(cfg, "/p", tmp_path, 100, 2048, 600))
     assert o["algorithm.adv_estimator"] == "grpo" and o["algorithm.norm_adv_by_std_in_grpo"] == "False"
     assert o["actor_rollout_ref.rollout.n"] == "16" and o["data.train_batch_size"] == "256"
     assert o["actor_rollout_ref.actor.ppo_mini_batch_size"] == "16" and o["actor_rollout_ref.actor.optim.lr"] == "1e-06"
@@ -45,13 +47,15 @@ def test_overrides_map_the_recipe(world, tmp_path):
     assert o["data.max_response_length"] == "2048" and o["data.max_prompt_length"] == "400"
     assert o["trainer.total_training_steps"] == "100" and o["trainer.test_freq"] == "4"
     assert o["actor_rollout_ref.rollout.val_kwargs.do_sample"] == "False"
+    # 600 prompts make 2 batches of 256 (verl drops the partial one): 100 steps need 50 epochs
+    assert o["trainer.total_epochs"] == "50"
 
 
 def test_sampled_validation_maps_to_val_kwargs(world, tmp_path):
     world_dir, _ = world
     d = cfg_dict(world_dir, tmp_path)
     d["eval"] = {**d["eval"], "temperature": 1.0, "samples": 4}
-    o = dict(x.split("=", 1) for x in overrides(RLConfig.model_validate(d), "/p", tmp_path, 100, 2048))
+    o = dict(x.split("=", 1) for x in overrides(RLConfig.model_validate(d), "/p", tmp_path, 100, 2048, 600))
     assert o["actor_rollout_ref.rollout.val_kwargs.do_sample"] == "True"
     assert o["actor_rollout_ref.rollout.val_kwargs.temperature"] == "1.0"
     assert o["actor_rollout_ref.rollout.val_kwargs.n"] == "4"
@@ -91,18 +95,132 @@ def test_unsupported_options_are_refused(world, policy, tmp_path):
         prepare(RLConfig.model_validate(cfg_dict(world_dir, tmp_path, dynamic_sampling=True)), str(policy))
 
 
-@pytest.mark.skipif(importlib.util.find_spec("verl") is None, reason="verl is not installed")
-def test_verl_accepts_the_overrides(world, policy, tmp_path):
-    from hydra import compose, initialize_config_module
-
-    world_dir, _ = world
-    cfg = RLConfig.model_validate(cfg_dict(world_dir, tmp_path))
-    with initialize_config_module(config_module="verl.trainer.config", version_base=None):
-        composed = compose(config_name="ppo_trainer", overrides=overrides(cfg, str(policy), tmp_path, 100, 2048))
-    assert composed.actor_rollout_ref.rollout.n == 16
-
-
 def test_settings_verl_cannot_express_are_refused(world, policy, tmp_path):
     world_dir, _ = world
     with pytest.raises(OctoError, match="log_ratio_clamp: verl fixes it at 20"):
         prepare(RLConfig.model_validate(cfg_dict(world_dir, tmp_path, log_ratio_clamp=5.0)), str(policy))
+
+
+# --- against verl itself (the version `make install` puts in .verl) ---------------------------------
+
+def _study_like(world_dir, out, **changes):
+    """The study's RL settings (length schedule, clip-higher, sampled validation), on the demo world."""
+    d = cfg_dict(world_dir, out, **changes)
+    d["eval"] = {**d["eval"], "temperature": 1.0, "samples": 4}
+    return RLConfig.model_validate(d)
+
+
+def _compose(verl_tree, command: list[str]):
+    from hydra import compose, initialize_config_dir
+
+    assert command[1:3] == ["-m", "verl.trainer.main_ppo"]
+    with initialize_config_dir(config_dir=str(verl_tree / "trainer" / "config"), version_base=None):
+        return compose(config_name="ppo_trainer", overrides=command[3:])
+
+
+@pytest.mark.parametrize("changes", [{}, {"advantage": "dr_grpo", "aggregation": "seq-mean-token-sum-norm"}])
+def test_every_command_composes_against_verls_own_config(world, policy, tmp_path, verl_tree, changes):
+    from hydra.errors import ConfigCompositionException
+
+    world_dir, _ = world
+    cfg = _study_like(world_dir, tmp_path / "run", **changes)
+    work, commands = prepare(cfg, str(policy))
+    for command, (end, length) in zip(commands, segments(cfg), strict=True):
+        c = _compose(verl_tree, command)  # Hydra refuses any key verl's ppo_trainer.yaml does not declare
+        assert c.data.max_response_length == length and c.trainer.total_training_steps == end
+        assert c.actor_rollout_ref.rollout.n == 16 and c.data.train_batch_size == 256
+        assert c.actor_rollout_ref.actor.clip_ratio_high == 0.28
+        assert c.actor_rollout_ref.rollout.val_kwargs.n == 4
+        assert c.reward.custom_reward_function.path == str(work / "reward.py")
+        assert c.algorithm.norm_adv_by_std_in_grpo is (changes.get("advantage", "grpo") == "grpo")
+    # the check can fail: a key verl does not have is refused
+    with pytest.raises(ConfigCompositionException):
+        _compose(verl_tree, commands[0] + ["actor_rollout_ref.actor.no_such_setting=1"])
+
+
+def test_parquet_loads_through_verls_dataset_with_our_tokenizer(world, policy, tmp_path, verl_tree):
+    from omegaconf import open_dict
+    from verl.utils.dataset.rl_dataset import RLHFDataset
+
+    world_dir, _ = world
+    cfg = _study_like(world_dir, tmp_path / "run")
+    work, commands = prepare(cfg, str(policy))
+    data = _compose(verl_tree, commands[0]).data
+    with open_dict(data):
+        data.cache_dir = str(tmp_path / "verl-cache")
+    tok = load_tokenizer(work / "policy")
+    ours = pq.read_table(work / "train.parquet").to_pylist()
+    dataset = RLHFDataset(data_files=[str(work / "train.parquet")], tokenizer=tok, config=data)
+    assert len(dataset) == len(ours) == 600
+    template = get_template(cfg.template)
+    questions = [json.loads(line)["question"] for line in (world_dir / "problems/train.jsonl").read_text().splitlines()]
+    for i in (0, 1, 599):
+        item = dataset[i]
+        # what verl's agent loop renders and tokenizes is our prompt, character for character
+        rendered = tok.apply_chat_template(item["raw_prompt"], tokenize=False, add_generation_prompt=True)
+        assert rendered == template.render(questions[i])
+        assert item["reward_model"]["ground_truth"] == ours[i]["reward_model"]["ground_truth"]
+
+
+def test_reward_module_scores_through_verls_call_as_the_local_trainer(world, policy, tmp_path, verl_tree):
+    from verl.utils.import_utils import load_extern_object
+
+    from octothinker.tasks.benchmarks import get_benchmark
+    from octothinker.tasks.rewards import score
+    from octothinker.tasks.scoring import score as score_task
+
+    world_dir, _ = world
+    cfg = _study_like(world_dir, tmp_path / "run")
+    work, commands = prepare(cfg, str(policy))
+    c = _compose(verl_tree, commands[0])
+    compute_score = load_extern_object(module_path=c.reward.custom_reward_function.path,
+                                       object_name=c.reward.custom_reward_function.name)
+    completions = ["so \\boxed{12}", "so \\boxed{13}", "no box: 12", "\\boxed{12} then \\boxed{7}", "\\boxed{12.0}",
+                   "\\boxed{" * 50, "x" * 5000 + "\\boxed{12}"]
+    for split, source in (("train", "train"), ("test", "synth")):
+        rows = [r for r in pq.read_table(work / f"{'train' if split == 'train' else 'val'}.parquet").to_pylist()][:3]
+        for row in rows:
+            gold = row["reward_model"]["ground_truth"]
+            texts = [t.replace("12", gold) for t in completions]
+            # the keyword call verl 0.9.1's naive reward manager makes, with the extra_info it adds
+            got = [compute_score(data_source=row["data_source"], solution_str=t, ground_truth=gold,
+                                 extra_info={**row["extra_info"], "num_turns": None, "rollout_reward_scores": {}})
+                   for t in texts]
+            if split == "train":
+                want = [s.reward for s in score(texts, [gold] * len(texts), [False] * len(texts), cfg.reward)]
+            else:
+                want = [float(s.correct) for s in score_task(get_benchmark(cfg.eval.tasks()[0]), texts, [gold] * len(texts))]
+            assert row["data_source"] == source and got == want
+            assert got[0] == 1.0 and got[1] in (-1.0, 0.0)
+
+
+def test_length_segments_resume_from_each_other_in_verl(world, policy, tmp_path, verl_tree):
+    from verl.utils.checkpoint.checkpoint_manager import find_latest_ckpt_path, get_checkpoint_tracker_filename
+
+    world_dir, _ = world
+    cfg = _study_like(world_dir, tmp_path / "run")
+    _, commands = prepare(cfg, str(policy))
+    composed = [_compose(verl_tree, command) for command in commands]
+    batches_per_epoch = 600 // cfg.prompts_per_step  # verl's train loader drops the last partial batch
+    for before, after in zip(composed, composed[1:]):
+        t0, t1 = before.trainer, after.trainer
+        assert t0.default_local_dir == t1.default_local_dir and t1.resume_mode == "auto"
+        # verl saves at a segment's last step when save_freq > 0, so the next one finds that step ...
+        assert t0.save_freq > 0 and t1.total_training_steps > t0.total_training_steps
+        step_dir = Path(t0.default_local_dir) / f"global_step_{t0.total_training_steps}"
+        step_dir.mkdir(parents=True, exist_ok=True)
+        Path(get_checkpoint_tracker_filename(t0.default_local_dir)).write_text(str(t0.total_training_steps))
+        found = find_latest_ckpt_path(t1.default_local_dir)
+        assert int(found.split("global_step_")[-1]) == t0.total_training_steps
+        # ... and restores the loader's position in the same seeded prompt order
+        assert (before.data.seed, before.data.shuffle) == (after.data.seed, after.data.shuffle) == (cfg.seed, True)
+        assert after.data.max_response_length > before.data.max_response_length
+    for c in composed:  # verl's loop also ends after total_epochs: never before the segment's last step
+        assert c.trainer.total_epochs * batches_per_epoch >= c.trainer.total_training_steps
+
+
+def test_the_pinned_extra_is_the_checked_version():
+    from octothinker.rl.verl import VERL_VERSION
+
+    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    assert f'verl = ["verl=={VERL_VERSION}"]' in pyproject
