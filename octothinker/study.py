@@ -244,7 +244,8 @@ class Stage:
     build: Callable[[Path], None]        # makes the stage into the folder it is given
     depends: list[str] = field(default_factory=list)   # filled by `plan`: stages whose folders it reads
     work: "Work | None" = None           # what it computes, for `octo run --plan`
-    launch: "LaunchSpec | None" = None   # several processes under torchrun (mid-training), else one
+    launch: "LaunchSpec | None" = None   # its nodes and GPUs when more than one process runs it
+    engine: str = "torchrun"             # what starts those processes: torchrun (mid-training) or verl (RL)
 
 
 @dataclass
@@ -449,7 +450,7 @@ def _subject_stages(recipe: StudyRecipe, s: Subject) -> list[Stage]:
             rl_inputs += _benchmark_inputs("rl.eval", recipe.rl.eval.benchmarks, recipe.rl.eval.data_dir)
         stages.append(Stage(_stage_name(name, "rl"), {**recipe.rl.model_dump(exclude={"out", "seed"}), **seeded},
                             [source, *rl_inputs], s.rl, lambda target, s=s: _rl(recipe, s, target),
-                            work=_rl_work(recipe.rl, str(s.model))))
+                            work=_rl_work(recipe.rl, str(s.model)), **_rl_launch(recipe.rl)))
         if recipe.eval is not None:
             final = s.rl / "final"
             stages.append(Stage(_stage_name(name, "eval-rl"), {"eval": recipe.eval, "mode": "zero-shot", **seeded,
@@ -471,6 +472,13 @@ def _eval_work(e: EvalPlan, model: str) -> Work:
             return Work(model, f"{len(e.benchmarks)} benchmarks", generated_tokens=None)
         problems += min(count, e.limit or count)
     return Work(model, f"{problems:,} problems", generated_tokens=problems * e.max_new_tokens)
+
+
+def _rl_launch(rl: RLConfig) -> dict:
+    """verl's GPUs, for the plan and the Slurm job (verl starts its own workers on them)."""
+    if rl.engine != "verl":
+        return {}
+    return {"launch": LaunchSpec(nproc_per_node=rl.verl.gpus_per_node, nnodes=rl.verl.nodes), "engine": "verl"}
 
 
 def _rl_work(rl: RLConfig, model: str) -> Work:
@@ -633,9 +641,14 @@ def _evaluate(recipe: StudyRecipe, model: Path, mode: str, seed: int, target: Pa
 
 
 def _rl(recipe: StudyRecipe, s: Subject, target: Path) -> None:
+    from octothinker.rl import verl
     from octothinker.rl.trainer import train
 
-    train(recipe.rl.model_copy(update={"out": str(target), "seed": s.seed}), str(s.model))
+    cfg = recipe.rl.model_copy(update={"out": str(target), "seed": s.seed})
+    if cfg.engine == "verl":
+        verl.launch(cfg, str(s.model))
+    else:
+        train(cfg, str(s.model))
 
 
 def _report(recipe: StudyRecipe, target: Path) -> None:

@@ -230,7 +230,26 @@ def test_midtrain_on_two_cpu_ranks_through_octo_run_matches_one_process(study, t
     assert "#SBATCH --nodes=2" in script and "#SBATCH --gpus-per-node=4" in script
     assert "#SBATCH --nodes=1" in next((two / "slurm").glob("*-rl-base.sbatch")).read_text()
     plan = runner.invoke(app, ["run", str(launched), "--plan"])
-    assert "(torchrun: 2 x 4 ranks)" in plan.output
+    assert "(torchrun: 2 x 4 GPUs)" in plan.output
+
+
+def test_rl_engine_verl_goes_through_the_verl_launcher(study, tmp_path, monkeypatch):
+    run, recipe, _ = study
+    calls = []
+
+    def fake_launch(cfg, policy, dry_run=False):  # verl itself needs GPUs: check what octo run hands it
+        calls.append((cfg.out, policy, cfg.seed))
+        (Path(cfg.out) / "final").mkdir(parents=True)
+
+    monkeypatch.setattr("octothinker.rl.verl.launch", fake_launch)
+    overrides = ["rl.engine=verl", "rl.verl.gpus_per_node=8"]
+    result = runner.invoke(app, ["run", str(recipe), *overrides, "--stage", "rl-short"])
+    assert result.exit_code == 0, result.output
+    assert calls == [(str(run / "rl-short.staging"), str(run / "decay-short" / "final"), 0)]
+    plan = runner.invoke(app, ["run", str(recipe), *overrides, "--plan"])
+    assert "--stage rl-base` (verl: 1 x 8 GPUs)" in plan.output
+    monkeypatch.undo()  # the shared run gets its local rl-short back
+    assert runner.invoke(app, ["run", str(recipe), "--stage", "rl-short"]).exit_code == 0
 
 
 def test_torchrun_commands():

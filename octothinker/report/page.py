@@ -128,8 +128,9 @@ def _setup(run: Path, layout: dict, results: dict) -> str:
     parts += [f"{k} {manifest[k]}" for k in ("octothinker", "torch", "transformers", "numpy", "python")
               if manifest.get(k)]
     threads = manifest.get("recipe", {}).get("threads") or manifest.get("torch_threads")
-    parts.append(f"CPU {manifest.get('cpu', '?')} ({manifest.get('cpu_count', '?')} cores), {threads} torch threads "
-                 "(training results are bit-exact only at the same thread count and CPU)")
+    kernels = f", torch kernels {manifest['cpu_kernels']}" if manifest.get("cpu_kernels") else ""
+    parts.append(f"CPU {manifest.get('cpu', '?')} ({manifest.get('cpu_count', '?')} cores{kernels}), {threads} torch "
+                 "threads (training results are bit-exact only at the same thread count and CPU kernels)")
     if manifest.get("git_revision"):
         parts.append(f"commit {manifest['git_revision'][:12]}")
     return "; ".join(parts) + "."

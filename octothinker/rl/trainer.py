@@ -110,7 +110,8 @@ class RLConfig(BaseModel):
     remove_solved: bool = False                  # drop prompts whose whole group was right
     reward: RewardConfig = Field(default_factory=RewardConfig)
     eval: EvalSpec | None = None
-    verl: VerlSpec = Field(default_factory=VerlSpec)  # --engine verl only
+    engine: Literal["local", "verl"] = "local"   # local: this process; verl: its launcher (`octo run`, `octo rl`)
+    verl: VerlSpec = Field(default_factory=VerlSpec)  # engine verl only
     checkpoint_every: int = Field(20, ge=1)
     keep_checkpoints: int = Field(2, ge=1)
     save_samples: bool = False
@@ -139,7 +140,7 @@ class RLConfig(BaseModel):
     def resume_settings(self) -> dict:
         """What a checkpoint must have been written under to be continued: everything that shapes the
         trajectory (not how long it runs, how it is evaluated, logged or checkpointed)."""
-        return self.model_dump(exclude={"out", "steps", "eval", "verl", "checkpoint_every", "keep_checkpoints",
+        return self.model_dump(exclude={"out", "steps", "eval", "engine", "verl", "checkpoint_every", "keep_checkpoints",
                                         "save_samples", "logging", "device"})
 
 

@@ -13,12 +13,15 @@ and validation rows the task verdict (0/1, the one scoring path `octo eval` uses
 folder whose tokenizer passes our prompt through unchanged when the base model has no chat template,
 and `command.sh`. Then it runs `python -m verl.trainer.main_ppo` once per segment of the response-length
 schedule: mainline verl has no step-keyed length, so each segment ends at the next key and the next one
-auto-resumes from verl's checkpoint with the longer limit (the study's fork did this inside verl).
+auto-resumes from verl's checkpoint with the longer limit (the study's fork did this inside verl); verl's
+model merger then writes the last checkpoint as an HF folder, `<out>/final`. In a study, `rl.engine: verl`
+makes `octo run` take this path for every RL stage.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -183,7 +186,8 @@ def _val_records(cfg: RLConfig, template) -> list[dict]:
 
 
 def prepare(cfg: RLConfig, policy: str) -> tuple[Path, list[list[str]]]:
-    """Write every file verl needs; return the work folder and one command per length segment."""
+    """Write every file verl needs; return the work folder and its commands: one per length segment, then
+    the merge of the last checkpoint into `<out>/final`."""
     for field, what in _UNSUPPORTED.items():
         if getattr(cfg, field):
             raise RLError(f"{field}: {what} is not available through the verl launcher; turn it off or use --engine local")
@@ -211,6 +215,10 @@ def prepare(cfg: RLConfig, policy: str) -> tuple[Path, list[list[str]]]:
     commands = [[sys.executable, "-m", "verl.trainer.main_ppo",
                  *overrides(cfg, policy_dir, work, end, length, len(train_records))]
                 for end, length in segments(cfg)]
+    # the last checkpoint's FSDP shards as an HF folder, <out>/final, where `octo eval` and a study read it
+    commands.append([sys.executable, "-m", "verl.model_merger", "merge", "--backend", "fsdp",
+                     "--local_dir", str(work / "checkpoints" / f"global_step_{cfg.steps}" / "actor"),
+                     "--target_dir", str(Path(cfg.out) / "final")])
     (work / "command.sh").write_text("#!/usr/bin/env bash\nset -e\n" + "".join(
         " ".join(shlex.quote(c) for c in cmd) + "\n" for cmd in commands))
     (work / "prompts.json").write_text(json.dumps({"train": len(train_records), "val": len(val), "skipped": skipped}))
@@ -218,6 +226,7 @@ def prepare(cfg: RLConfig, policy: str) -> tuple[Path, list[list[str]]]:
 
 
 def launch(cfg: RLConfig, policy: str, dry_run: bool = False) -> Path:
+    """Write verl's files, then run each length segment and the merge into `<out>/final`."""
     work, commands = prepare(cfg, policy)
     print(f"verl files in {work}; commands in {work / 'command.sh'}")
     if dry_run:
@@ -228,6 +237,9 @@ def launch(cfg: RLConfig, policy: str, dry_run: bool = False) -> Path:
     except ImportError:
         raise RLError(f'verl is not installed: pip install "octothinker[verl]" (verl {VERL_VERSION}, on the GPU '
                       "machines), or use --dry-run") from None
+    if cfg.verl.nodes > 1 and not os.environ.get("RAY_ADDRESS"):
+        raise RLError(f"verl.nodes={cfg.verl.nodes}: verl runs across nodes on a Ray cluster; start one over the "
+                      "allocation (`ray start` on each node) and set RAY_ADDRESS, as verl's multi-node guide shows")
     if verl.__version__ != VERL_VERSION:
         print(f"warning: verl {verl.__version__} is installed; these commands are checked against {VERL_VERSION}")
     for cmd in commands:

@@ -42,4 +42,6 @@ def run_metadata(seed: int | None = None) -> dict:
             "torch": torch.__version__, "transformers": transformers.__version__, "numpy": numpy.__version__,
             "python": platform.python_version(), "cpu": cpu_name(), "cpu_count": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),
+            # the kernel set torch picked (AVX2, AVX512...): float results differ between them
+            "cpu_kernels": torch.backends.cpu.get_cpu_capability(),
             "cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}

@@ -85,7 +85,8 @@ def test_dry_run_writes_verl_files(world, policy, tmp_path):
     assert tok.chat_template == PASSTHROUGH_CHAT_TEMPLATE
     assert tok.apply_chat_template([{"role": "user", "content": "X {y}"}], tokenize=False) == "X {y}"
     commands = (work / "command.sh").read_text().splitlines()[2:]
-    assert len(commands) == 3 and all("verl.trainer.main_ppo" in c for c in commands)
+    assert len(commands) == 4 and all("verl.trainer.main_ppo" in c for c in commands[:3])
+    assert "verl.model_merger merge --backend fsdp" in commands[3] and str(tmp_path / "run" / "final") in commands[3]
     assert json.loads((work / "prompts.json").read_text())["train"] == 600
 
 
@@ -125,7 +126,7 @@ def test_every_command_composes_against_verls_own_config(world, policy, tmp_path
     world_dir, _ = world
     cfg = _study_like(world_dir, tmp_path / "run", **changes)
     work, commands = prepare(cfg, str(policy))
-    for command, (end, length) in zip(commands, segments(cfg), strict=True):
+    for command, (end, length) in zip(commands[:-1], segments(cfg), strict=True):
         c = _compose(verl_tree, command)  # Hydra refuses any key verl's ppo_trainer.yaml does not declare
         assert c.data.max_response_length == length and c.trainer.total_training_steps == end
         assert c.actor_rollout_ref.rollout.n == 16 and c.data.train_batch_size == 256
@@ -200,7 +201,7 @@ def test_length_segments_resume_from_each_other_in_verl(world, policy, tmp_path,
     world_dir, _ = world
     cfg = _study_like(world_dir, tmp_path / "run")
     _, commands = prepare(cfg, str(policy))
-    composed = [_compose(verl_tree, command) for command in commands]
+    composed = [_compose(verl_tree, command) for command in commands[:-1]]
     batches_per_epoch = 600 // cfg.prompts_per_step  # verl's train loader drops the last partial batch
     for before, after in zip(composed, composed[1:]):
         t0, t1 = before.trainer, after.trainer
@@ -217,6 +218,11 @@ def test_length_segments_resume_from_each_other_in_verl(world, policy, tmp_path,
         assert after.data.max_response_length > before.data.max_response_length
     for c in composed:  # verl's loop also ends after total_epochs: never before the segment's last step
         assert c.trainer.total_epochs * batches_per_epoch >= c.trainer.total_training_steps
+    # the merge reads the checkpoint verl writes at the last segment's last step
+    last = composed[-1].trainer
+    merge = commands[-1]
+    assert merge[1:5] == ["-m", "verl.model_merger", "merge", "--backend"]
+    assert merge[merge.index("--local_dir") + 1] == str(Path(last.default_local_dir) / f"global_step_{last.total_training_steps}" / "actor")
 
 
 def test_the_pinned_extra_is_the_checked_version():
@@ -224,3 +230,18 @@ def test_the_pinned_extra_is_the_checked_version():
 
     pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
     assert f'verl = ["verl=={VERL_VERSION}"]' in pyproject
+
+
+@pytest.mark.parametrize("name", ["octothinker-1b.yaml", "octothinker-3b.yaml"])
+def test_packaged_study_recipes_compose_against_verls_own_config(name, tmp_path, verl_tree):
+    """The 1B and 3B recipes' RL, as `octo run` hands it to verl (their models and prompts are not here,
+    so the overrides are made directly, for the study's 7,500 MATH training prompts)."""
+    from octothinker.study import load_study
+
+    recipe = Path(__file__).resolve().parents[2] / "octothinker" / "recipes" / name
+    cfg = load_study(recipe).rl.model_copy(update={"out": str(tmp_path / "rl-long")})  # as a study sets it
+    assert cfg.engine == "verl"
+    for end, length in segments(cfg):
+        c = _compose(verl_tree, ["python", "-m", "verl.trainer.main_ppo",
+                                 *overrides(cfg, "/policy", tmp_path, end, length, 7500)])
+        assert c.data.max_response_length == length and c.trainer.n_gpus_per_node == cfg.verl.gpus_per_node
