@@ -134,8 +134,9 @@ def describe(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Ass
 def emit_slurm(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Assumptions | None = None) -> Path:
     """One sbatch script per stage still to run, and `submit.sh`, which submits them in order, each
     after the stages it reads (`--dependency=afterok`). Written to <out>/slurm/; nothing is submitted.
-    A mid-training stage with `midtrain.launch` asks for its nodes and a GPU per rank (`octo run` starts
-    torchrun on them); any other stage runs as one process and asks for one GPU (none for curation)."""
+    A stage that runs on several processes (mid-training with `midtrain.launch`, under the torchrun that
+    `octo run` starts; RL with `rl.engine: verl`) asks for its nodes and their GPUs; any other stage runs
+    as one process and asks for one GPU (none for curation)."""
     a = a or Assumptions()
     stages = plan(recipe)
     vocab = recipe.world.vocab_size if recipe.world else None
