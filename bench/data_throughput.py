@@ -1,16 +1,24 @@
-"""Data throughput: MinHash near-dedup (documents/s) and tokenize + pack (tokens/s) on this machine,
-datatrove's MinHash pipeline on the same input when it is installed, and peak memory at two input
-sizes (dedup memory should grow with signatures only).
+"""Curation on datatrove against the hand-written path it replaced, on the same documents, in one run.
 
-    .venv/bin/python bench/data_throughput.py --docs 4000
+    .venv/bin/python bench/data_throughput.py --docs 4000 [--old ee44f04] [--tasks 1,2] [--demo-world]
 
-Input: high-quality synthetic web documents (about 90 words each) with 10% planted near-duplicates.
+The old path is the package at revision `--old` (the last one before datatrove), checked out into a
+temporary git worktree and imported from there in its own process (it needs `pip install datasketch`).
+
+1. Throughput: synthetic web documents (about 90 words, 10% planted near-duplicates) through a data
+   build with the fastText quality filter, MinHash dedup, decontamination, tokenize and pack; each path
+   in a fresh process at x1 and x4 input: documents/s over the whole build (datatrove's per-step
+   times are printed from its stats) and peak RSS of the build's processes.
+2. `--demo-world`: the demo's five data builds (`make demo`'s world) with each path: the report's
+   counts side by side, the realised mixture shares, and whether the shards are byte-identical.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import random
 import resource
 import subprocess
 import sys
@@ -18,138 +26,144 @@ import tempfile
 import time
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
+CHILD = """
+import json, resource, sys, time
+from octothinker.data.pipeline import DataRecipe, build
+recipe = DataRecipe(**json.loads(sys.argv[1]))
+start = time.perf_counter()
+report = build(recipe)
+seconds = time.perf_counter() - start
+rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(json.dumps({"seconds": seconds, "steps": report["steps"], "peak_rss_mb": rss / 1024}))
+"""
 
-def make_corpus(path: Path, docs: int) -> None:
-    import random
 
-    from octothinker.data.synthetic import WorldSize, hq_web_doc
+def make_corpus(folder: Path, docs: int) -> None:
+    from octothinker.data.synthetic import WorldSize, hq_web_doc, lq_web_doc
 
     rng = random.Random(0)
-    texts = [hq_web_doc(rng, WorldSize()) for _ in range(docs)]
+    size = WorldSize()
+    texts = [hq_web_doc(rng, size) if i % 4 else lq_web_doc(rng, size) for i in range(docs)]
     for i in range(docs // 10):  # planted near-duplicates: one word changed
         words = texts[i].split()
         words[rng.randrange(len(words))] = "indeed"
         texts.append(" ".join(words))
-    with path.open("w") as fh:
-        for i, t in enumerate(texts):
-            fh.write(json.dumps({"id": str(i), "text": t}) + "\n")
+    folder.mkdir(parents=True)
+    for part in range(2):  # two files, so that two tasks have one each
+        with (folder / f"web-{part}.jsonl").open("w") as fh:
+            for t in texts[part::2]:
+                fh.write(json.dumps({"text": t}) + "\n")
 
 
-def run_ours_dedup(path: Path) -> dict:
-    from octothinker.data.dedup import MinHashDedup
-    from octothinker.data.readers import read_records
-
-    dedup = MinHashDedup()
-    start = time.perf_counter()
-    docs = removed = 0
-    for _, rec in read_records(str(path)):  # streamed, as in `octo data build`
-        docs += 1
-        removed += dedup.seen(rec["text"])
-    seconds = time.perf_counter() - start
-    return {"docs": docs, "removed": removed, "seconds": seconds, "docs_per_s": docs / seconds,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+def build_in_child(pythonpath: str | None, recipe: dict) -> dict:
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    # cwd: python -c puts the working directory first on sys.path, which would shadow PYTHONPATH
+    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(recipe)], capture_output=True, text=True, env=env, cwd="/")
+    if out.returncode:
+        raise SystemExit(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_datatrove_dedup(path: Path, work: Path) -> dict | None:
-    try:
-        from datatrove.executor import LocalPipelineExecutor
-        from datatrove.pipeline.dedup.minhash import (MinhashConfig, MinhashDedupBuckets, MinhashDedupCluster,
-                                                      MinhashDedupFilter, MinhashDedupSignature)
-        from datatrove.pipeline.readers import JsonlReader
-        from datatrove.pipeline.writers import JsonlWriter
-    except ImportError:
-        return None
-    config = MinhashConfig()  # datatrove defaults: 5-gram shingles, 14 buckets x 8 hashes
-    reader = JsonlReader(str(path.parent), glob_pattern=path.name)
-    stages = [
-        [reader, MinhashDedupSignature(output_folder=str(work / "sigs"), config=config)],
-        [MinhashDedupBuckets(input_folder=str(work / "sigs"), output_folder=str(work / "buckets"), config=config)],
-        [MinhashDedupCluster(input_folder=str(work / "buckets"), output_folder=str(work / "remove"), config=config)],
-        [JsonlReader(str(path.parent), glob_pattern=path.name),
-         MinhashDedupFilter(input_folder=str(work / "remove")), JsonlWriter(str(work / "out"))],
-    ]
-    start = time.perf_counter()
-    for i, pipeline in enumerate(stages):
-        tasks = config.num_buckets if i == 1 else 1
-        LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=1, logging_dir=str(work / f"logs{i}"),
-                              start_method="spawn").run()
-    seconds = time.perf_counter() - start
-    kept = sum(1 for f in (work / "out").glob("*.jsonl*") for _ in __import__("gzip").open(f, "rt"))
-    docs = sum(1 for _ in path.open())
-    return {"docs": docs, "removed": docs - kept, "seconds": seconds, "docs_per_s": docs / seconds}
+def old_tree(rev: str, where: Path) -> Path:
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-f", str(where), rev], check=True,
+                   capture_output=True)
+    return where
 
 
-def run_tokenize_pack(path: Path, tokenizer_dir: Path, workers: int, out: Path) -> dict:
-    import numpy as np
+def throughput(tmp: Path, docs: int, old: Path, tasks: list[int], world: Path) -> None:
+    for scale in (1, 4):
+        corpus = tmp / f"corpus-x{scale}"
+        make_corpus(corpus, docs * scale)
+        base = {"name": "bench", "tokenizer": str(world / "tokenizer"), "mixture": {"tokens": 100_000},
+                "quality": {"positive": str(world / "seeds/positive.jsonl"),
+                            "negative": str(world / "seeds/negative.jsonl")},
+                "decontam": {"files": [str(world / "problems/test.jsonl")]},
+                "sources": [{"name": "web", "path": str(corpus / "*.jsonl"), "weight": 1.0, "quality_filter": True}]}
+        runs = [("hand-written (old)", str(old), dict(base, out=str(tmp / f"old-x{scale}")))]
+        runs += [(f"datatrove, {n} task(s)", None, dict(base, out=str(tmp / f"dt{n}-x{scale}"), tasks=n, workers=n))
+                 for n in tasks]
+        for label, path, recipe in runs:
+            r = build_in_child(path, recipe)
+            web = r["steps"]["web"]
+            read = web["read"]
+            print(f"x{scale} {label:22s} {read:7d} docs: {read / r['seconds']:7.0f} docs/s, peak RSS "
+                  f"{r['peak_rss_mb']:5.0f} MB; removed: quality {web['quality_removed']}, duplicates "
+                  f"{web.get('near_duplicates', 0) + web.get('exact_duplicates', 0)}, contaminated {web['contaminated']}")
+            logs = Path(recipe["out"]) / "curation" / "logs"
+            if path is None and logs.is_dir():
+                print("    per step: " + step_times(logs))
 
-    from octothinker.data.pipeline import Tokenize
-    from octothinker.data.readers import read_records
-    from octothinker.data.shards import ShardWriter, token_dtype
-    from octothinker.models import load_tokenizer
 
-    tok = load_tokenizer(tokenizer_dir)
-    texts = [r["text"] for _, r in read_records(str(path))]
-    start = time.perf_counter()
-    tokenize = Tokenize(str(tokenizer_dir), workers)
-    writer = ShardWriter(out, token_dtype(len(tok)))
-    total = 0
-    for batch in tokenize([texts[i:i + 256] for i in range(0, len(texts), 256)]):
-        for ids in batch:
-            writer.add(np.asarray(ids + [tok.eos_token_id]))
-            total += len(ids) + 1
-    writer.close({"tokenizer": {"name": str(tokenizer_dir)}})
-    tokenize.close()
-    seconds = time.perf_counter() - start
-    return {"workers": workers, "tokens": total, "seconds": seconds, "tokens_per_s": total / seconds}
+def step_times(logs: Path) -> str:
+    """datatrove's own time per step, summed over tasks, from its stats files."""
+    times: dict[str, float] = {}
+    for stage in sorted(logs.glob("**/stats.json")):
+        for step in json.loads(stage.read_text()):
+            total = step.get("time_stats", {}).get("total", 0.0) if isinstance(step.get("time_stats"), dict) else 0.0
+            if total:
+                name = step["name"].split(" ", 1)[-1].strip()
+                times[name] = times.get(name, 0.0) + total
+    return ", ".join(f"{name} {seconds:.2f} s" for name, seconds in times.items())
+
+
+def demo_world(tmp: Path, old: Path) -> None:
+    """The demo's data builds with each path, from the same world."""
+    import yaml
+
+    recipe = yaml.safe_load((REPO / "octothinker/recipes/demo.yaml").read_text())
+    cmd = [sys.executable, "-c", "from octothinker.cli import app; app()", "run", str(REPO / "octothinker/recipes/demo.yaml")]
+    out_new, out_old = tmp / "demo-new", tmp / "demo-old"
+    subprocess.run(cmd + [f"out={out_new}", "--stage", "world"], check=True, capture_output=True)
+    for name in recipe["data"]:
+        stage = f"data.{name}"
+        timings = {}
+        for label, out, path in (("new", out_new, None), ("old", out_old, str(old))):
+            if label == "old" and not (out / "world").exists():
+                (out).mkdir(parents=True, exist_ok=True)
+                subprocess.run(["cp", "-r", str(out_new / "world"), str(out / "world")], check=True)
+            section = json.dumps({k: v for k, v in recipe["data"][name].items()})
+            section = section.replace("{out}", str(out))
+            start = time.perf_counter()
+            build_in_child(path, dict(json.loads(section), out=str(out / "data" / name), name=name))
+            timings[label] = time.perf_counter() - start
+        new, old_r = (json.loads((o / "data" / name / "report.json").read_text()) for o in (out_new, out_old))
+        shards = [sorted((o / "data" / name).glob("shard_*.bin")) for o in (out_new, out_old)]
+        same = [p.name for p in shards[0]] == [p.name for p in shards[1]] and all(
+            a.read_bytes() == b.read_bytes() for a, b in zip(*shards))
+        print(f"{stage}: shards identical: {same}; {timings['old']:.1f} s old, {timings['new']:.1f} s new")
+        for src, s in new["steps"].items():
+            o = old_r["steps"][src]
+            print(f"  {src:10s} kept {o['kept']:6d} -> {s['kept']:6d}; quality removed {o['quality_removed']} -> "
+                  f"{s['quality_removed']}; duplicates {o['exact_duplicates'] + o['near_duplicates']} -> "
+                  f"{s['near_duplicates']}; contaminated {o['contaminated']} -> {s['contaminated']}; share "
+                  f"{old_r['mixture'][src]['realised_share']:.3f} -> {new['mixture'][src]['realised_share']:.3f} "
+                  f"(asked {new['mixture'][src]['requested_share']:.3f})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=4000)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--old", default="ee44f04", help="the revision of the hand-written path")
+    parser.add_argument("--tasks", default="1,2", help="datatrove task counts to run")
+    parser.add_argument("--demo-world", action="store_true", help="also compare the demo's data builds")
     args = parser.parse_args()
-    if args.child:  # measure one dedup run in a fresh process, for its own peak RSS
-        print(json.dumps(run_ours_dedup(Path(args.child))))
-        return
-
+    print(f"machine: {os.uname().nodename}, {os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        small, large = tmp / "small" / "docs.jsonl", tmp / "large" / "docs.jsonl"
-        small.parent.mkdir()
-        large.parent.mkdir()
-        make_corpus(small, args.docs)
-        make_corpus(large, args.docs * 4)
-        results = {}
-        for name, path in (("small", small), ("large", large)):
-            out = subprocess.run([sys.executable, __file__, "--child", str(path)], capture_output=True, text=True,
-                                 check=True)
-            results[name] = json.loads(out.stdout.strip().splitlines()[-1])
-        for name, r in results.items():
-            print(f"octothinker MinHash dedup, {r['docs']:6d} docs: {r['docs_per_s']:8.0f} docs/s, "
-                  f"removed {r['removed']}, peak RSS {r['peak_rss_mb']:.0f} MB")
-        growth = results["large"]["peak_rss_mb"] / results["small"]["peak_rss_mb"]
-        print(f"peak RSS x{growth:.2f} for x4 input (signatures only grow with documents)")
+        old = old_tree(args.old, tmp / "old-tree")
         try:
-            dt = run_datatrove_dedup(small, tmp / "dt")
-        except ImportError as err:  # datatrove checks its optional dependencies when a step is built
-            dt, missing = None, err
-        else:
-            missing = "not installed"
-        if dt is None:
-            print(f"datatrove: {missing}; not compared")
-        else:
-            ours = results["small"]["docs_per_s"]
-            print(f"datatrove MinHash pipeline, {dt['docs']:6d} docs: {dt['docs_per_s']:8.0f} docs/s, removed {dt['removed']}"
-                  f" -> octothinker / datatrove = {ours / dt['docs_per_s']:.2f}x")
+            from octothinker.data.synthetic import WorldSize, generate_world
 
-        from octothinker.models import train_tokenizer
-
-        texts = [json.loads(line)["text"] for line in small.open()]
-        tokenizer_dir = tmp / "tokenizer"
-        train_tokenizer(texts, vocab_size=1024).save_pretrained(tokenizer_dir)
-        for workers in (1, 2):
-            r = run_tokenize_pack(large, tokenizer_dir, workers, tmp / f"shards{workers}")
-            print(f"tokenize + pack, {workers} worker(s): {r['tokens_per_s']:9.0f} tokens/s ({r['tokens']} tokens)")
+            world = tmp / "world"
+            generate_world(world, WorldSize(problems=600, test=100, web=300, generic=300, instruct=100, seeds=150, vocab_size=512), seed=0)
+            throughput(tmp, args.docs, old, [int(n) for n in args.tasks.split(",")], world)
+            if args.demo_world:
+                demo_world(tmp, old)
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(old)], capture_output=True)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,13 @@ at its length limit, so generation is an upper bound. GPU-hours are H100 hours (
 from __future__ import annotations
 
 import json
+import math
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from octothinker.data.curate import stage_tasks
+from octothinker.data.pipeline import DataRecipe
 from octothinker.errors import OctoError
 from octothinker.models import HUB_PREFIX, MODEL_SIZES
 from octothinker.study import Stage, StudyRecipe, Work, fingerprint, plan, stage_done
@@ -131,12 +134,31 @@ def describe(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Ass
     return "\n".join(lines)
 
 
+def _slurm_hours(time: str) -> float:
+    days, _, clock = time.rpartition("-")
+    h, m, sec = (int(x) for x in clock.split(":"))
+    return int(days or 0) * 24 + h + m / 60 + sec / 3600
+
+
+def _data_job(data: DataRecipe) -> tuple[int, int]:
+    """CPUs and wall hours of a data stage's job. On the local executor the job runs the tasks,
+    `workers` at once, within `cluster.time`; on Ray it hands them to the Ray cluster and waits, on one
+    CPU, as long. On datatrove's Slurm executor it submits their jobs and waits, on one CPU, as long as
+    the chain can take: each stage's tasks in waves of `workers`, each wave within `cluster.time` (taking
+    every source to have at least `tasks` files, the most tasks a stage gets)."""
+    per_task = _slurm_hours(data.cluster.time)
+    if data.executor != "slurm":
+        return data.workers if data.executor == "local" else 1, math.ceil(per_task)
+    waves = sum(math.ceil(n / data.workers) for _ in data.sources for n in stage_tasks(data, data.tasks))
+    return 1, math.ceil(waves * per_task)
+
+
 def emit_slurm(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Assumptions | None = None) -> Path:
     """One sbatch script per stage still to run, and `submit.sh`, which submits them in order, each
     after the stages it reads (`--dependency=afterok`). Written to <out>/slurm/; nothing is submitted.
     A stage that runs on several processes (mid-training with `midtrain.launch`, under the torchrun that
     `octo run` starts; RL with `rl.engine: verl`) asks for its nodes and their GPUs; any other stage runs
-    as one process and asks for one GPU (none for curation)."""
+    as one process and asks for one GPU, except curation (`_data_job`)."""
     a = a or Assumptions()
     stages = plan(recipe)
     vocab = recipe.world.vocab_size if recipe.world else None
@@ -160,8 +182,12 @@ def emit_slurm(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: A
         hours = gpu_hours(params, stage.work, a) if priced else 0.0
         # the GPU-hours spread over the job's GPUs, and half again, for the slack Slurm kills without
         wall = max(1, int(hours / max(1, gpus * nodes) * 1.5) + 1)
+        cpus = []
+        if stage.name.startswith("data.") and stage.name[5:] in recipe.data:
+            cpus_per_task, wall = _data_job(recipe.data[stage.name[5:]])
+            cpus = [f"#SBATCH --cpus-per-task={cpus_per_task}"]
         lines = ["#!/usr/bin/env bash", f"#SBATCH --job-name=octo-{stage.name.replace('/', '-')}", f"#SBATCH --nodes={nodes}",
-                 *([f"#SBATCH --gpus-per-node={gpus}"] if gpus else []), f"#SBATCH --time={wall}:00:00",
+                 *([f"#SBATCH --gpus-per-node={gpus}"] if gpus else []), *cpus, f"#SBATCH --time={wall}:00:00",
                  f"#SBATCH --output={(folder / 'logs').resolve()}/%x-%j.out", "set -euo pipefail",
                  f"cd {shlex.quote(str(workdir))}", stage_command(recipe_abs, overrides, stage.name), ""]
         (folder / script).write_text("\n".join(lines))

@@ -34,6 +34,16 @@ class RecipeError(OctoError):
     pass
 
 
+def _unshared(node):
+    """A copy in which no mapping or list is reachable twice: YAML anchors and merge keys (`<<: *curation`)
+    share one object between their uses, and an override of one use must not change the others."""
+    if isinstance(node, dict):
+        return {key: _unshared(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_unshared(value) for value in node]
+    return node
+
+
 def _parse_value(item: str, raw: str):
     try:
         return yaml.safe_load(raw) if raw.strip() else ""
@@ -109,6 +119,7 @@ def load_yaml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
         raise RecipeError(f"{path}{where}: invalid YAML ({getattr(err, 'problem', err)})") from None
     if not isinstance(data, dict):
         raise RecipeError(f"{path}: a recipe is a YAML mapping")
+    data = _unshared(data)
     parent = data.pop("extends", None)
     if parent is None:
         return data

@@ -403,7 +403,9 @@ def plan(recipe: StudyRecipe) -> list[Stage]:
         if data.decontam:
             inputs += [(f"data.{name}.decontam.files", f) for f in data.decontam.files]
             inputs += _benchmark_inputs(f"data.{name}.decontam", data.decontam.benchmarks, data.decontam.data_dir)
-        stages.append(Stage(f"data.{name}", data.model_dump(exclude={"out"}), inputs, Path(data.out), build_data))
+        # where and on how many tasks datatrove curates is how, not what: the shards do not depend on it
+        how = {"out", "executor", "tasks", "workers", "cluster"}
+        stages.append(Stage(f"data.{name}", data.model_dump(exclude=how), inputs, Path(data.out), build_data))
 
     for seed in _training_seeds(recipe):
         prefix = _seed_prefix(recipe, seed) if recipe.per_seed == "training" else ""

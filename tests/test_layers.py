@@ -20,7 +20,7 @@ ALLOWED = {
     "probe": {"errors", "runs", "models", "tasks", "eval"},
     "report": {"errors", "runs", "tasks", "eval"},
     "study": {"errors", "runs", "recipe", "models", "tasks", "data", "eval", "midtrain", "rl", "probe", "report"},
-    "launch": {"errors", "runs", "recipe", "models", "study"},
+    "launch": {"errors", "runs", "recipe", "models", "data", "study"},
     "cli": {"errors", "runs", "recipe", "models", "tasks", "data", "eval", "midtrain", "rl", "probe", "report",
             "study", "launch"},
 }

@@ -109,3 +109,11 @@ def test_arms_recipe_is_the_demo_plus_arms():
     demo, arms = load_study(RECIPES / "demo.yaml"), load_study(RECIPES / "demo-arms.yaml")
     assert arms.midtrain == demo.midtrain and arms.rl == demo.rl
     assert {a.claim for a in arms.arms.values()} == {"quality", "budget", "instruct", "qwen"}
+
+
+def test_an_override_of_one_use_of_a_yaml_anchor_leaves_the_others(tmp_path):
+    """The 1B/3B recipes share their curation settings between data sections with `<<: *curation`."""
+    study = load_study(RECIPES / "octothinker-1b.yaml", ["data.stable.cluster.partition=big", "data.short.tasks=8"])
+    assert study.data["stable"].cluster.partition == "big" and study.data["long"].cluster.partition == "cpu"
+    assert study.data["short"].tasks == 8 and study.data["hybrid"].tasks == 256
+    assert study.data["stable"].executor == "slurm" and study.data["stable"].dedup.buckets == 11

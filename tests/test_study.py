@@ -278,3 +278,22 @@ def test_gpu_hours_of_a_known_budget():
 
     built = create_model("micro", None, vocab_size=400)
     assert model_params("micro", [], vocab_size=400) == sum(p.numel() for p in built.parameters())
+
+
+def test_a_data_stage_job_asks_for_its_curation(tmp_path):
+    """Local curation: the job runs `workers` tasks at once within `cluster.time`. datatrove's Slurm
+    executor: the job waits on one CPU for the chain of stages, each in waves of `workers` tasks."""
+    from octothinker.launch import _data_job, emit_slurm
+    from octothinker.study import load_study
+
+    path = Path(__file__).resolve().parents[1] / "octothinker" / "recipes" / "octothinker-1b.yaml"
+    recipe = load_study(path, [f"out={tmp_path}"])
+    stable = recipe.data["stable"]  # 3 sources on Slurm, 256 tasks at once, 2 h each at most
+    assert _data_job(stable) == (1, 3 * (1 + 1 + 1 + 1) * 2)
+    fewer = stable.model_copy(update={"workers": 100, "cluster": stable.cluster.model_copy(update={"time": "0-00:30:00"})})
+    assert _data_job(fewer) == (1, 3 * (3 + 1 + 1 + 3) // 2)
+    assert _data_job(stable.model_copy(update={"executor": "local", "workers": 16})) == (16, 2)
+    folder = emit_slurm(recipe, str(path), [f"out={tmp_path}"])
+    script = next(folder.glob("*-data.stable.sbatch")).read_text()
+    assert "#SBATCH --cpus-per-task=1" in script and "#SBATCH --time=24:00:00" in script
+    assert "--gpus-per-node" not in script and "--stage data.stable" in script

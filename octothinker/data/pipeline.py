@@ -4,17 +4,17 @@ tokenize -> mixture -> packed shards, plus a data report (JSON and Markdown).
     octo data build recipe.yaml                 # a data recipe, or a study recipe's `data:` section
     octo data build recipe.yaml mixture.tokens=2000000 seed=1
 
-`build` reads top to bottom: each source streams through the filters into a staging token file; the
-mixture then picks documents per source by weight and budget, and the shards are written in a seeded
-interleaved order. Memory holds dedup signatures and per-document offsets, never the corpus. The build
-writes into `<out>.partial` and replaces `<out>` only when it is complete, so a failed rebuild leaves
-the previous shards (and their index.json) as they were.
+`build` reads top to bottom: the sources go through the filters on datatrove (`curate.py`: its fastText
+filter and MinHash stages on its local, Slurm or Ray executor, as `executor` says) into staging token
+files; the mixture then picks documents per source by weight and budget, and the shards are written in
+a seeded interleaved order. Memory holds per-document offsets, never the corpus. The build writes into
+`<out>.partial` and replaces `<out>` only when it is complete, so a failed rebuild leaves the previous
+shards (and their index.json) as they were.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import shutil
 import time
 from collections import Counter
@@ -24,10 +24,8 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from octothinker.data.decontam import Decontaminator
-from octothinker.data.dedup import ExactDedup, MinHashDedup
+from octothinker.data.curate import STEPS, curate
 from octothinker.data.mixture import requested_tokens, select_documents
-from octothinker.data.qa_format import MissingFieldError, format_instruction, format_qa, format_text
 from octothinker.data.quality import QualityClassifier
 from octothinker.data.readers import read_records
 from octothinker.data.shards import ShardWriter, token_dtype, tokenizer_hash
@@ -35,7 +33,6 @@ from octothinker.errors import DataError, check_name
 from octothinker.recipe import Strict
 from octothinker.runs import atomic_write_json, atomic_write_text, derive_seed, run_metadata
 from octothinker.runs.files import ensure_writable, replace_dir
-from octothinker.runs.metrics import Progress
 
 
 class SourceSpec(Strict):
@@ -68,11 +65,14 @@ class QualitySpec(Strict):
 
 
 class DedupSpec(Strict):
-    exact: bool = True
+    """datatrove's MinHash, within each source; exact copies are near duplicates too. MegaMath's setting,
+    the corpus the study mid-trains on: 5-word shingles, 11 buckets x 10 hashes (pairs above Jaccard
+    ~0.79 are likely found; datatrove's FineWeb default is 14 x 8, ~0.72)."""
     near: bool = True
     shingle: int = Field(5, ge=1)               # words per shingle
-    num_perm: int = Field(128, ge=16)
-    threshold: float = Field(0.8, gt=0, lt=1)   # Jaccard similarity
+    buckets: int = Field(11, ge=1)
+    hashes_per_bucket: int = Field(10, ge=1)
+    language: str | None = None                 # datatrove's word tokenizer for it; None: words split at spaces
 
 
 class DecontamSpec(Strict):
@@ -87,13 +87,30 @@ class MixtureSpec(Strict):
     repeat: bool = True                         # repeat a source smaller than its share
 
 
+class ClusterSpec(Strict):
+    """Where datatrove's Slurm or Ray executor runs the curation tasks. `time` is a Slurm job's wall time:
+    each curation task's (executor slurm), or, under `octo run --emit slurm` with executor local, the
+    data stage's own job's (with executor slurm that job waits for the tasks, and asks for as long as
+    the chain of their stages can take: `launch.py`)."""
+    partition: str | None = None                # slurm
+    time: str = Field("24:00:00", pattern=r"^(\d+-)?\d+:\d\d:\d\d$")   # slurm: [days-]hours:minutes:seconds
+    qos: str = "normal"                         # slurm
+    cpus_per_task: int = Field(1, ge=1)
+    mem_per_cpu_gb: int = Field(2, ge=1)
+    venv_path: str | None = None                # slurm: activated in each job
+    sbatch_args: dict[str, str] = Field(default_factory=dict)
+
+
 class DataRecipe(Strict):
     name: str = "data"
     out: str                                    # shard folder
     tokenizer: str                              # HF tokenizer or model folder
     seed: int = 0
     on_bad_line: Literal["skip", "fail"] = "skip"
-    workers: int = Field(1, ge=1)               # tokenizer processes
+    executor: Literal["local", "slurm", "ray"] = "local"   # datatrove's executor for the curation
+    tasks: int = Field(1, ge=1)                 # datatrove tasks: the input files are split among them
+    workers: int = Field(1, ge=1)               # tasks at once (local: processes; Slurm, Ray: the most running together)
+    cluster: ClusterSpec = Field(default_factory=ClusterSpec)
     shard_tokens: int = Field(50_000_000, gt=0)
     sources: list[SourceSpec]
     quality: QualitySpec | None = None
@@ -119,144 +136,18 @@ class DataRecipe(Strict):
         return self
 
 
-# --- tokenization (in worker processes when workers > 1) ---------------------------------------------
-
-_TOKENIZER = None
-
-
-def _init_tokenizer(path: str) -> None:
-    global _TOKENIZER
-    from octothinker.models import load_tokenizer
-
-    _TOKENIZER = load_tokenizer(path)
-
-
-def _encode(texts: list[str]) -> list[list[int]]:
-    return _TOKENIZER(texts, add_special_tokens=False)["input_ids"]
-
-
-class Tokenize:
-    """Ordered batch encoding; a process pool when workers > 1 (fed a bounded window at a time)."""
-
-    def __init__(self, tokenizer_path: str, workers: int):
-        self.pool = None
-        if workers > 1:
-            self.pool = mp.get_context("spawn").Pool(workers, initializer=_init_tokenizer, initargs=(tokenizer_path,))
-        else:
-            _init_tokenizer(tokenizer_path)
-
-    def __call__(self, batches: list[list[str]]) -> list[list[list[int]]]:
-        if self.pool is None:
-            return [_encode(b) for b in batches]
-        return self.pool.map(_encode, batches)
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-
-
-# --- one source through the filters ---------------------------------------------------------------------
-
-STEPS = ("read", "bad_lines", "missing_field", "quality_removed", "exact_duplicates", "near_duplicates",
-         "contaminated", "dropped_overlong", "truncated", "kept", "tokens")
-
-
-def _to_text(src: SourceSpec, rec: dict) -> str:
-    if src.kind == "text":
-        return format_text(rec, src.text_field)
-    if src.kind == "qa":
-        return format_qa(rec, src.style, src.fields)
-    return format_instruction(rec, src.fields)
-
-
-def _filtered(stats: Counter) -> dict:
-    return {"quality_removed": stats["quality_removed"], "duplicates": stats["exact_duplicates"],
-            "near_duplicates": stats["near_duplicates"], "contaminated": stats["contaminated"]}
-
-
-def _stage_source(src: SourceSpec, recipe: DataRecipe, staging: Path, tokenize: Tokenize, eos_id: int,
-                  classifier: QualityClassifier | None, decontam: Decontaminator | None) -> dict:
-    """Stream one source through the filters into `staging/<name>.bin`; return its step counts."""
-    stats = Counter({step: 0 for step in STEPS})
-    bad_lines: Counter = Counter()
-    progress = Progress(None, f"data {src.name}", every=20_000, unit="record")
-    exact = ExactDedup() if recipe.dedup.exact else None
-    near = MinHashDedup(recipe.dedup.shingle, recipe.dedup.num_perm, recipe.dedup.threshold) if recipe.dedup.near else None
-    decontam_before = Counter(decontam.removed) if decontam else Counter()
-    lengths: list[int] = []
-    dtype = np.uint32
-    pending: list[str] = []
-    with open(staging / f"{src.name}.bin", "wb") as out:
-
-        def flush():
-            batches = [pending[i:i + 256] for i in range(0, len(pending), 256)]
-            for batch in tokenize(batches):
-                for ids in batch:
-                    if src.max_tokens and len(ids) > src.max_tokens:
-                        if src.overlong == "drop":
-                            stats["dropped_overlong"] += 1
-                            continue
-                        ids = ids[:src.max_tokens]
-                        stats["truncated"] += 1
-                    np.asarray(ids + [eos_id], dtype=dtype).tofile(out)
-                    lengths.append(len(ids) + 1)
-            pending.clear()
-
-        for where, rec in read_records(src.path, recipe.on_bad_line, bad_lines):
-            stats["read"] += 1
-            progress.update(**_filtered(stats))
-            try:
-                text = _to_text(src, rec)
-            except MissingFieldError as err:
-                if recipe.on_bad_line == "fail":
-                    raise DataError(f"{where}: missing field '{err.args[0]}'") from None
-                stats["missing_field"] += 1
-                continue
-            if classifier is not None and src.quality_filter and classifier.scores([text])[0] < recipe.quality.threshold:
-                stats["quality_removed"] += 1
-                continue
-            if exact is not None and exact.seen(text):
-                stats["exact_duplicates"] += 1
-                continue
-            if near is not None and near.seen(text):
-                stats["near_duplicates"] += 1
-                continue
-            if decontam is not None and decontam.check(text):
-                stats["contaminated"] += 1
-                continue
-            pending.append(text)
-            if len(pending) >= 4096:
-                flush()
-        flush()
-    progress.update(0, **_filtered(stats))
-    progress.close()
-    stats["bad_lines"] = sum(bad_lines.values())
-    if stats["read"] == 0:
-        raise DataError(f"{src.path}: source '{src.name}' is empty")
-    stats["kept"] = len(lengths)
-    stats["tokens"] = int(sum(lengths))
-    np.save(staging / f"{src.name}.lengths.npy", np.asarray(lengths, dtype=np.int64))
-    result = dict(stats)
-    if decontam:
-        result["contaminated_by_benchmark"] = dict(decontam.removed - decontam_before)
-    return result
-
-
-def _build_decontaminator(spec: DecontamSpec) -> Decontaminator:
+def _benchmark_questions(spec: DecontamSpec) -> list[tuple[str, str]]:
+    """(benchmark, question) for every test question the recipe decontaminates against."""
     from octothinker.tasks.benchmarks import load_problems
 
-    decontam = Decontaminator(spec.ngram)
-    for name in spec.benchmarks:
-        for problem in load_problems(name, spec.data_dir):
-            decontam.add(name, problem.question)
+    questions = [(name, problem.question) for name in spec.benchmarks for problem in load_problems(name, spec.data_dir)]
     for path in spec.files:
         label = Path(path).parent.name + "/" + Path(path).stem
         for where, rec in read_records(path, "fail"):
             if "question" not in rec:
                 raise DataError(f"{where}: missing field 'question'")
-            decontam.add(label, str(rec["question"]))
-    return decontam
+            questions.append((label, str(rec["question"])))
+    return questions
 
 
 def _read_texts(path: str, on_bad_line: str) -> list[str]:
@@ -301,22 +192,16 @@ def build(recipe: DataRecipe) -> dict:
         classifier.save(out / "quality.bin")
         report["quality_classifier"] = metrics
 
-    # 2. Benchmark n-grams for decontamination.
-    decontam = _build_decontaminator(recipe.decontam) if recipe.decontam else None
-    if decontam:
-        report["decontamination"] = {"ngram": recipe.decontam.ngram, "ngrams_indexed": len(decontam)}
+    # 2. Benchmark questions for decontamination.
+    questions = _benchmark_questions(recipe.decontam) if recipe.decontam else []
+    if recipe.decontam:
+        report["decontamination"] = {"ngram": recipe.decontam.ngram, "questions": len(questions)}
 
-    # 3. Every source through the filters into a staging token file.
+    # 3. Every source through the filters on datatrove into a staging token file, in input order.
     staging = out / "staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    tokenize = Tokenize(recipe.tokenizer, recipe.workers)
-    try:
-        for src in recipe.sources:
-            report["steps"][src.name] = _stage_source(src, recipe, staging, tokenize, tokenizer.eos_token_id,
-                                                       classifier, decontam)
-    finally:
-        tokenize.close()
+    report["steps"] = curate(recipe, out / "curation", staging,
+                             out / "quality.bin" if classifier is not None else None, questions)
+    report["curation"] = {"executor": recipe.executor, "tasks": recipe.tasks, "workers": recipe.workers}
 
     # 4. The mixture: documents per source by weight and budget.
     targets = requested_tokens({s.name: s.weight for s in recipe.sources}, recipe.mixture.tokens)

@@ -11,16 +11,16 @@ embedding is `dim` wide, so the model written with every build is as large as it
 from __future__ import annotations
 
 import random
-import re
 import tempfile
 from pathlib import Path
 
-_WS = re.compile(r"\s+")
+import numpy as np
 
 
 def normalize(text: str) -> str:
-    """One line, lower case: fastText reads one example per line and is case-sensitive."""
-    return _WS.sub(" ", text).strip().lower()
+    """One line, as datatrove's fastText filter scores a document (`curate.QualityFilter`): fastText
+    reads one example a line, so training sees each document as the filter will."""
+    return text.strip().replace("\n", " ")
 
 
 class QualityClassifier:
@@ -71,11 +71,16 @@ class QualityClassifier:
         """Probability of the high-quality label for each text."""
         out = []
         for text in texts:
-            # The low-level binding, not model.predict: the wrapper calls np.array(copy=False), which
-            # NumPy 2 rejects.
-            pairs = self.model.f.predict(normalize(text), 2, 0.0, "replace")
-            out.append(next((p for p, label in pairs if label == self.LABEL), 0.0))
+            labels, probs = self.predict(normalize(text))
+            out.append(float(dict(zip(labels, probs)).get(self.LABEL, 0.0)))
         return out
+
+    def predict(self, line: str, k: int = -1) -> tuple[tuple[str, ...], np.ndarray]:
+        """fastText's `predict` for one line, as datatrove's filter calls it. Through the low-level binding:
+        fasttext-wheel's wrapper calls np.array(copy=False), which NumPy 2 rejects, and the NumPy 2 build
+        of fastText (fasttext-numpy2-wheel) diverges to NaN when it trains on our seeds."""
+        pairs = self.model.f.predict(line, k, 0.0, "replace")
+        return tuple(label for _, label in pairs), np.asarray([p for p, _ in pairs])
 
     def evaluate(self, texts: list[str], labels: list[int], threshold: float) -> dict:
         predicted = [s >= threshold for s in self.scores(texts)]

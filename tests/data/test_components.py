@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from octothinker.data.decontam import Decontaminator
-from octothinker.data.dedup import ExactDedup, MinHashDedup
 from octothinker.data.mixture import requested_tokens, select_documents
 from octothinker.data.qa_format import MissingFieldError, format_instruction, format_qa
 from octothinker.data.readers import read_records
@@ -43,33 +42,6 @@ def test_bad_lines_are_counted_or_fatal(tmp_path):
         list(read_records(str(path), "fail"))
     with pytest.raises(DataError, match="no files match"):
         list(read_records(str(tmp_path / "none*.jsonl")))
-
-
-def _doc(rng, n=120):
-    return " ".join(f"w{rng.randrange(5000)}" for _ in range(n))
-
-
-def test_minhash_removes_near_duplicates_and_keeps_distinct_documents():
-    import random
-
-    r = random.Random(0)
-    originals = [_doc(r) for _ in range(200)]
-    near = []
-    for text in originals[:50]:
-        words = text.split()
-        words[r.randrange(len(words))] = "changed"  # Jaccard of 5-gram shingles ~ 0.92
-        near.append(" ".join(words))
-    dedup = MinHashDedup()
-    kept = [t for t in originals + near if not dedup.seen(t)]
-    assert len(kept) == 200
-    assert set(kept) == set(originals)
-
-
-def test_exact_dedup_normalises_whitespace():
-    d = ExactDedup()
-    assert not d.seen("a  b\nc")
-    assert d.seen("a b c")
-    assert not d.seen("a b d")
 
 
 def test_decontamination_by_13_grams():

@@ -1,0 +1,401 @@
+"""Curation on datatrove: each source of a data recipe through the quality filter, MinHash
+deduplication and decontamination, into token files, on datatrove's executors (local, Slurm, Ray).
+A source's stages, one datatrove pipeline each:
+
+    read + format + quality (fastText) + MinHash signatures   tasks: the source's files split among them
+    MinHash buckets                                            one task per bucket
+    MinHash clusters                                           one task
+    dedup filter + decontamination + tokenize                 the same tasks as the first stage
+
+Near duplicates are looked for within each source, as the corpora a mixture draws on are each
+deduplicated on their own (FineWeb, MegaMath): a short and a long solution of one problem, in two
+sources of a hybrid mixture, are both meant to be there.
+
+datatrove's own steps do the filtering and the deduplication. Ours, each a datatrove step, are what it
+lacks: the readers (a bad line named by file and line, skipped and counted or fatal), the QA and
+instruction frames, the benchmark decontamination (datatrove's works from lighteval task objects, not
+from benchmark files), the per-source tallies for the data report, and tokenization into our staging
+files (datatrove's tokenizer writes its own format, without our mixture and shard index).
+
+Documents keep a key (the input file's index in the source, the record's number in it), and each
+source's token file is written in key order, so that the shards do not depend on how many tasks ran:
+`tests/data/test_pipeline.py` builds with 1 and 2 tasks and compares.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from datatrove.data import Document
+from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.dedup.minhash import (MinhashConfig, MinhashDedupBuckets, MinhashDedupCluster,
+                                              MinhashDedupFilter, MinhashDedupSignature)
+from datatrove.pipeline.filters import FastTextClassifierFilter
+from datatrove.pipeline.filters.base_filter import BaseFilter
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.writers import JsonlWriter
+from datatrove.utils.text import TextNormConfig
+from datatrove.utils.word_tokenizers import WordTokenizer, load_word_tokenizer
+
+from octothinker.data.decontam import Decontaminator
+from octothinker.data.qa_format import MissingFieldError, format_instruction, format_qa, format_text
+from octothinker.data.quality import QualityClassifier
+from octothinker.data.readers import expand_paths, read_records
+from octothinker.errors import DataError
+
+# The data report's columns, per source.
+STEPS = ("read", "bad_lines", "missing_field", "quality_removed", "near_duplicates", "contaminated",
+         "dropped_overlong", "truncated", "kept", "tokens")
+
+
+def _to_text(src, rec: dict) -> str:
+    if src.kind == "text":
+        return format_text(rec, src.text_field)
+    if src.kind == "qa":
+        return format_qa(rec, src.style, src.fields)
+    return format_instruction(rec, src.fields)
+
+
+class ReadSources(PipelineStep):
+    """Our readers as datatrove's first step. datatrove's JsonlReader logs a bad line and moves on; a
+    recipe here asks for a bad line to be named by file and line and then skipped and counted, or fatal.
+    Tasks split the input files among them, as datatrove's readers do."""
+
+    name = "📖 sources"
+    type = "📖 - READER"
+
+    def __init__(self, files: list[str], src, on_bad_line: str):
+        super().__init__()
+        self.files, self.src, self.on_bad_line = files, src, on_bad_line
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1):
+        src = self.src
+        for file_index in range(rank, len(self.files), world_size):
+            path = self.files[file_index]
+            bad: Counter = Counter()
+            for number, (where, rec) in enumerate(read_records(path, self.on_bad_line, bad)):
+                self.stat_update(f"{src.name}/read")
+                try:
+                    text = _to_text(src, rec)
+                except MissingFieldError as err:
+                    if self.on_bad_line == "fail":
+                        raise DataError(f"{where}: missing field '{err.args[0]}'") from None
+                    self.stat_update(f"{src.name}/missing_field")
+                    continue
+                yield Document(text=text, id=f"{file_index}/{number}",
+                               metadata={"source": src.name, "key": (file_index << 32) | number})
+            if bad:
+                self.stat_update(f"{src.name}/bad_lines", value=sum(bad.values()))
+
+
+class Tally(PipelineStep):
+    """Counts documents where it stands: a filter's removals are the difference of two tallies, for
+    datatrove's steps and ours alike, whatever each step names its own stats."""
+
+    name = "🔢 tally"
+    type = "🔢 - STATS"
+
+    def __init__(self, label: str):
+        super().__init__()
+        self.label = label
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        for doc in data:
+            self.stat_update(f"{doc.metadata['source']}/{self.label}")
+            yield doc
+
+
+class QualityFilter(FastTextClassifierFilter):
+    """datatrove's fastText filter, with the classifier trained here."""
+
+    def __new__(cls, *args, **kwargs):
+        # datatrove's step checks for the fasttext-numpy2-wheel distribution; that build's training
+        # diverges to NaN on small seed sets, so we install fasttext-wheel and score through
+        # `QualityClassifier.predict`, and skip the check.
+        return object.__new__(cls)
+
+    def __init__(self, model_path: str, threshold: float):
+        super().__init__(model_path, keep_labels=("hq", threshold), save_labels_in_metadata=False,
+                         newline_replacement=" ")
+
+    @property
+    def model(self):
+        # datatrove copies a model into its download cache, keyed by path: a rebuild would then score with
+        # the previous build's classifier, and the copy lands outside the run folder. Load it in place.
+        if self._model is None:
+            self._model = QualityClassifier.load(self.model_url)
+        return self._model
+
+
+class Decontaminate(BaseFilter):
+    """Drops documents that share an n-gram with a benchmark question (see `decontam.py`)."""
+
+    name = "🧹 decontaminate"
+
+    def __init__(self, questions: list[tuple[str, str]], n: int):
+        super().__init__()
+        self.questions, self.n = questions, n
+        self._index = None
+
+    def filter(self, doc: Document) -> bool:
+        if self._index is None:
+            self._index = Decontaminator(self.n)
+            for benchmark, question in self.questions:
+                self._index.add(benchmark, question)
+        owner = self._index.match(doc.text)
+        if owner is not None:
+            self.stat_update(f"{doc.metadata['source']}/contaminated_by/{owner}")
+        return owner is None
+
+
+class TokenizeToStaging(PipelineStep):
+    """Tokenizes each task's documents into `<staging>/<source>.<rank>.bin` (uint32, one EOS after each
+    document) with the documents' lengths and keys; `merge_staging` puts each source in key order."""
+
+    name = "🔤 tokenize"
+    type = "🔢 - TOKENIZER"
+
+    def __init__(self, staging: str, tokenizer: str, sources: list, batch: int = 256):
+        super().__init__()
+        self.staging, self.tokenizer, self.batch = staging, tokenizer, batch
+        self.limits = {s.name: (s.max_tokens, s.overlong) for s in sources}
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        from octothinker.models import load_tokenizer
+
+        tokenizer = load_tokenizer(self.tokenizer)
+        eos = tokenizer.eos_token_id
+        files, lengths, keys = {}, {}, {}
+        pending: list[Document] = []
+
+        def flush():
+            if not pending:
+                return
+            for doc, ids in zip(pending, tokenizer([d.text for d in pending], add_special_tokens=False)["input_ids"]):
+                name = doc.metadata["source"]
+                max_tokens, overlong = self.limits[name]
+                if max_tokens and len(ids) > max_tokens:
+                    if overlong == "drop":
+                        self.stat_update(f"{name}/dropped_overlong")
+                        continue
+                    ids = ids[:max_tokens]
+                    self.stat_update(f"{name}/truncated")
+                if name not in files:
+                    files[name] = open(Path(self.staging) / f"{name}.{rank:05d}.bin", "wb")
+                    lengths[name], keys[name] = [], []
+                np.asarray(ids + [eos], dtype=np.uint32).tofile(files[name])
+                lengths[name].append(len(ids) + 1)
+                keys[name].append(doc.metadata["key"])
+                self.stat_update(f"{name}/kept")
+                self.stat_update(f"{name}/tokens", value=len(ids) + 1)
+            pending.clear()
+
+        for doc in data:
+            pending.append(doc)
+            if len(pending) >= self.batch:
+                flush()
+        flush()
+        for name, fh in files.items():
+            fh.close()
+            np.save(Path(self.staging) / f"{name}.{rank:05d}.lengths.npy", np.asarray(lengths[name], dtype=np.int64))
+            np.save(Path(self.staging) / f"{name}.{rank:05d}.keys.npy", np.asarray(keys[name], dtype=np.int64))
+
+
+class RankShard(JsonlReader):
+    """The documents the same-numbered task of the first stage wrote, in the order it wrote them:
+    datatrove's MinHash filter names documents by (task, position), and a task that wrote nothing has
+    no file, so the files cannot be shared out by listing them as datatrove's readers do."""
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1):
+        path = f"{rank:05d}.jsonl"
+        if self.data_folder.exists(path):
+            yield from self.read_file(path)
+
+
+def merge_staging(staging: Path, name: str) -> np.ndarray:
+    """Writes `<staging>/<name>.bin` from every task's part in key order; returns the lengths."""
+    parts = sorted(staging.glob(f"{name}.*.keys.npy"))
+    keys = [np.load(p) for p in parts]
+    lengths = [np.load(str(p).replace(".keys.npy", ".lengths.npy")) for p in parts]
+    tokens = [np.memmap(str(p).replace(".keys.npy", ".bin"), dtype=np.uint32, mode="r") for p in parts]
+    part_of = np.concatenate([np.full(len(k), i) for i, k in enumerate(keys)]) if parts else np.zeros(0, int)
+    index_in = np.concatenate([np.arange(len(k)) for k in keys]) if parts else np.zeros(0, int)
+    starts = [np.concatenate([[0], np.cumsum(ln)]) for ln in lengths]
+    order = np.argsort(np.concatenate(keys), kind="stable") if parts else np.zeros(0, int)
+    with open(staging / f"{name}.bin", "wb") as out:
+        for j in order:
+            p, i = part_of[j], index_in[j]
+            np.asarray(tokens[p][starts[p][i]:starts[p][i + 1]]).tofile(out)
+    merged = np.concatenate(lengths)[order] if parts else np.zeros(0, np.int64)
+    del tokens
+    for p in parts:
+        for suffix in (".keys.npy", ".lengths.npy", ".bin"):
+            Path(str(p).replace(".keys.npy", suffix)).unlink()
+    return merged.astype(np.int64)
+
+
+class SpaceSeparatedWords(WordTokenizer):
+    """Words split at spaces. datatrove's MinHash first lowercases the text and removes its punctuation,
+    after which spaCy's English tokenizer (datatrove's default) only splits at spaces as well, at about
+    1.3 ms a document: 80% of the curation's time on 2 cores (BENCHMARKS.md, data throughput). A recipe
+    sets `dedup.language` for datatrove's own tokenizer of a language that does not separate words."""
+
+    def word_tokenize(self, text: str) -> list[str]:
+        return text.split()
+
+    def sent_tokenize(self, text: str) -> list[str]:
+        return [text]
+
+    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+        return [(0, len(text))]
+
+
+def minhash_config(spec) -> MinhashConfig:
+    # Numbers are not normalised away: math documents that differ only in their numbers are different
+    # problems, not near duplicates (datatrove's default maps every number to one token).
+    return MinhashConfig(n_grams=spec.shingle, num_buckets=spec.buckets, hashes_per_bucket=spec.hashes_per_bucket,
+                         norm_config=TextNormConfig(norm_numbers=False))
+
+
+def _executor(recipe, pipeline: list, tasks: int, name: str, logs: Path, depends=None):
+    if recipe.executor == "local":
+        from datatrove.executor import LocalPipelineExecutor
+
+        # fork: the tasks see this process's (redirected) stderr and need no pickling.
+        return LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=min(recipe.workers, tasks),
+                                     logging_dir=str(logs / name), depends=depends, start_method="fork")
+    if recipe.executor == "ray":
+        from datatrove.executor.ray import RayPipelineExecutor
+
+        return RayPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=recipe.workers, depends=depends,
+                                   logging_dir=str(logs / name), cpus_per_task=recipe.cluster.cpus_per_task,
+                                   mem_per_cpu_gb=recipe.cluster.mem_per_cpu_gb)
+    from datatrove.executor.slurm import SlurmPipelineExecutor
+
+    c = recipe.cluster
+    return SlurmPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=recipe.workers, depends=depends,
+                                 logging_dir=str(logs / name), job_name=f"{recipe.name}-{name.replace('/', '-')}", time=c.time,
+                                 partition=c.partition, cpus_per_task=c.cpus_per_task, mem_per_cpu_gb=c.mem_per_cpu_gb,
+                                 qos=c.qos, sbatch_args=dict(c.sbatch_args), venv_path=c.venv_path,
+                                 slurm_logs_folder=str(logs / name / "slurm"))
+
+
+def _run_stages(recipe, stages: list, logs: Path) -> None:
+    """Runs the stages in order on the recipe's executor. Slurm only submits them (each depending on
+    the one before), so this then waits until every task of the last stage is complete."""
+    if recipe.executor == "slurm":
+        executors = []
+        for name, pipeline, tasks in stages:
+            executors.append(_executor(recipe, pipeline, tasks, name, logs, depends=executors[-1] if executors else None))
+        executors[-1].run()
+        _wait_for_slurm(executors, logs)
+        return
+    for name, pipeline, tasks in stages:
+        executor = _executor(recipe, pipeline, tasks, name, logs)
+        print(f"data {recipe.name}: datatrove {name} ({tasks} task(s), {recipe.executor})", flush=True)
+        # datatrove logs each task to the console as well as to <work>/logs/<stage>/logs; the console
+        # copy goes beside them (console.log), so that a stage prints one line here.
+        (logs / name).mkdir(parents=True, exist_ok=True)
+        with open(logs / name / "console.log", "a") as console, contextlib.redirect_stderr(console):
+            executor.run()
+
+
+def _wait_for_slurm(executors: list, logs: Path, poll_s: float = 30.0) -> None:
+    last = executors[-1]
+    while last.get_incomplete_ranks():
+        jobs = [e.job_id for e in executors if getattr(e, "job_id", None)]
+        queued = subprocess.run(["squeue", "-h", "-o", "%i", "-j", ",".join(jobs)], capture_output=True, text=True)
+        if queued.returncode == 0 and not queued.stdout.strip() and last.get_incomplete_ranks():
+            raise DataError(f"{logs}: the Slurm jobs {', '.join(jobs)} ended with tasks incomplete; see their logs there")
+        time.sleep(poll_s)
+
+
+def read_stats(logs: Path) -> Counter:
+    """Every `<source>/<count>` the steps of a source's stages recorded, summed over stages and tasks."""
+    totals: Counter = Counter()
+    for path in logs.glob("*/stats/*.json"):
+        for step in json.loads(path.read_text()):
+            for key, value in step.get("stats", {}).items():
+                if "/" in key:
+                    totals[key] += value if isinstance(value, int) else value.get("total", 0)
+    return totals
+
+
+def stage_tasks(recipe, files: int) -> list[int]:
+    """How many tasks each of a source's datatrove stages has, in order (the module docstring's table)."""
+    tasks = min(recipe.tasks, files)
+    return [tasks, recipe.dedup.buckets, 1, tasks] if recipe.dedup.near else [tasks]
+
+
+def _source_stages(recipe, src, files: list[str], work: Path, staging: Path, quality_model: Path | None,
+                   questions: list[tuple[str, str]]) -> list[tuple[str, list, int]]:
+    tasks = stage_tasks(recipe, len(files))
+    read = [ReadSources(files, src, recipe.on_bad_line)]
+    if quality_model is not None and src.quality_filter:
+        read += [QualityFilter(str(quality_model), recipe.quality.threshold)]
+    read += [Tally("after_quality")]
+    finish = [Tally("after_dedup")]
+    if questions:
+        finish += [Decontaminate(questions, recipe.decontam.ngram)]
+    finish += [TokenizeToStaging(str(staging), recipe.tokenizer, [src])]
+    if not recipe.dedup.near:
+        return [(f"{src.name}/read-filter-tokenize", read + finish, tasks[0])]
+    config = minhash_config(recipe.dedup)
+    try:
+        words = load_word_tokenizer(recipe.dedup.language) if recipe.dedup.language else SpaceSeparatedWords()
+    except ImportError as err:  # datatrove's tokenizers for most languages are spaCy's
+        raise DataError(f"dedup.language '{recipe.dedup.language}': {err}") from None
+    docs, sigs, buckets, remove = (str(work / d / src.name) for d in ("docs", "signatures", "buckets", "remove"))
+    return [
+        (f"{src.name}/read-filter-sign", read + [JsonlWriter(docs, output_filename="${rank}.jsonl", compression=None),
+                                                 MinhashDedupSignature(sigs, config=config, language=words)], tasks[0]),
+        (f"{src.name}/minhash-buckets", [MinhashDedupBuckets(sigs, buckets, config=config)], tasks[1]),
+        (f"{src.name}/minhash-clusters", [MinhashDedupCluster(buckets, remove, config=config)], tasks[2]),
+        (f"{src.name}/dedup-decontaminate-tokenize",
+         [RankShard(docs, compression=None), MinhashDedupFilter(remove)] + finish, tasks[3]),
+    ]
+
+
+def curate(recipe, work: Path, staging: Path, quality_model: Path | None,
+           questions: list[tuple[str, str]]) -> dict[str, dict]:
+    """Every source through the filters into `<staging>/<source>.bin` and `.lengths.npy`, in input
+    order; returns each source's counts (STEPS, and the removals by benchmark)."""
+    logs = work / "logs"
+    staging.mkdir(parents=True, exist_ok=True)
+    stages = []
+    for src in recipe.sources:
+        stages += _source_stages(recipe, src, expand_paths(src.path), work, staging, quality_model, questions)
+    _run_stages(recipe, stages, logs)
+
+    steps = {}
+    for src in recipe.sources:
+        n = src.name
+        totals = read_stats(logs / n)
+        read_n, missing = totals[f"{n}/read"], totals[f"{n}/missing_field"]
+        if read_n == 0:
+            raise DataError(f"{src.path}: source '{n}' is empty")
+        after_quality, after_dedup = totals[f"{n}/after_quality"], totals[f"{n}/after_dedup"]
+        by_benchmark = {k.split("/", 2)[2]: v for k, v in totals.items() if k.startswith(f"{n}/contaminated_by/")}
+        steps[n] = {
+            "read": read_n, "bad_lines": totals[f"{n}/bad_lines"], "missing_field": missing,
+            "quality_removed": read_n - missing - after_quality, "near_duplicates": after_quality - after_dedup,
+            "contaminated": sum(by_benchmark.values()),
+            "dropped_overlong": totals[f"{n}/dropped_overlong"], "truncated": totals[f"{n}/truncated"],
+            "kept": totals[f"{n}/kept"], "tokens": totals[f"{n}/tokens"],
+        }
+        if questions:
+            steps[n]["contaminated_by_benchmark"] = by_benchmark
+        lengths = merge_staging(staging, n)
+        if len(lengths) != steps[n]["kept"]:
+            raise DataError(f"{staging}: source '{n}': {len(lengths)} documents staged, {steps[n]['kept']} counted")
+        np.save(staging / f"{n}.lengths.npy", lengths)
+    for scratch in ("docs", "signatures", "buckets", "remove"):
+        shutil.rmtree(work / scratch, ignore_errors=True)
+    return steps
