@@ -123,6 +123,9 @@ def describe(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Ass
                 budget += f" ({_short(params)} params)"
                 total += h if state == "to run" else 0.0
         ranks = f" ({stage.engine}: {stage.launch.nnodes} x {stage.launch.nproc_per_node} GPUs)" if stage.launch else ""
+        if stage.name.startswith("data.") and stage.name[5:] in recipe.data:
+            data = recipe.data[stage.name[5:]]
+            ranks = f" (datatrove, {data.executor}: {data.tasks} tasks, {data.workers} at once)"
         rows.append(f"| {stage.name} | {state} | {reads} | {budget} | `{stage_command(recipe_path, overrides, stage.name)}`"
                     f"{ranks} | {hours} |")
     lines = ["| stage | state | reads | budget | launch | H100-hours |", "|---|---|---|---|---|---|", *rows, "",
