@@ -123,8 +123,7 @@ def describe(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Ass
                 budget += f" ({_short(params)} params)"
                 total += h if state == "to run" else 0.0
         ranks = f" ({stage.engine}: {stage.launch.nnodes} x {stage.launch.nproc_per_node} GPUs)" if stage.launch else ""
-        if stage.name.startswith("data.") and stage.name[5:] in recipe.data:
-            data = recipe.data[stage.name[5:]]
+        if (data := _data_section(recipe, stage)) is not None:
             ranks = f" (datatrove, {data.executor}: {data.tasks} tasks, {data.workers} at once)"
         rows.append(f"| {stage.name} | {state} | {reads} | {budget} | `{stage_command(recipe_path, overrides, stage.name)}`"
                     f"{ranks} | {hours} |")
@@ -135,6 +134,11 @@ def describe(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Ass
     if unknown:
         lines.append(f"Not priced (the model's size or the benchmark files are not known here): {', '.join(unknown)}.")
     return "\n".join(lines)
+
+
+def _data_section(recipe: StudyRecipe, stage: Stage) -> DataRecipe | None:
+    """The data recipe a `data.<name>` stage builds."""
+    return recipe.data.get(stage.name[len("data."):]) if stage.name.startswith("data.") else None
 
 
 def _slurm_hours(time: str) -> float:
@@ -186,8 +190,8 @@ def emit_slurm(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: A
         # the GPU-hours spread over the job's GPUs, and half again, for the slack Slurm kills without
         wall = max(1, int(hours / max(1, gpus * nodes) * 1.5) + 1)
         cpus = []
-        if stage.name.startswith("data.") and stage.name[5:] in recipe.data:
-            cpus_per_task, wall = _data_job(recipe.data[stage.name[5:]])
+        if (data := _data_section(recipe, stage)) is not None:
+            cpus_per_task, wall = _data_job(data)
             cpus = [f"#SBATCH --cpus-per-task={cpus_per_task}"]
         lines = ["#!/usr/bin/env bash", f"#SBATCH --job-name=octo-{stage.name.replace('/', '-')}", f"#SBATCH --nodes={nodes}",
                  *([f"#SBATCH --gpus-per-node={gpus}"] if gpus else []), *cpus, f"#SBATCH --time={wall}:00:00",

@@ -108,6 +108,9 @@ def test_fingerprints_follow_real_dependencies(study):
         "data.short", "decay-short", "probe-short", "eval-short-zero-shot", "rl-short", "eval-rl-short", "report"}
     assert "base" in changed("midtrain.train.micro_batch=4")  # the base is pre-trained with midtrain.train
     assert changed("seed=1") >= {"world", "base", "stable", "rl-base", "probe-base", "eval-base-zero-shot"}
+    # where datatrove curates is how, not what (tests/data/test_curate.py: the same shards)
+    assert changed("data.short.executor=slurm", "data.short.tasks=4", "data.short.workers=2",
+                   "data.short.cluster.partition=cpu") == set()
 
 
 def test_a_failing_stage_deletes_nothing(study, monkeypatch):
