@@ -3,7 +3,6 @@ from pathlib import Path
 import pytest
 
 from octothinker.data.pipeline import DataRecipe
-from octothinker.midtrain.stages import MidtrainRecipe
 from octothinker.recipe import RecipeError, apply_overrides, load_recipe
 from octothinker.study import load_study
 

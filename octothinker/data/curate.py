@@ -19,7 +19,7 @@ files (datatrove's tokenizer writes its own format, without our mixture and shar
 
 Documents keep a key (the input file's index in the source, the record's number in it), and each
 source's token file is written in key order, so that the shards do not depend on how many tasks ran:
-`tests/data/test_pipeline.py` builds with 1 and 2 tasks and compares.
+`tests/data/test_curate.py` builds with 1 and 2 tasks and compares.
 """
 
 from __future__ import annotations
