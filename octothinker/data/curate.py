@@ -25,7 +25,9 @@ source's token file is written in key order, so that the shards do not depend on
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
+import logging
 import shutil
 import subprocess
 import time
@@ -41,6 +43,7 @@ from datatrove.pipeline.filters import FastTextClassifierFilter
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
+from datatrove.utils.logging import setup_default_logger
 from datatrove.utils.text import TextNormConfig
 from datatrove.utils.word_tokenizers import WordTokenizer, load_word_tokenizer
 
@@ -274,6 +277,7 @@ def _executor(recipe, pipeline: list, tasks: int, name: str, logs: Path, depends
     if recipe.executor == "ray":
         from datatrove.executor.ray import RayPipelineExecutor
 
+        # a local Ray instance when none is running (RAY_ADDRESS or `ray.init` name a cluster)
         return RayPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=recipe.workers, depends=depends,
                                    logging_dir=str(logs / name), cpus_per_task=recipe.cluster.cpus_per_task,
                                    mem_per_cpu_gb=recipe.cluster.mem_per_cpu_gb)
@@ -297,14 +301,55 @@ def _run_stages(recipe, stages: list, logs: Path) -> None:
         executors[-1].run()
         _wait_for_slurm(executors, logs)
         return
-    for name, pipeline, tasks in stages:
-        executor = _executor(recipe, pipeline, tasks, name, logs)
-        print(f"data {recipe.name}: datatrove {name} ({tasks} task(s), {recipe.executor})", flush=True)
-        # datatrove logs each task to the console as well as to <work>/logs/<stage>/logs; the console
-        # copy goes beside them (console.log), so that a stage prints one line here.
-        (logs / name).mkdir(parents=True, exist_ok=True)
+    with _ray_session() if recipe.executor == "ray" else contextlib.nullcontext():
+        for name, pipeline, tasks in stages:
+            _run_stage(recipe, name, pipeline, tasks, logs)
+
+
+@contextlib.contextmanager
+def _ray_session():
+    """Connects to the Ray cluster RAY_ADDRESS names, or starts a local instance, unless this process is
+    already connected; when the curation is done, disconnects (a local instance stops). The tasks' output
+    stays in their datatrove logs instead of being copied to this console."""
+    import ray
+
+    if ray.is_initialized():
+        yield
+        return
+    ray.init(log_to_driver=False, logging_level=logging.WARNING)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def _run_stage(recipe, name: str, pipeline: list, tasks: int, logs: Path) -> None:
+    print(f"data {recipe.name}: datatrove {name} ({tasks} task(s), {recipe.executor})", flush=True)
+    # datatrove logs each task to the console as well as to <work>/logs/<stage>/logs; the console
+    # copy goes beside them (console.log), so that a stage prints one line here. Its logger (loguru)
+    # holds the stream it was given, so it is pointed at the file and, after, back at the console.
+    (logs / name).mkdir(parents=True, exist_ok=True)
+    try:
         with open(logs / name / "console.log", "a") as console, contextlib.redirect_stderr(console):
+            setup_default_logger()
+            executor = _executor(recipe, pipeline, tasks, name, logs)
             executor.run()
+    finally:
+        setup_default_logger()
+    # Ray's executor logs a task that failed three times and goes on; the next stage must not read around it
+    if failed := executor.get_incomplete_ranks(skip_completed=True):
+        raise DataError(_task_error(logs / name, failed[0])
+                        or f"{logs / name}: datatrove stage {name}: task(s) {', '.join(map(str, failed))} did not "
+                           "complete; their logs are there")
+
+
+def _task_error(stage_logs: Path, rank: int) -> str | None:
+    """The bad-input error a task's log ends with, so that a remote task's reads as a local one's (file, line)."""
+    log = stage_logs / "logs" / f"task_{rank:05d}.log"
+    prefix = f"{DataError.__module__}.{DataError.__qualname__}: "
+    found = [line for line in log.read_text(errors="replace").splitlines() if line.startswith(prefix)] \
+        if log.is_file() else []
+    return found[-1][len(prefix):] if found else None
 
 
 def _wait_for_slurm(executors: list, logs: Path, poll_s: float = 30.0) -> None:
@@ -361,6 +406,12 @@ def _source_stages(recipe, src, files: list[str], work: Path, staging: Path, qua
         (f"{src.name}/dedup-decontaminate-tokenize",
          [RankShard(docs, compression=None), MinhashDedupFilter(remove)] + finish, tasks[3]),
     ]
+
+
+def require_executor(recipe) -> None:
+    """A one-line error, before anything is written, when the recipe's executor is not installed."""
+    if recipe.executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise DataError(f'data {recipe.name}: executor ray needs Ray: pip install "octothinker[ray]"')
 
 
 def curate(recipe, work: Path, staging: Path, quality_model: Path | None,

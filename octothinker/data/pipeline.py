@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from octothinker.data.curate import STEPS, curate
+from octothinker.data.curate import STEPS, curate, require_executor
 from octothinker.data.mixture import requested_tokens, select_documents
 from octothinker.data.quality import QualityClassifier
 from octothinker.data.readers import read_records
@@ -172,6 +172,7 @@ def build(recipe: DataRecipe) -> dict:
     """Run the whole data build; returns the report (also written to `<out>/report.json` and `.md`)."""
     from octothinker.models import load_tokenizer
 
+    require_executor(recipe)
     start = time.perf_counter()
     final = Path(recipe.out)
     out = final.with_name(final.name + ".partial")

@@ -130,3 +130,49 @@ def test_a_dedup_language_without_its_tokenizer_installed_is_a_one_line_error(co
     with pytest.raises(DataError, match="dedup.language 'fr'.*spacy"):
         build(recipe)
     assert not (tmp_path / "fr").exists()
+
+
+def test_the_ray_executor_writes_the_shards_of_the_local_one_and_names_a_bad_line(corpus, tmp_path):
+    """datatrove's Ray executor on a local Ray instance, which the build starts and stops. A task that
+    fails on bad input (Ray's executor only logs it) stops the build with the local executor's error."""
+    import ray
+
+    from octothinker.errors import DataError
+
+    world_dir, folder, _ = corpus
+    common = dict(tokenizer=str(world_dir / "tokenizer"), tasks=2, workers=2,
+                  sources=[{"name": "web", "path": str(folder / "*.jsonl"), "weight": 1.0}],
+                  mixture={"tokens": 20000, "repeat": False}, shard_tokens=5000)
+    local = build(DataRecipe(name="local", out=str(tmp_path / "local"), **common))
+    on_ray = build(DataRecipe(name="ray", out=str(tmp_path / "ray"), executor="ray", **common))
+    assert on_ray["steps"] == local["steps"] and on_ray["curation"]["executor"] == "ray"
+    shards = sorted((tmp_path / "local").glob("shard_*.bin"))
+    assert shards
+    for shard in shards:
+        assert (tmp_path / "ray" / shard.name).read_bytes() == shard.read_bytes()
+    assert not ray.is_initialized()
+    assert (tmp_path / "ray" / "curation" / "logs" / "web" / "minhash-buckets" / "executor.json").is_file()
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text((folder / "a.jsonl").read_text() + "{not json\n")
+    lines = len(bad.read_text().splitlines())
+    common.update(sources=[{"name": "web", "path": str(bad), "weight": 1.0}], on_bad_line="fail")
+    for executor in ("local", "ray"):
+        with pytest.raises(DataError, match=rf"^{bad}:{lines}: invalid JSON"):
+            build(DataRecipe(name=executor, out=str(tmp_path / f"bad-{executor}"), executor=executor, **common))
+    assert not ray.is_initialized()
+
+
+def test_an_executor_that_is_not_installed_is_a_one_line_error(corpus, tmp_path, monkeypatch):
+    import sys
+
+    from octothinker.errors import DataError
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as on an install without the `ray` extra
+    world_dir, folder, _ = corpus
+    recipe = DataRecipe(name="r", out=str(tmp_path / "r"), tokenizer=str(world_dir / "tokenizer"), executor="ray",
+                        sources=[{"name": "web", "path": str(folder / "*.jsonl"), "weight": 1.0}],
+                        mixture={"tokens": 20000})
+    with pytest.raises(DataError, match=r'executor ray needs Ray: pip install "octothinker\[ray\]"'):
+        build(recipe)
+    assert not (tmp_path / "r").exists() and not (tmp_path / "r.partial").exists()

@@ -1,6 +1,5 @@
 import os
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -8,10 +7,10 @@ import pytest
 from octothinker.models import create_model, load_tokenizer, save_model
 from octothinker.rl.verl import VERL_VERSION
 
+from .verl_entry import install_bare
+
 # `make install` puts verl's wheel here without its dependencies: verl pins an older transformers than ours.
 VERL_DIR = Path(os.environ.get("OCTO_VERL_DIR", Path(__file__).resolve().parents[2] / ".verl"))
-# Packages whose __init__ imports Ray (for verl's runtime, not for the pieces these tests load).
-_BARE_PACKAGES = {"verl": "", "verl.utils.checkpoint": "utils/checkpoint"}
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +24,7 @@ def policy(world, tmp_path_factory):
 @pytest.fixture(scope="session")
 def verl_tree():
     """verl's source tree, importable module by module: its configuration, dataset class, reward loader and
-    checkpoint tracker, without Ray. `make test` requires it (OCTO_REQUIRE_VERL=1); a bare pytest skips."""
+    checkpoint manager and model merger, without Ray. `make test` requires it (OCTO_REQUIRE_VERL=1); a bare pytest skips."""
     root = VERL_DIR / "verl"
     if not (root / "trainer" / "config" / "ppo_trainer.yaml").is_file():
         message = f"verl {VERL_VERSION} is not installed apart in {VERL_DIR} (make install puts it there)"
@@ -36,10 +35,7 @@ def verl_tree():
     saved = {name: module for name, module in sys.modules.items() if name == "verl" or name.startswith("verl.")}
     for name in saved:
         del sys.modules[name]
-    for name, sub in _BARE_PACKAGES.items():
-        package = types.ModuleType(name)
-        package.__path__ = [str(root / sub)]
-        sys.modules[name] = package
+    install_bare(root)
     yield root
     for name in [n for n in sys.modules if n == "verl" or n.startswith("verl.")]:
         del sys.modules[name]

@@ -225,6 +225,48 @@ def test_length_segments_resume_from_each_other_in_verl(world, policy, tmp_path,
     assert merge[merge.index("--local_dir") + 1] == str(Path(last.default_local_dir) / f"global_step_{last.total_training_steps}" / "actor")
 
 
+@pytest.mark.parametrize("extra", [[], pytest.param(["actor_rollout_ref.actor.strategy=fsdp2"], marks=pytest.mark.slow)],
+                         ids=["fsdp", "fsdp2"])
+def test_verls_checkpoint_merges_into_the_model_octo_eval_loads(world, policy, tmp_path, verl_tree, extra):
+    """The hand-back from verl: its actor's FSDP checkpoint (2 ranks, saved by verl's own checkpoint manager
+    where the last segment's trainer saves it) goes through our merge command into `<out>/final`, which our
+    loader reads as the policy's weights and tokenizer."""
+    import os
+    import subprocess
+    import sys
+
+    import torch
+    from omegaconf import OmegaConf
+    from safetensors.torch import load_file
+
+    from octothinker.models import load_model
+
+    world_dir, _ = world
+    cfg = _study_like(world_dir, tmp_path / "run", verl={"gpus_per_node": 8, "extra_overrides": extra})
+    _, commands = prepare(cfg, str(policy))
+    actor_rollout = _compose(verl_tree, commands[-2]).actor_rollout_ref
+    merge = commands[-1]
+    entry = [str(Path(__file__).with_name("verl_entry.py")), str(verl_tree)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    checkpoint = json.dumps(OmegaConf.to_container(actor_rollout.actor.checkpoint, resolve=True))
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                    *entry, "save", actor_rollout.model.path, merge[merge.index("--local_dir") + 1],
+                    actor_rollout.actor.strategy, checkpoint], check=True, env=env)
+    assert merge[:3] == [sys.executable, "-m", "verl.model_merger"]
+    subprocess.run([sys.executable, *entry, "module", *merge[2:]], check=True, env=env)
+
+    final = load_model(Path(cfg.out) / "final")
+    merged = final.model.state_dict()
+    original = load_file(policy / "model.safetensors")
+    assert set(original) <= set(merged)
+    for name, weight in original.items():  # verl's merger writes bf16
+        assert torch.equal(merged[name], weight.to(torch.bfloat16).to(merged[name].dtype)), name
+    ours = load_tokenizer(policy)
+    text = "Solve 12 + 30. \\boxed{42}"
+    assert final.tokenizer(text)["input_ids"] == ours(text)["input_ids"]
+    assert (final.tokenizer.eos_token, final.tokenizer.pad_token) == (ours.eos_token, ours.pad_token)
+
+
 def test_the_pinned_extra_is_the_checked_version():
     from octothinker.rl.verl import VERL_VERSION
 
