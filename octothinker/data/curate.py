@@ -277,7 +277,6 @@ def _executor(recipe, pipeline: list, tasks: int, name: str, logs: Path, depends
     if recipe.executor == "ray":
         from datatrove.executor.ray import RayPipelineExecutor
 
-        # a local Ray instance when none is running (RAY_ADDRESS or `ray.init` name a cluster)
         return RayPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=recipe.workers, depends=depends,
                                    logging_dir=str(logs / name), cpus_per_task=recipe.cluster.cpus_per_task,
                                    mem_per_cpu_gb=recipe.cluster.mem_per_cpu_gb)
