@@ -225,18 +225,21 @@ class RankShard(JsonlReader):
 def merge_staging(staging: Path, name: str) -> np.ndarray:
     """Writes `<staging>/<name>.bin` from every task's part in key order; returns the lengths."""
     parts = sorted(staging.glob(f"{name}.*.keys.npy"))
+    if not parts:  # every document was filtered out
+        (staging / f"{name}.bin").write_bytes(b"")
+        return np.zeros(0, np.int64)
     keys = [np.load(p) for p in parts]
     lengths = [np.load(str(p).replace(".keys.npy", ".lengths.npy")) for p in parts]
     tokens = [np.memmap(str(p).replace(".keys.npy", ".bin"), dtype=np.uint32, mode="r") for p in parts]
-    part_of = np.concatenate([np.full(len(k), i) for i, k in enumerate(keys)]) if parts else np.zeros(0, int)
-    index_in = np.concatenate([np.arange(len(k)) for k in keys]) if parts else np.zeros(0, int)
+    part_of = np.concatenate([np.full(len(k), i) for i, k in enumerate(keys)])
+    index_in = np.concatenate([np.arange(len(k)) for k in keys])
     starts = [np.concatenate([[0], np.cumsum(ln)]) for ln in lengths]
-    order = np.argsort(np.concatenate(keys), kind="stable") if parts else np.zeros(0, int)
+    order = np.argsort(np.concatenate(keys), kind="stable")
     with open(staging / f"{name}.bin", "wb") as out:
         for j in order:
             p, i = part_of[j], index_in[j]
             np.asarray(tokens[p][starts[p][i]:starts[p][i + 1]]).tofile(out)
-    merged = np.concatenate(lengths)[order] if parts else np.zeros(0, np.int64)
+    merged = np.concatenate(lengths)[order]
     del tokens
     for p in parts:
         for suffix in (".keys.npy", ".lengths.npy", ".bin"):

@@ -176,3 +176,21 @@ def test_an_executor_that_is_not_installed_is_a_one_line_error(corpus, tmp_path,
     with pytest.raises(DataError, match=r'executor ray needs Ray: pip install "octothinker\[ray\]"'):
         build(recipe)
     assert not (tmp_path / "r").exists() and not (tmp_path / "r.partial").exists()
+
+
+def test_merge_staging_puts_the_tasks_parts_in_key_order(tmp_path):
+    import numpy as np
+
+    from octothinker.data.curate import merge_staging
+
+    # two tasks' parts: documents (key: tokens) 3:[7,8,2] and 0:[5,2] in one, 1:[9,2] in the other
+    for rank, docs in ((0, {3: [7, 8, 2], 0: [5, 2]}), (1, {1: [9, 2]})):
+        np.asarray([t for ids in docs.values() for t in ids], dtype=np.uint32).tofile(tmp_path / f"web.{rank:05d}.bin")
+        np.save(tmp_path / f"web.{rank:05d}.lengths.npy", np.asarray([len(ids) for ids in docs.values()], dtype=np.int64))
+        np.save(tmp_path / f"web.{rank:05d}.keys.npy", np.asarray(list(docs), dtype=np.int64))
+    lengths = merge_staging(tmp_path, "web")
+    assert lengths.tolist() == [2, 2, 3]
+    assert np.fromfile(tmp_path / "web.bin", dtype=np.uint32).tolist() == [5, 2, 9, 2, 7, 8, 2]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["web.bin"]  # the parts are gone
+    # a source every document of which was filtered out
+    assert merge_staging(tmp_path, "qa").tolist() == [] and (tmp_path / "qa.bin").read_bytes() == b""

@@ -1,15 +1,20 @@
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import torch
 import yaml
+from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from octothinker.cli import app
 from octothinker.errors import OctoError
-from octothinker.models import load_tokenizer
+from octothinker.models import load_model, load_tokenizer
 from octothinker.rl.trainer import RLConfig
 from octothinker.rl.verl import PASSTHROUGH_CHAT_TEMPLATE, overrides, prepare, segments
 from octothinker.tasks.templates import get_template
@@ -231,15 +236,7 @@ def test_verls_checkpoint_merges_into_the_model_octo_eval_loads(world, policy, t
     """The hand-back from verl: its actor's FSDP checkpoint (2 ranks, saved by verl's own checkpoint manager
     where the last segment's trainer saves it) goes through our merge command into `<out>/final`, which our
     loader reads as the policy's weights and tokenizer."""
-    import os
-    import subprocess
-    import sys
-
-    import torch
     from omegaconf import OmegaConf
-    from safetensors.torch import load_file
-
-    from octothinker.models import load_model
 
     world_dir, _ = world
     cfg = _study_like(world_dir, tmp_path / "run", verl={"gpus_per_node": 8, "extra_overrides": extra})
