@@ -48,54 +48,53 @@ from datatrove.utils.text import TextNormConfig
 from datatrove.utils.word_tokenizers import WordTokenizer, load_word_tokenizer
 
 from octothinker.data.decontam import Decontaminator
-from octothinker.data.qa_format import MissingFieldError, format_instruction, format_qa, format_text
+from octothinker.data.formats import BAD_REASONS, DROP_REASONS, RecordError
+from octothinker.data.preview import has_boxed
 from octothinker.data.quality import QualityClassifier
 from octothinker.data.readers import expand_paths, read_records
 from octothinker.errors import DataError
 
 # The data report's columns, per source.
-STEPS = ("read", "bad_lines", "missing_field", "quality_removed", "near_duplicates", "contaminated",
+STEPS = ("read", *BAD_REASONS, *DROP_REASONS, "quality_removed", "near_duplicates", "contaminated",
          "dropped_overlong", "truncated", "kept", "tokens")
 
 
-def _to_text(src, rec: dict) -> str:
-    if src.kind == "text":
-        return format_text(rec, src.text_field)
-    if src.kind == "qa":
-        return format_qa(rec, src.style, src.fields)
-    return format_instruction(rec, src.fields)
-
-
 class ReadSources(PipelineStep):
-    """Our readers as datatrove's first step. datatrove's JsonlReader logs a bad line and moves on; a
-    recipe here asks for a bad line to be named by file and line and then skipped and counted, or fatal.
+    """Our readers and the source's format as datatrove's first step. datatrove's JsonlReader logs a bad
+    line and moves on; a recipe here asks for a bad line or record to be named by file, record and field,
+    then skipped and counted by reason (with the first example of each kept for the report), or fatal.
     Tasks split the input files among them, as datatrove's readers do."""
 
     name = "📖 sources"
     type = "📖 - READER"
 
-    def __init__(self, files: list[str], src, on_bad_line: str):
+    def __init__(self, files: list[str], src, on_bad_line: str, examples: str):
         super().__init__()
-        self.files, self.src, self.on_bad_line = files, src, on_bad_line
+        self.files, self.src, self.on_bad_line, self.examples = files, src, on_bad_line, examples
 
     def run(self, data=None, rank: int = 0, world_size: int = 1):
-        src = self.src
+        src, examples = self.src, {}
         for file_index in range(rank, len(self.files), world_size):
             path = self.files[file_index]
             bad: Counter = Counter()
             for number, (where, rec) in enumerate(read_records(path, self.on_bad_line, bad)):
                 self.stat_update(f"{src.name}/read")
                 try:
-                    text = _to_text(src, rec)
-                except MissingFieldError as err:
-                    if self.on_bad_line == "fail":
-                        raise DataError(f"{where}: missing field '{err.args[0]}'") from None
-                    self.stat_update(f"{src.name}/missing_field")
+                    text = src.document(rec)
+                except RecordError as err:
+                    if self.on_bad_line == "fail" and err.reason in BAD_REASONS:
+                        raise DataError(f"source '{src.name}': {where}: {err}") from None
+                    self.stat_update(f"{src.name}/{err.reason}")
+                    examples.setdefault(err.reason, f"{where}: {err}")
                     continue
                 yield Document(text=text, id=f"{file_index}/{number}",
                                metadata={"source": src.name, "key": (file_index << 32) | number})
             if bad:
-                self.stat_update(f"{src.name}/bad_lines", value=sum(bad.values()))
+                self.stat_update(f"{src.name}/bad_json", value=sum(bad.values()))
+                examples.setdefault("bad_json", f"{path}: {sum(bad.values())} line(s) not JSON objects")
+        if examples:
+            Path(self.examples).mkdir(parents=True, exist_ok=True)
+            (Path(self.examples) / f"{rank:05d}.json").write_text(json.dumps(examples))
 
 
 class Tally(PipelineStep):
@@ -197,6 +196,8 @@ class TokenizeToStaging(PipelineStep):
                 lengths[name].append(len(ids) + 1)
                 keys[name].append(doc.metadata["key"])
                 self.stat_update(f"{name}/kept")
+                if has_boxed(doc.text):
+                    self.stat_update(f"{name}/boxed")
                 self.stat_update(f"{name}/tokens", value=len(ids) + 1)
             pending.clear()
 
@@ -375,6 +376,33 @@ def read_stats(logs: Path) -> Counter:
     return totals
 
 
+def read_examples(folder: Path) -> dict[str, str]:
+    """The first example of each reason a source's records were rejected for, over its tasks in order."""
+    examples: dict[str, str] = {}
+    for path in sorted(folder.glob("*.json")):
+        for reason, example in json.loads(path.read_text()).items():
+            examples.setdefault(reason, example)
+    return examples
+
+
+def losses(counts: dict) -> str:
+    """Where a source's records went, for a one-line error: "read 200; missing_field 180, ..."."""
+    parts = [f"{step} {counts[step]}" for step in STEPS[1:-2] if counts.get(step)]
+    return f"read {counts.get('read', 0)}" + ("; " + ", ".join(parts) if parts else "")
+
+
+def check_losses(src, records: int, rejected: dict[str, int], examples: dict[str, str]) -> None:
+    """Stops the build when more than the source's `max_bad_share` of its records are bad input,
+    naming the commonest reason with an example."""
+    bad = {reason: rejected[reason] for reason in BAD_REASONS if rejected[reason]}
+    if not bad or sum(bad.values()) <= src.max_bad_share * records:
+        return
+    reason = max(bad, key=bad.get)
+    raise DataError(f"source '{src.name}': {sum(bad.values())} of {records} records are bad input (most: "
+                    f"{reason}, {bad[reason]}; e.g. {examples.get(reason, 'no example kept')}); fix the "
+                    f"format or fields, or allow it with max_bad_share (now {src.max_bad_share})")
+
+
 def stage_tasks(recipe, files: int) -> list[int]:
     """How many tasks each of a source's datatrove stages has, in order (the module docstring's table)."""
     tasks = min(recipe.tasks, files)
@@ -384,7 +412,7 @@ def stage_tasks(recipe, files: int) -> list[int]:
 def _source_stages(recipe, src, files: list[str], work: Path, staging: Path, quality_model: Path | None,
                    questions: list[tuple[str, str]]) -> list[tuple[str, list, int]]:
     tasks = stage_tasks(recipe, len(files))
-    read = [ReadSources(files, src, recipe.on_bad_line)]
+    read = [ReadSources(files, src, recipe.on_bad_line, str(work / "examples" / src.name))]
     if quality_model is not None and src.quality_filter:
         read += [QualityFilter(str(quality_model), recipe.quality.threshold)]
     read += [Tally("after_quality")]
@@ -431,24 +459,32 @@ def curate(recipe, work: Path, staging: Path, quality_model: Path | None,
     for src in recipe.sources:
         n = src.name
         totals = read_stats(logs / n)
-        read_n, missing = totals[f"{n}/read"], totals[f"{n}/missing_field"]
-        if read_n == 0:
+        read_n = totals[f"{n}/read"]
+        rejected = {reason: totals[f"{n}/{reason}"] for reason in (*BAD_REASONS, *DROP_REASONS)}
+        examples = read_examples(work / "examples" / n)
+        if read_n == 0 and not rejected["bad_json"]:
             raise DataError(f"{src.path}: source '{n}' is empty")
+        check_losses(src, read_n + rejected["bad_json"], rejected, examples)
         after_quality, after_dedup = totals[f"{n}/after_quality"], totals[f"{n}/after_dedup"]
         by_benchmark = {k.split("/", 2)[2]: v for k, v in totals.items() if k.startswith(f"{n}/contaminated_by/")}
         steps[n] = {
-            "read": read_n, "bad_lines": totals[f"{n}/bad_lines"], "missing_field": missing,
-            "quality_removed": read_n - missing - after_quality, "near_duplicates": after_quality - after_dedup,
+            "read": read_n, **rejected,
+            "quality_removed": read_n - sum(rejected.values()) + rejected["bad_json"] - after_quality,
+            "near_duplicates": after_quality - after_dedup,
             "contaminated": sum(by_benchmark.values()),
             "dropped_overlong": totals[f"{n}/dropped_overlong"], "truncated": totals[f"{n}/truncated"],
-            "kept": totals[f"{n}/kept"], "tokens": totals[f"{n}/tokens"],
+            "kept": totals[f"{n}/kept"], "tokens": totals[f"{n}/tokens"], "boxed": totals[f"{n}/boxed"],
         }
+        if examples:
+            steps[n]["examples"] = examples
+        if steps[n]["kept"] == 0:
+            raise DataError(f"source '{n}' ({src.path}): no documents left: " + losses(steps[n]))
         if questions:
             steps[n]["contaminated_by_benchmark"] = by_benchmark
         lengths = merge_staging(staging, n)
         if len(lengths) != steps[n]["kept"]:
             raise DataError(f"{staging}: source '{n}': {len(lengths)} documents staged, {steps[n]['kept']} counted")
         np.save(staging / f"{n}.lengths.npy", lengths)
-    for scratch in ("docs", "signatures", "buckets", "remove"):
+    for scratch in ("docs", "signatures", "buckets", "remove", "examples"):
         shutil.rmtree(work / scratch, ignore_errors=True)
     return steps

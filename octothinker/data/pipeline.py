@@ -25,7 +25,9 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from octothinker.data.curate import STEPS, curate, require_executor
+from octothinker.data.formats import BAD_REASONS, DROP_REASONS, Format, check_fields, get_format
 from octothinker.data.mixture import requested_tokens, select_documents
+from octothinker.data.preview import check_sources, percentiles, qa_share, qa_share_warning, source_warnings
 from octothinker.data.quality import QualityClassifier
 from octothinker.data.readers import read_records
 from octothinker.data.shards import ShardWriter, token_dtype, tokenizer_hash
@@ -38,19 +40,43 @@ from octothinker.runs.files import ensure_writable, replace_dir
 class SourceSpec(Strict):
     name: str                                   # names its staging files: letters, digits, . _ - only
     path: str                                   # file, glob, or hf:org/name[:config][:split]
-    kind: Literal["text", "qa", "instruct"] = "text"
+    format: str = "text"                        # a published corpus's name, or text | qa | instruct (formats.py)
     weight: float = Field(gt=0)                 # share of the mixture's token budget
-    text_field: str = "text"                    # text sources
-    fields: dict[str, str] = Field(default_factory=dict)  # qa/instruct: our name -> the file's field name
-    style: Literal["short", "long"] = "short"   # qa sources
+    fields: dict[str, str] = Field(default_factory=dict)  # where the format finds its parts: part -> field path
+    style: Literal["short", "long"] | None = None  # a `qa` source's chain of thought (named formats know theirs)
     quality_filter: bool = False                # score with the fastText classifier, keep >= threshold
     max_tokens: int | None = Field(None, gt=0)  # per record; longer ones are truncated or dropped
     overlong: Literal["truncate", "drop"] = "drop"
+    # the share of records that may be bad input (bad JSON, a missing, mistyped or empty field) before the
+    # build stops, naming the commonest reason and an example; records a format drops by design do not count
+    max_bad_share: float = Field(0.05, ge=0, le=1)
 
     @field_validator("name")
     @classmethod
     def _safe_name(cls, name):
         return check_name(name, "source name")
+
+    @model_validator(mode="after")
+    def _known_format(self):
+        check_fields(get_format(self.format), self.fields)
+        if self.style is not None and get_format(self.format).kind != "qa":
+            raise ValueError(f"style: format {self.format} is not a QA format")
+        return self
+
+    @property
+    def fmt(self) -> Format:
+        return get_format(self.format)
+
+    @property
+    def kind(self) -> str:
+        return self.fmt.kind
+
+    @property
+    def cot(self) -> str | None:
+        return self.style or self.fmt.style
+
+    def document(self, rec: dict) -> str:
+        return self.fmt.document(rec, self.fields)
 
 
 class QualitySpec(Strict):
@@ -84,7 +110,8 @@ class DecontamSpec(Strict):
 
 class MixtureSpec(Strict):
     tokens: int = Field(gt=0)                   # token budget of the whole mixture
-    repeat: bool = True                         # repeat a source smaller than its share
+    repeat: bool = True                         # repeat a source smaller than its share (said in the report)
+    max_epochs: float | None = Field(None, gt=0)  # with repeat: the most passes over any source, else stop
 
 
 class ClusterSpec(Strict):
@@ -173,6 +200,7 @@ def build(recipe: DataRecipe) -> dict:
     from octothinker.models import load_tokenizer
 
     require_executor(recipe)
+    check_sources({recipe.name: recipe}, "data build")
     start = time.perf_counter()
     final = Path(recipe.out)
     out = final.with_name(final.name + ".partial")
@@ -212,6 +240,10 @@ def build(recipe: DataRecipe) -> dict:
         plans[src.name] = select_documents(src.name, lengths[src.name], targets[src.name], recipe.mixture.repeat,
                                            seed=derive_seed(recipe.seed, "mixture", src.name))
 
+    warnings = _mixture_warnings(recipe, plans, report["steps"], lengths)
+    for line in warnings:
+        print(f"data {recipe.name}: WARNING: {line}", flush=True)
+
     # 5. Shards, in a seeded interleaving of all selected documents.
     order = [(name, i) for name, plan in plans.items() for i in plan.doc_ids]
     perm = np.random.default_rng(recipe.seed).permutation(len(order))
@@ -222,6 +254,7 @@ def build(recipe: DataRecipe) -> dict:
         name, i = order[j]
         writer.add(np.asarray(staged[name][starts[name][i]:starts[name][i + 1]]))
     total = sum(p.tokens for p in plans.values())
+    kinds = {s.name: s.kind for s in recipe.sources}
     mixture = {name: {"requested_tokens": p.requested_tokens, "realised_tokens": p.tokens,
                       "requested_share": p.requested_tokens / recipe.mixture.tokens,
                       "realised_share": p.tokens / total if total else 0.0,
@@ -237,6 +270,11 @@ def build(recipe: DataRecipe) -> dict:
     shutil.rmtree(staging)
 
     report["mixture"] = mixture
+    report["qa_share"] = {"requested": round(qa_share(recipe), 4),
+                          "realised": round(sum(m["realised_tokens"] for n, m in mixture.items()
+                                                if kinds[n] == "qa") / total if total else 0.0, 4)}
+    report["warnings"] = warnings + qa_share_warning(recipe.name, report["qa_share"]["requested"],
+                                                     report["qa_share"]["realised"])
     report["output"] = {"documents": index["documents"], "tokens": index["tokens"], "shards": len(index["shards"]),
                         "dtype": index["dtype"]}
     report["token_length_histogram"] = histogram(all_lengths)
@@ -245,6 +283,29 @@ def build(recipe: DataRecipe) -> dict:
     atomic_write_text(out / "report.md", format_report(report))
     replace_dir(out, final)
     return report
+
+
+def _mixture_warnings(recipe: DataRecipe, plans: dict, steps: dict, lengths: dict) -> list[str]:
+    """Per source: its token lengths and boxed share (into `steps`), and what a person would want to
+    know: records that made no document, a source repeated to fill its share, a long-CoT source that is
+    not long. A source repeated past `mixture.max_epochs` stops the build."""
+    warnings = []
+    for src in recipe.sources:
+        s, plan = steps[src.name], plans[src.name]
+        s["token_lengths"] = percentiles(lengths[src.name])
+        s["boxed_share"] = round(s["boxed"] / s["kept"], 3) if s["kept"] else 0.0
+        records = s["read"] + s["bad_json"]
+        warnings += source_warnings(src, s["token_lengths"], s["boxed_share"], s["read"] - sum(
+            s[r] for r in (*BAD_REASONS, *DROP_REASONS) if r != "bad_json"), records)
+        if plan.epochs > 1.0:
+            cap = recipe.mixture.max_epochs
+            if cap is not None and plan.epochs > cap:
+                raise DataError(f"data {recipe.name}: source '{src.name}' would be repeated {plan.epochs:.1f} times "
+                                f"to fill its share ({plan.available_tokens} tokens available, {plan.requested_tokens} "
+                                f"asked); mixture.max_epochs is {cap}")
+            warnings.append(f"source '{src.name}' repeated {plan.epochs:.1f} times to fill its share "
+                            f"({plan.available_tokens} tokens available, {plan.requested_tokens} asked)")
+    return warnings
 
 
 def format_report(report: dict) -> str:
@@ -262,12 +323,27 @@ def format_report(report: dict) -> str:
         contaminated.update(s.get("contaminated_by_benchmark", {}))
     if contaminated:
         lines += ["", "Removed for benchmark overlap: " + ", ".join(f"{k} {v}" for k, v in sorted(contaminated.items()))]
+    examples = {name: s["examples"] for name, s in report["steps"].items() if s.get("examples")}
+    if examples:
+        lines += ["", "Records that made no document, the first of each reason:"]
+        lines += [f"- {name}, {reason}: {text}" for name, ex in examples.items() for reason, text in ex.items()]
+    lines += ["", "## Sources: token lengths and final answers", "",
+              "| source | p10 | p50 | p90 | final boxed answer |", "|---|---|---|---|---|"]
+    for name, s in report["steps"].items():
+        t = s.get("token_lengths", {})
+        lines.append(f"| {name} | {t.get('p10', '')} | {t.get('p50', '')} | {t.get('p90', '')} | "
+                     f"{s.get('boxed_share', 0):.0%} |")
     lines += ["", "## Mixture, requested vs realised", "",
               "| source | requested tokens | realised tokens | requested share | realised share | epochs |",
               "|---|---|---|---|---|---|"]
     for name, m in report["mixture"].items():
         lines.append(f"| {name} | {m['requested_tokens']} | {m['realised_tokens']} | {m['requested_share']:.3f} | "
                      f"{m['realised_share']:.3f} | {m['epochs']} |")
+    if "qa_share" in report:
+        q = report["qa_share"]
+        lines += ["", f"QA share of the tokens: requested {q['requested']:.1%}, realised {q['realised']:.1%}"]
+    if report.get("warnings"):
+        lines += ["", "## Warnings", ""] + [f"- {w}" for w in report["warnings"]]
     o = report["output"]
     lines += ["", f"Output: {o['documents']} documents, {o['tokens']} tokens in {o['shards']} shard(s) ({o['dtype']}).",
               "", "Token lengths: " + json.dumps(report["token_length_histogram"]), ""]

@@ -7,7 +7,6 @@ import pytest
 
 from octothinker.data.decontam import Decontaminator
 from octothinker.data.mixture import requested_tokens, select_documents
-from octothinker.data.qa_format import MissingFieldError, format_instruction, format_qa
 from octothinker.data.readers import read_records
 from octothinker.errors import DataError
 
@@ -53,20 +52,6 @@ def test_decontamination_by_13_grams():
     assert d.check("quiz: what is 2 + 2 ? no")
     assert not d.check("Ada has 7 apples and buys 5 more at the shop on a rainy Tuesday afternoon.")
     assert d.removed == Counter({"synth": 1, "short": 1})
-
-
-def test_qa_templates():
-    rec = {"q": "1+1?", "sol": "1+1=2. The answer is \\boxed{2}.", "a": "2"}
-    fields = {"question": "q", "solution": "sol", "answer": "a"}
-    assert format_qa(rec, "short", fields) == "Question: 1+1?\nAnswer: 1+1=2. The answer is \\boxed{2}."
-    # the branches differ in their solutions, not in the frame RL prompts with
-    assert format_qa(rec, "long", fields) == format_qa(rec, "short", fields)
-    with pytest.raises(ValueError, match="unknown QA style"):
-        format_qa(rec, "medium", fields)
-    assert format_qa({"question": "q", "answer": "5"}, "short").endswith("The answer is \\boxed{5}.")
-    assert format_instruction({"instruction": "Say hi.", "response": "hi"}) == "User: Say hi.\nAssistant: hi"
-    with pytest.raises(MissingFieldError):
-        format_qa({"question": "q"}, "short")
 
 
 def test_mixture_selection():

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from octothinker.cli import app
 from octothinker.data.pipeline import DataRecipe, build
 from octothinker.data.quality import QualityClassifier
-from octothinker.data.qa_format import format_instruction, format_qa
+from octothinker.data.formats import FORMATS
 from octothinker.data.shards import ShardReader, iter_documents, read_index
 from octothinker.errors import DataError
 from octothinker.models import load_tokenizer, train_tokenizer
@@ -24,11 +24,11 @@ def recipe_dict(world_dir, out, **changes):
                     "negative": str(world_dir / "seeds/negative.jsonl")},
         "decontam": {"ngram": 13, "files": [str(world_dir / "problems/test.jsonl")]},
         "sources": [
-            {"name": "web", "path": str(world_dir / "web/*.jsonl"), "kind": "text", "weight": 0.8,
+            {"name": "web", "path": str(world_dir / "web/*.jsonl"), "weight": 0.8,
              "quality_filter": True},
-            {"name": "qa", "path": str(world_dir / "qa/long_cot.jsonl"), "kind": "qa", "style": "long", "weight": 0.15,
+            {"name": "qa", "path": str(world_dir / "qa/long_cot.jsonl"), "format": "qa", "style": "long", "weight": 0.15,
              "max_tokens": 120, "overlong": "truncate"},
-            {"name": "instruct", "path": str(world_dir / "instruct/instructions.jsonl"), "kind": "instruct",
+            {"name": "instruct", "path": str(world_dir / "instruct/instructions.jsonl"), "format": "instruct",
              "weight": 0.05},
         ],
         "mixture": {"tokens": 60000, "repeat": True},
@@ -102,8 +102,8 @@ def test_shards_decode_back_to_the_exact_documents(built):
     index = read_index(out)
     assert index["dtype"] == "uint16" and len(index["shards"]) >= 2
     expected = {r["text"] for r in _jsonl(world_dir / "web/hq.jsonl") + _jsonl(world_dir / "web/lq.jsonl")}
-    expected |= {format_instruction(r) for r in _jsonl(world_dir / "instruct/instructions.jsonl")}
-    long_qa = {format_qa(r, "long") for r in _jsonl(world_dir / "qa/long_cot.jsonl")}
+    expected |= {FORMATS["instruct"].document(r) for r in _jsonl(world_dir / "instruct/instructions.jsonl")}
+    long_qa = {FORMATS["qa"].document(r) for r in _jsonl(world_dir / "qa/long_cot.jsonl")}
     docs = list(iter_documents(out))
     assert len(docs) == index["documents"]
     truncated = 0
@@ -179,12 +179,20 @@ def test_empty_source_and_missing_field(world, tmp_path):
     broken.write_text(json.dumps({"question": "q", "answer": "1"}) + "\n" + json.dumps({"answer": "2"}) + "\n")
     d = recipe_dict(world_dir, tmp_path / "out2", on_bad_line="fail")
     d["sources"][1]["path"] = str(broken)
-    with pytest.raises(DataError, match=r"qa.jsonl:2: missing field 'question'"):
+    with pytest.raises(DataError, match=r"source 'qa': .*qa.jsonl:2: field 'question' is missing"):
         build(load_recipe(_recipe_file(tmp_path, d), DataRecipe))
     d["on_bad_line"] = "skip"
     d["mixture"]["tokens"] = 5000
+    # half the records bad: more than a source may lose unless the recipe allows it
+    with pytest.raises(DataError, match=r"source 'qa': 1 of 2 records are bad input \(most: missing_field, 1; "
+                                        r"e\.g\. .*qa.jsonl:2: field 'question' is missing\)"):
+        build(load_recipe(_recipe_file(tmp_path, d), DataRecipe))
+    d["sources"][1]["max_bad_share"] = 0.5
     report = build(load_recipe(_recipe_file(tmp_path, d), DataRecipe))
     assert report["steps"]["qa"]["missing_field"] == 1 and report["steps"]["qa"]["kept"] == 1
+    assert "qa.jsonl:2: field 'question' is missing" in report["steps"]["qa"]["examples"]["missing_field"]
+    assert any("source 'qa' repeated" in w for w in report["warnings"])
+    assert "repeated" in (tmp_path / "out2" / "report.md").read_text()
 
 
 def test_a_failed_rebuild_keeps_the_previous_shards_whole(built, tmp_path):

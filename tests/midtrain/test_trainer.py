@@ -30,7 +30,7 @@ def setup(world, tmp_path_factory):
     data = DataRecipe.model_validate({
         "out": str(root / "shards"), "tokenizer": str(world_dir / "tokenizer"),
         "sources": [{"name": "web", "path": str(world_dir / "web/hq.jsonl"), "weight": 0.9},
-                    {"name": "qa", "path": str(world_dir / "qa/short_cot.jsonl"), "kind": "qa", "weight": 0.1}],
+                    {"name": "qa", "path": str(world_dir / "qa/short_cot.jsonl"), "format": "qa", "weight": 0.1}],
         "dedup": {"near": False}, "mixture": {"tokens": 60000}})
     build(data)
     tok = load_tokenizer(world_dir / "tokenizer")
