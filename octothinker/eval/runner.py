@@ -22,6 +22,7 @@ from octothinker.runs import atomic_write_json, atomic_write_text, jsonl_records
 from octothinker.runs.files import ensure_writable
 from octothinker.runs.metrics import Progress
 from octothinker.tasks.benchmarks import Benchmark, Problem, get_benchmark, load_problems
+from octothinker.tasks.grading import gold_answer
 from octothinker.tasks.fewshot import EXEMPLARS, STYLE_STOPS, build_prompt, load_exemplars
 from octothinker.tasks.scoring import score
 from octothinker.tasks.templates import get_template
@@ -145,7 +146,9 @@ def score_predictions(path: str | Path, benchmark: str, data_dir: str | None = N
             if str(rec["id"]) not in golds_by_id:
                 raise DataError(f"{where}: id {rec['id']!r} is not a {benchmark} problem")
             gold = golds_by_id[str(rec["id"])]
-        rows.append((str(rec["completion"]), str(gold)))
+        if not isinstance(rec["completion"], str):
+            raise DataError(f"{where}: field 'completion' is a {type(rec['completion']).__name__}, not text")
+        rows.append((rec["completion"], gold_answer(gold, where, "gold")))
     if not rows:
         raise DataError(f"{path}: no predictions")
     verdicts = score(bench, [c for c, _ in rows], [g for _, g in rows])

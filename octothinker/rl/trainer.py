@@ -32,7 +32,7 @@ from octothinker.runs import atomic_write_json, checkpoint as ckpt, derive_seed,
 from octothinker.runs.files import ensure_writable
 from octothinker.runs.metrics import LoggingSpec, MetricsWriter, Progress
 from octothinker.tasks.benchmarks import get_benchmark, load_problems
-from octothinker.tasks.grading import VerifyPool
+from octothinker.tasks.grading import VerifyPool, accepted, gold_answer
 from octothinker.tasks.rewards import RewardConfig, Scored, score
 from octothinker.tasks.scoring import score as score_task
 from octothinker.tasks.templates import DEFAULT_TEMPLATE, PromptTemplate, get_template
@@ -153,17 +153,21 @@ def load_prompts(cfg: RLConfig, template: PromptTemplate, tokenizer, pool: Verif
         raise DataError(f"{path}: prompts file not found")
     records, skipped = [], {"no_answer": 0, "unparseable_answer": 0, "too_long": 0}
     for where, rec in jsonl_records(path):
-        if not str(rec.get(cfg.question_field, "")).strip():
-            raise DataError(f"{where}: missing field '{cfg.question_field}'")
+        question = rec.get(cfg.question_field)
+        if not isinstance(question, str) or not question.strip():
+            what = "missing" if question is None else f"a {type(question).__name__}, not text" \
+                if not isinstance(question, str) else "empty"
+            raise DataError(f"{where}: field '{cfg.question_field}' is {what}")
         answer = rec.get(cfg.answer_field)
-        if answer is None or not str(answer).strip():
+        if answer is None or (isinstance(answer, str) and not answer.strip()):
             skipped["no_answer"] += 1
             continue
-        prompt = template.render(str(rec[cfg.question_field]))
+        answer = gold_answer(answer, where, cfg.answer_field)
+        prompt = template.render(question)
         if len(tokenizer(prompt)["input_ids"]) > cfg.max_prompt_tokens:
             skipped["too_long"] += 1
             continue
-        records.append({"id": where, "prompt": prompt, "answer": str(answer).strip()})
+        records.append({"id": where, "prompt": prompt, "answer": answer})
     # An answer the grader cannot read would score every response wrong: skip it, counted.
     readable = pool.readable_many([r["answer"] for r in records]) if records else []
     skipped["unparseable_answer"] = sum(not ok for ok in readable)
@@ -276,7 +280,7 @@ def periodic_eval(generator, template: PromptTemplate, spec: EvalSpec, max_token
                 # what answering without reading the questions scores: see eval.stats.question_independent
                 "answer_counts": dict(Counter(canonical_answer(v.extracted) for v in verdicts if v.extracted is not None)),
                 "unanswered": sum(v.extracted is None for v in verdicts),
-                "gold_counts": dict(Counter(canonical_answer(p.gold) for p in problems))})
+                "gold_counts": dict(Counter(canonical_answer(accepted(p.gold)[0]) for p in problems))})
     return rows
 
 

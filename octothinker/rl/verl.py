@@ -34,6 +34,7 @@ from octothinker.tasks.benchmarks import get_benchmark, load_problems
 from octothinker.tasks.templates import get_template
 
 VERL_VERSION = "0.9.1"
+ACCEPTED = "accepted answers"
 
 # The prompt is already our template's text: the chat template must add nothing.
 PASSTHROUGH_CHAT_TEMPLATE = "{% for message in messages %}{{ message['content'] }}{% endfor %}"
@@ -44,8 +45,19 @@ _UNSUPPORTED = {"dynamic_sampling": "DAPO's dynamic sampling", "overlong_filter"
 
 def _rows(records: list[dict], split: str) -> list[dict]:
     return [{"data_source": r["source"], "prompt": [{"role": "user", "content": r["prompt"]}], "ability": "math",
-             "reward_model": {"style": "rule", "ground_truth": r["answer"]},
+             "reward_model": {"style": "rule", "ground_truth": encode_gold(r["answer"])},
              "extra_info": {"split": split, "index": i}} for i, r in enumerate(records)]
+
+
+def encode_gold(gold) -> str:
+    """verl's ground truth is one string column: several accepted answers travel as JSON, marked."""
+    return json.dumps({ACCEPTED: list(gold)}) if isinstance(gold, tuple) else gold
+
+
+def decode_gold(text: str):
+    if text.startswith('{"' + ACCEPTED):
+        return tuple(json.loads(text)[ACCEPTED])
+    return text
 
 
 def write_parquet(records: list[dict], path: Path, split: str) -> None:
@@ -60,6 +72,7 @@ def write_reward_module(cfg: RLConfig, path: Path) -> None:
     tasks = {get_benchmark(spec).name: spec for spec in (cfg.eval.tasks() if cfg.eval else [])}
     path.write_text(f'''"""verl reward for octothinker (generated): training rows get the recipe's reward, validation
 rows the task's verdict (0/1), graded exactly as `octo eval` grades."""
+from octothinker.rl.verl import decode_gold
 from octothinker.tasks.benchmarks import get_benchmark
 from octothinker.tasks.rewards import RewardConfig, score
 from octothinker.tasks.scoring import score as score_task
@@ -70,9 +83,9 @@ TASKS = {tasks!r}
 
 def compute_score(data_source, solution_str, ground_truth, extra_info=None):
     if data_source in TASKS and (extra_info or {{}}).get("split") == "test":
-        return float(score_task(get_benchmark(TASKS[data_source]), [solution_str], [str(ground_truth)])[0].correct)
+        return float(score_task(get_benchmark(TASKS[data_source]), [solution_str], [decode_gold(str(ground_truth))])[0].correct)
     # verl passes no truncation flag, so the overlong penalty does not apply here.
-    return score([solution_str], [str(ground_truth)], [False], CONFIG)[0].reward
+    return score([solution_str], [decode_gold(str(ground_truth))], [False], CONFIG)[0].reward
 ''')
 
 

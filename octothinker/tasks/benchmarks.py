@@ -17,6 +17,7 @@ from pathlib import Path
 
 from octothinker.errors import DataError, OctoError, check_name
 from octothinker.runs.files import jsonl_records
+from octothinker.tasks.grading import Gold, gold_answer
 from octothinker.tasks.extract import extract_answer, last_boxed
 
 
@@ -24,7 +25,7 @@ from octothinker.tasks.extract import extract_answer, last_boxed
 class Problem:
     id: str
     question: str
-    gold: str
+    gold: Gold                        # one answer, or several accepted ones
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ def _num_str(value) -> str:
     """27.0 -> "27", "1,000" -> "1000", "9 (apples)" -> "9"; words stay words."""
     if isinstance(value, bool):
         return str(value)
+    if isinstance(value, (list, tuple)):  # accepted answers: each read alike (`load_problems` checks them)
+        return tuple(_num_str(v) if isinstance(v, (str, int, float)) else v for v in value)
     if isinstance(value, (int, float)):
         return str(int(value)) if float(value).is_integer() else repr(float(value))
     text = str(value).strip()
@@ -259,9 +262,12 @@ def load_problems(name: str, data_dir: str | Path | None, limit: int | None = No
             question, gold = bench.parse(rec)
         except MissingField as err:
             raise DataError(f"{where}: missing field '{err.args[0]}'") from None
-        if not str(gold).strip():
+        if not isinstance(question, str):
+            raise DataError(f"{where}: the question is a {type(question).__name__}, not text")
+        gold = gold_answer(gold, where, "answer")
+        if not gold:
             raise DataError(f"{where}: empty answer")
-        problems.append(Problem(id=str(index), question=str(question).strip(), gold=str(gold)))
+        problems.append(Problem(id=str(index), question=question.strip(), gold=gold))
     if not problems:
         raise DataError(f"{path or name}: no problems")
     return problems

@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
+from octothinker.errors import DataError
 from octothinker.tasks.extract import MAX_ANSWER_CHARS, to_number
 
 DEFAULT_TIMEOUT_S = 2.0  # the study's verifier used 2 s per answer
@@ -28,10 +29,38 @@ START_TIMEOUT_S = 60.0   # a worker's start (importing sympy and math-verify) is
 log = logging.getLogger("octothinker.grading")
 
 
+# A gold answer: one answer, or several accepted answers (a response matching any one is correct).
+Gold = str | tuple[str, ...]
+
+
+def gold_answer(value, where: str, field: str) -> Gold:
+    """A record's gold answer: text or a number; a list of them is a set of accepted answers (one alone
+    is that answer). Anything else (a dict, a nested list, an empty list) is bad input, named in one line,
+    never turned into the text of a Python list."""
+    def one(item, path):
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            kind = "list" if isinstance(item, list) else "dict" if isinstance(item, dict) else type(item).__name__
+            raise DataError(f"{where}: field '{path}' is a {kind}, not an answer")
+        if isinstance(item, float) and item.is_integer():
+            item = int(item)
+        return str(item).strip()
+
+    if isinstance(value, (list, tuple)):
+        answers = tuple(a for a in (one(item, f"{field}[{i}]") for i, item in enumerate(value)) if a)
+        if not answers:
+            raise DataError(f"{where}: field '{field}' is an empty list of answers")
+        return answers[0] if len(answers) == 1 else answers
+    return one(value, field)
+
+
+def accepted(gold: Gold) -> tuple[str, ...]:
+    return gold if isinstance(gold, tuple) else (gold,)
+
+
 @dataclass(frozen=True)
 class GradeItem:
     pred: str | None
-    gold: str
+    gold: Gold
     family: str = "math"          # "number", "math" or "choice"
     rel_tol: float = 1e-4
 
@@ -168,10 +197,16 @@ class VerifyPool:
         """`verify(gold, pred)` for each (gold, pred) pair; a timed-out pair counts as not equal."""
         return self._run(self.worker, pairs)
 
-    def readable_many(self, answers: list[str]) -> list[bool]:
-        """Which gold answers the grader can read; an unreadable one would score every response wrong."""
-        readable = self._run(_readable_worker, [(a,) for a in answers])
-        return [to_number(a) is not None or ok for a, ok in zip(answers, readable)]
+    def readable_many(self, answers: list[Gold]) -> list[bool]:
+        """Which gold answers the grader can read (of accepted answers, all); an unreadable one would
+        score every response wrong."""
+        owners = [i for i, gold in enumerate(answers) for _ in accepted(gold)]
+        flat = [a for gold in answers for a in accepted(gold)]
+        readable = self._run(_readable_worker, [(a,) for a in flat])
+        ok = [True] * len(answers)
+        for owner, a, r in zip(owners, flat, readable):
+            ok[owner] = ok[owner] and (to_number(a) is not None or r)
+        return ok
 
     def _run(self, fn, items: list[tuple]) -> list:
         results: list = [False] * len(items)
@@ -243,10 +278,19 @@ def default_pool() -> VerifyPool:
 
 
 def grade_many(items: list[GradeItem], pool: VerifyPool | None = None) -> list[bool]:
-    results = [_cheap_grade(item) for item in items]
+    """Each prediction against its gold; against several accepted answers, correct when any one matches."""
+    owners, flat = [], []
+    for i, item in enumerate(items):
+        for answer in accepted(item.gold):
+            owners.append(i)
+            flat.append(GradeItem(item.pred, answer, item.family, item.rel_tol))
+    results = [_cheap_grade(item) for item in flat]
     hard = [i for i, r in enumerate(results) if r is None]
     if hard:
-        verdicts = (pool or default_pool()).verify_many([(items[i].gold, items[i].pred) for i in hard])
+        verdicts = (pool or default_pool()).verify_many([(flat[i].gold, flat[i].pred) for i in hard])
         for i, verdict in zip(hard, verdicts):
             results[i] = verdict
-    return [bool(r) for r in results]
+    correct = [False] * len(items)
+    for owner, ok in zip(owners, results):
+        correct[owner] = correct[owner] or bool(ok)
+    return correct

@@ -200,7 +200,20 @@ def test_score_regrades_and_looks_up_golds_by_id(tmp_path, benchmarks_dir):
     assert json.loads(result.output)["accuracy"] == pytest.approx(75.0)
 
 
+def test_score_accepts_a_list_of_golds_as_accepted_answers(tmp_path):
+    path = tmp_path / "preds.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [
+        {"completion": "so \\boxed{9}", "gold": ["9"]},
+        {"completion": "The answer is 12.", "gold": ["12", "twelve"]},
+        {"completion": "The answer is 7.", "gold": ["12", "13"]},
+    ]) + "\n")
+    result = runner.invoke(app, ["eval", "score", str(path), "--benchmark", "gsm8k"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["accuracy"] == pytest.approx(200 / 3)
+
+
 @pytest.mark.parametrize("lines, message", [
+    (['{"completion": "x", "gold": {"v": 1}}'], "preds.jsonl:1: field 'gold' is a dict, not an answer"),
     (['{"completion": "x", "gold": "1"}', "{broken"], "preds.jsonl:2: invalid JSON"),
     (['{"gold": "1"}'], "preds.jsonl:1: missing field 'completion'"),
     (['{"completion": "x"}'], "preds.jsonl:1: missing field 'gold'"),

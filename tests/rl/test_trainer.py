@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from octothinker.cli import app
 from octothinker.errors import DataError
 from octothinker.tasks.grading import VerifyPool
+from octothinker.tasks.rewards import RewardConfig, score
 from octothinker.models import load_model, load_tokenizer
 from octothinker.tasks.templates import get_template
 from octothinker.rl.trainer import PromptSampler, RLConfig, load_prompts, train
@@ -123,8 +124,22 @@ def test_prompt_problems_are_counted_or_refused(world, policy, tmp_path):
         with pytest.raises(DataError, match="no usable prompts"):
             load_prompts(cfg, get_template("simple"), tok, pool)
         path.write_text(json.dumps({"answer": "3"}) + "\n")
-        with pytest.raises(DataError, match=r"p.jsonl:1: missing field 'question'"):
+        with pytest.raises(DataError, match=r"p.jsonl:1: field 'question' is missing"):
             load_prompts(cfg, get_template("simple"), tok, pool)
+        # a list of answers is a set of accepted answers, never the text "['9']"
+        path.write_text(json.dumps({"question": "q", "answer": ["9"]}) + "\n"
+                        + json.dumps({"question": "r", "answer": ["9", 9.0, "nine"]}) + "\n")
+        records, _ = load_prompts(cfg, get_template("simple"), tok, pool)
+        assert [r["answer"] for r in records] == ["9", ("9", "9", "nine")]
+        rewards = score(["so \\boxed{9}", "so \\boxed{9}"], [r["answer"] for r in records], [False, False],
+                        RewardConfig(), pool)
+        assert [s.reward for s in rewards] == [1.0, 1.0]
+        for bad, message in [({"question": ["q"], "answer": "1"}, "field 'question' is a list, not text"),
+                             ({"question": "q", "answer": {"v": 1}}, "field 'answer' is a dict, not an answer"),
+                             ({"question": "q", "answer": [["9"]]}, r"field 'answer\[0\]' is a list")]:
+            path.write_text(json.dumps(bad) + "\n")
+            with pytest.raises(DataError, match=rf"p.jsonl:1: {message}"):
+                load_prompts(cfg, get_template("simple"), tok, pool)
     finally:
         pool.close()
 
