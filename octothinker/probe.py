@@ -1,7 +1,7 @@
 """RL-readiness probe: how a model behaves on RL prompts before any RL.
 
     octo probe runs/demo/decay-long/final --prompts runs/demo/world/problems/train.jsonl --k 8
-    octo probe MODEL --prompts gsm8k --data-dir ../shared/benchmarks
+    octo probe MODEL --prompts gsm8k --data-dir benchmarks
 
 On a sample of prompts, rendered with the RL template and sampled k times at the RL temperature:
 pass@1 and pass@k (unbiased), the share of responses with an answer the task can read and the share

@@ -600,6 +600,23 @@ def preflight(recipe: StudyRecipe, stages: list[Stage], where: str) -> None:
                 raise RecipeError(f"{where}: {key}: {spec} does not exist, and no stage of this study makes it")
 
 
+def check_data(recipe: StudyRecipe, stages: list[Stage], where: str, missing_ok: bool = False) -> None:
+    """Before any stage runs (and for `--plan`, `missing_ok`: of the corpora already there): the first
+    records of every source of every data section that no stage makes go through its format; most of
+    them bad stops the run in one line naming section, source, file, record and field
+    (`data.preview.check_sources`)."""
+    from octothinker.data.preview import check_sources
+
+    made = [s.output for s in stages if not s.name.startswith("data.")]
+    outside = {}
+    for name, section in recipe.data.items():
+        sources = [src for src in section.sources if not any(_within(_root(src.path), m) for m in made)
+                   and not (missing_ok and not _external_paths(src.path))]
+        if sources:
+            outside[name] = section.model_copy(update={"sources": sources})
+    check_sources(outside, where)
+
+
 def _pretrain(line: Line, target: Path) -> None:
     from octothinker.midtrain.schedule import Schedule
     from octothinker.midtrain.stages import fresh_model
@@ -714,6 +731,7 @@ def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: st
     if only is not None and only not in {s.name for s in stages}:
         raise RecipeError(f"{where}: no stage {only!r}; `octo run {where} --plan` lists them")
     preflight(recipe, stages, where)
+    check_data(recipe, stages, where)
     run = ensure_writable(recipe.out)
     if recipe.threads:
         import torch

@@ -6,8 +6,6 @@ import pytest
 
 from octothinker.data.synthetic import WorldSize, generate_world
 
-SHARED_BENCHMARKS = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
-
 
 def pytest_collection_modifyitems(config, items):
     import torch
@@ -28,10 +26,11 @@ def _offline(monkeypatch, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def benchmarks_dir() -> Path:
-    if not (SHARED_BENCHMARKS / "gsm8k" / "test.jsonl").is_file():
-        pytest.fail(f"benchmark files not found at {SHARED_BENCHMARKS} (../shared beside the repository)")
-    return SHARED_BENCHMARKS
+def benchmarks_dir(tmp_path_factory) -> Path:
+    """Every registry benchmark's test file, 40 problems each, written in that benchmark's own fields."""
+    from octothinker.data.published import write_benchmarks
+
+    return write_benchmarks(tmp_path_factory.mktemp("benchmarks"), problems=40, seed=0)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ def test_help_lists_every_command_of_the_design():
 
     group = typer.main.get_command(app)
     assert set(group.commands) == {"data", "midtrain", "rl", "eval", "probe", "report", "run", "demo"}
-    assert set(group.commands["data"].commands) == {"build", "synth"}
+    assert set(group.commands["data"].commands) == {"build", "preview", "synth"}
     assert set(group.commands["eval"].commands) == {"run", "score"}
     result = runner.invoke(app, ["--help"])
     listed = {line.split()[1] for line in result.output.splitlines() if line.startswith("│ ") and len(line.split()) > 2}

@@ -21,8 +21,9 @@ ALLOWED = {
     "report": {"errors", "runs", "tasks", "eval"},
     "study": {"errors", "runs", "recipe", "models", "tasks", "data", "eval", "midtrain", "rl", "probe", "report"},
     "launch": {"errors", "runs", "recipe", "models", "data", "study"},
+    "rehearse": {"errors", "runs", "recipe", "models", "tasks", "data", "rl", "study"},
     "cli": {"errors", "runs", "recipe", "models", "tasks", "data", "eval", "midtrain", "rl", "probe", "report",
-            "study", "launch"},
+            "study", "launch", "rehearse"},
 }
 
 

@@ -291,12 +291,12 @@ def test_a_data_stage_job_asks_for_its_curation(tmp_path):
 
     path = Path(__file__).resolve().parents[1] / "octothinker" / "recipes" / "octothinker-1b.yaml"
     recipe = load_study(path, [f"out={tmp_path}"])
-    stable = recipe.data["stable"]  # 3 sources on Slurm, 256 tasks at once, 2 h each at most
-    assert _data_job(stable) == (1, 3 * (1 + 1 + 1 + 1) * 2)
+    stable = recipe.data["stable"]  # 5 sources on Slurm, 256 tasks at once, 2 h each at most
+    assert _data_job(stable) == (1, 5 * (1 + 1 + 1 + 1) * 2)
     fewer = stable.model_copy(update={"workers": 100, "cluster": stable.cluster.model_copy(update={"time": "0-00:30:00"})})
-    assert _data_job(fewer) == (1, 3 * (3 + 1 + 1 + 3) // 2)
+    assert _data_job(fewer) == (1, 5 * (3 + 1 + 1 + 3) // 2)
     assert _data_job(stable.model_copy(update={"executor": "local", "workers": 16})) == (16, 2)
     folder = emit_slurm(recipe, str(path), [f"out={tmp_path}"])
     script = next(folder.glob("*-data.stable.sbatch")).read_text()
-    assert "#SBATCH --cpus-per-task=1" in script and "#SBATCH --time=24:00:00" in script
+    assert "#SBATCH --cpus-per-task=1" in script and "#SBATCH --time=40:00:00" in script
     assert "--gpus-per-node" not in script and "--stage data.stable" in script

@@ -1,6 +1,6 @@
 """The evaluation loop: prompts -> generations -> extracted answers -> grades -> summary.
 
-    octo eval MODEL --benchmarks gsm8k,math500 --data-dir ../shared/benchmarks --limit 100 --out runs/eval
+    octo eval MODEL --benchmarks gsm8k,math500 --data-dir benchmarks --limit 100 --out runs/eval
 
 Outputs under `--out` (default `runs/eval/<model>/<mode>`): `<benchmark>.jsonl` (one record a sample),
 `summary.json`, `summary.md` and `config.json`. Records are appended after every chunk, so a killed run

@@ -2,10 +2,12 @@
 answer family and few-shot style.
 
 Files are read from `<data_dir>/<name>/test.jsonl` (the OctoThinker/DeepSeekMath layout). Field names
-differ between files and between their hub copies, so each parser accepts the known aliases. The hub
-copy of a benchmark (where one is known) is read only when the caller asks for it (`octo eval --hub`);
-otherwise a missing file is an error naming it. Any JSONL of question/answer records is a task too,
-given as `NAME=FILE` (graded as numbers, with GSM8K-style few-shot prompts).
+differ between files and between their hub copies, so each parser accepts the known aliases. Without a
+data folder, a benchmark is read from its hub copy (`hub=` in `BENCHMARKS`, where one is known, through
+`datasets`, cached after the first download, as lm-evaluation-harness does); with one, a missing file
+is an error naming it, unless the caller asks for the hub copy then (`octo eval --hub`). Any JSONL of
+question/answer records is a task too, given as `NAME=FILE` (graded as numbers, with GSM8K-style
+few-shot prompts).
 """
 
 from __future__ import annotations
@@ -66,7 +68,9 @@ def _num_str(value) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, (list, tuple)):  # accepted answers: each read alike (`load_problems` checks them)
-        return tuple(_num_str(v) if isinstance(v, (str, int, float)) else v for v in value)
+        return tuple(_num_str(v) for v in value)
+    if not isinstance(value, (str, int, float)):
+        return value  # a dict: bad input, which `load_problems` names
     if isinstance(value, (int, float)):
         return str(int(value)) if float(value).is_integer() else repr(float(value))
     text = str(value).strip()
@@ -81,8 +85,8 @@ def _join(*parts: str) -> str:
 
 
 def _gsm8k(rec):
-    answer = str(_get(rec, "answer"))
-    if "####" in answer:  # the hub copy (openai/gsm8k) keeps the solution before "#### 18"
+    answer = _get(rec, "answer")
+    if isinstance(answer, str) and "####" in answer:  # the hub copy (openai/gsm8k) keeps the solution before "#### 18"
         answer = answer.split("####")[-1]
     return _get(rec, "question"), _num_str(answer)
 
@@ -218,14 +222,21 @@ def benchmark_file(name: str, data_dir: str | Path) -> Path:
     return Path(data_dir) / name / "test.jsonl"
 
 
-def _hub_records(bench: Benchmark) -> Iterator[tuple[str, dict]]:
+def _hub_records(bench: Benchmark, where: str) -> Iterator[tuple[str, dict]]:
+    """The hub copy, through `datasets` (downloaded once, then read from its cache, offline too)."""
+    fix = f"pass --data-dir DIR with DIR/{bench.name}/test.jsonl"
     try:
         from datasets import load_dataset
     except ImportError:
-        raise DataError(f"{bench.name}: reading the hub copy needs the hub extra: pip install -e \".[hub]\"") from None
-
+        raise DataError(f"{where}: reading the hub copy {bench.hub.path} needs datasets: pip install datasets; "
+                        f"or {fix}") from None
     for config in bench.hub.configs:
-        dataset = load_dataset(bench.hub.path, config, split=bench.hub.split)
+        try:
+            dataset = load_dataset(bench.hub.path, config, split=bench.hub.split)
+        except Exception as err:  # offline, not cached, no such dataset: many exception types, one answer
+            reason = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
+            raise DataError(f"{where}: the hub copy {bench.hub.path} could not be read ({reason}); {fix}, or run "
+                            "once with the network to cache it") from None
         for i, rec in enumerate(dataset):
             yield f"{bench.hub.path}[{config or 'default'}]#{i}", dict(rec)
 
@@ -239,8 +250,9 @@ def benchmark_path(name: str, data_dir: str | Path | None) -> Path | None:
 
 
 def load_problems(name: str, data_dir: str | Path | None, limit: int | None = None, hub: bool = False) -> list[Problem]:
-    """The benchmark's problems in file order; ids are positions, stable across runs for resume.
-    With `hub`, a registry benchmark whose file is missing is read from its hub copy."""
+    """The benchmark's problems in file order; ids are positions, stable across runs for resume. A registry
+    benchmark is read from `<data_dir>/<name>/test.jsonl`; with no data_dir, from its hub copy (cached, as
+    lm-evaluation-harness does); with `hub`, also when the file under data_dir is missing."""
     bench = get_benchmark(name)
     path = benchmark_path(name, data_dir)
     if bench.path and not path.is_file():
@@ -248,12 +260,13 @@ def load_problems(name: str, data_dir: str | Path | None, limit: int | None = No
     if path is not None and path.is_file():
         records = jsonl_records(path)
     else:
-        where = f"{path}" if path else f"--data-dir (none given) for {name}"
-        if not hub:
-            raise DataError(f"{where}: benchmark file not found (pass --data-dir, or --hub to read its hub copy)")
+        where = f"{path}" if path else name
+        if path is not None and not hub:
+            raise DataError(f"{where}: benchmark file not found (or pass --hub to read its hub copy)")
         if bench.hub is None:
-            raise DataError(f"{where}: benchmark file not found, and {name} has no known hub copy")
-        records = _hub_records(bench)
+            raise DataError(f"{where}: {'benchmark file not found, and ' if path else ''}{name} has no known hub "
+                            f"copy: pass --data-dir DIR with DIR/{name}/test.jsonl")
+        records = _hub_records(bench, where)
     problems = []
     for index, (where, rec) in enumerate(records):
         if limit is not None and index >= limit:

@@ -180,7 +180,8 @@ def test_octo_eval_end_to_end_on_the_micro_model(tmp_path, micro_model_dir, benc
                                "--max-new-tokens", "8", "--out", str(tmp_path / "zero"), "--backend", "hf"])
     assert zero.exit_code == 0, zero.output
     first = read_records(tmp_path / "zero" / "amc23.jsonl")[0]
-    assert first["prompt"].startswith("User: Cities $A$ and $B$")
+    question = json.loads((benchmarks_dir / "amc23" / "test.jsonl").read_text().splitlines()[0])["problem"]
+    assert first["prompt"].startswith(f"User: {question}")
 
     score = runner.invoke(app, ["eval", "score", str(out / "gsm8k.jsonl"), "--benchmark", "gsm8k"])
     assert score.exit_code == 0, score.output
@@ -188,9 +189,10 @@ def test_octo_eval_end_to_end_on_the_micro_model(tmp_path, micro_model_dir, benc
 
 
 def test_score_regrades_and_looks_up_golds_by_id(tmp_path, benchmarks_dir):
+    gold = json.loads((benchmarks_dir / "gsm8k" / "test.jsonl").read_text().splitlines()[0])["answer"]
     path = tmp_path / "preds.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in [
-        {"completion": "The answer is 18.", "id": "0"},                 # gold looked up: 18
+        {"completion": f"The answer is {gold}.", "id": "0"},            # gold looked up from the file
         {"completion": "so \\boxed{3}", "gold": "3"},
         {"completion": "The answer is 1,000.", "gold": "1000"},
         {"completion": "I don't know", "gold": "7"},

