@@ -16,7 +16,7 @@ models RL starts from, the benchmarks, and so the stage graph. What is scaled do
   in each benchmark's own fields, made here.
 
 The rehearsal is a study of its own in `<out>` (default: the recipe's `out` + "-rehearsal"): `rehearsal.yaml`
-there is the recipe as rehearsed, and re-running resumes it like any study.
+there is the recipe as rehearsed, and re-running resumes it like any study (inputs already made are kept).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ TRAIN_STEPS = 2
 RL_STEPS = 3
 RL_PROMPTS, RL_GROUP = 2, 2
 LONGEST_RESPONSE = 48
-EVAL_PROBLEMS, EVAL_TOKENS = 1, 16
+EVAL_PROBLEMS, EVAL_TOKENS = 1, 8
 
 
 def _local_path(spec: str, inputs: Path) -> str:
@@ -73,12 +73,14 @@ def _benchmarks_needed(data: dict) -> set[str]:
 def rehearsal_recipe(path: str, overrides: list[str], out: str | None = None) -> tuple[dict, list[str]]:
     """The recipe at a miniature budget, its inputs made; returns it and what was scaled down."""
     from octothinker.data.formats import get_format
-    from octothinker.data.published import write_benchmarks, write_corpus, write_prompts, write_seeds
+    from octothinker.data.published import corpus_file, write_benchmarks, write_corpus, write_prompts, write_seeds
     from octothinker.models import packaged_model
     from octothinker.tasks.benchmarks import benchmark_file
 
-    data = apply_overrides(load_yaml(path), overrides)
-    data = copy.deepcopy(data)
+    data = copy.deepcopy(apply_overrides(load_yaml(path), overrides))
+    if data.get("world") or data.get("pretrain"):
+        raise RecipeError(f"{path}: --rehearse stands in for real corpora and a real base model; this recipe "
+                          "makes its own (world, pretrain) and already runs here: octo run it")
     root = Path(out or f"{data.get('out', 'runs/study')}-rehearsal")
     inputs = root / "inputs"
     model = str(packaged_model(REAL_MODEL))
@@ -90,28 +92,25 @@ def rehearsal_recipe(path: str, overrides: list[str], out: str | None = None) ->
     dirs = {d for d in [(data.get("eval") or {}).get("data_dir"), ((data.get("rl") or {}).get("eval") or {}).get("data_dir")]
             + [(s.get("decontam") or {}).get("data_dir") for s in (data.get("data") or {}).values()] if d}
     have = next((d for d in sorted(dirs) if all(benchmark_file(n, d).is_file() for n in needed)), None)
-    bench_dir = have or str(write_benchmarks(inputs / "benchmarks", BENCHMARK_PROBLEMS, seed=1, names=sorted(needed)))
+    bench_dir = have or str(inputs / "benchmarks")
+    if not have and not all(benchmark_file(n, bench_dir).is_file() for n in needed):
+        write_benchmarks(bench_dir, BENCHMARK_PROBLEMS, seed=1, names=sorted(needed))
     notes.append(f"benchmarks: {'your files in ' + have if have else f'{BENCHMARK_PROBLEMS} problems each, made here'}")
 
-    made = set()
     for name, section in (data.get("data") or {}).items():
         section.update(tokenizer=model, executor="local", tasks=1, workers=1, shard_tokens=MIXTURE_TOKENS)
         section.pop("cluster", None)
         section["mixture"] = {"tokens": MIXTURE_TOKENS, "repeat": True}
         if q := section.get("quality"):
             q["positive"], q["negative"] = _local_path(q["positive"], inputs), _local_path(q["negative"], inputs)
-            if q["positive"] not in made:
+            if not (Path(q["positive"]).is_file() and Path(q["negative"]).is_file()):
                 write_seeds(q["positive"], q["negative"], SEED_ROWS, seed=0)
-                made.add(q["positive"])
         if d := section.get("decontam"):
             d["data_dir"] = bench_dir
         for src in section.get("sources", []):
             src["path"] = _local_path(src["path"], inputs)
-            if src["path"] not in made and not src["path"].startswith(("{out}", "hf:")):
+            if not src["path"].startswith(("{out}", "hf:")) and not corpus_file(src["path"]).is_file():
                 write_corpus(src["path"], get_format(src.get("format", "text")).name, CORPUS_ROWS, seed=0)
-                made.add(src["path"])
-            if src.get("max_tokens"):
-                src["max_tokens"] = max(SEQ_LEN * 4, src["max_tokens"] // 16)
     notes.append(f"corpora: {CORPUS_ROWS} rows a source in its published schema, made here; "
                  f"{MIXTURE_TOKENS:,} tokens a mixture; datatrove's local executor, 1 task")
 
@@ -134,9 +133,10 @@ def rehearsal_recipe(path: str, overrides: list[str], out: str | None = None) ->
     if rl := data.get("rl"):
         engine = rl.get("engine", "local")
         rl["prompts"] = _local_path(rl["prompts"], inputs)
-        write_prompts(rl["prompts"], PROMPT_ROWS, seed=0)
+        if not Path(rl["prompts"]).is_file():
+            write_prompts(rl["prompts"], PROMPT_ROWS, seed=0)
         rl.update(steps=RL_STEPS, prompts_per_step=RL_PROMPTS, group_size=RL_GROUP, mini_batch=RL_PROMPTS,
-                  micro_batch=RL_PROMPTS * RL_GROUP, engine="local", checkpoint_every=RL_STEPS,
+                  micro_batch=RL_PROMPTS * RL_GROUP, engine="local", checkpoint_every=1000,
                   length_schedule=_stairs(rl.get("length_schedule") or {}, RL_STEPS),
                   max_response_tokens=LONGEST_RESPONSE)
         rl.pop("verl", None)

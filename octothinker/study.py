@@ -95,7 +95,7 @@ def _fill_defaults(data: dict) -> dict:
     out, seed = data.get("out"), data.get("seed", 0)
     for name, section in (data.get("data") or {}).items():
         if isinstance(section, dict):
-            data["data"][name] = {"out": f"{out}/data/{name}", "seed": seed, **section}
+            data["data"][name] = {"name": name, "out": f"{out}/data/{name}", "seed": seed, **section}
     midtrain = data.get("midtrain")
     if isinstance(midtrain, dict):
         midtrain = {"out": out, **midtrain}
