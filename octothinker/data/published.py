@@ -1,7 +1,7 @@
 """Stand-ins for the published corpora and benchmark files, in their published schemas, made here.
 
 `octo run RECIPE --rehearse` needs the recipe's corpora without downloading 200B tokens, and the tests
-need benchmark files without `../shared`: both are written from the synthetic math world's generators
+need benchmark files that nobody downloaded: both are written from the synthetic math world's generators
 (`synthetic.py`), row for row in the columns each dataset card gives (`formats.py` reads them back).
 What the rows say is toy arithmetic; how they are laid out is the real corpus's: OpenR1's lists of
 traces with `correctness_math_verify` (a share with no correct trace, as in the real data), AM's

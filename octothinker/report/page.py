@@ -156,6 +156,22 @@ def probe_rows(layout: dict) -> tuple[list[str], list[list[str]]]:
     return ["model (seed %d)" % first, *keys], rows
 
 
+def data_rows(run: Path) -> tuple[list[str], list[list[str]], list[str]]:
+    """The sources of every data section the run built (`data/<section>/report.json`), and their warnings."""
+    rows, warnings = [], []
+    for path in sorted((run / "data").glob("*/report.json")):
+        report = json.loads(path.read_text())
+        for name, s in report["steps"].items():
+            t = s.get("token_lengths", {})
+            rejected = ", ".join(f"{reason} {n}" for reason, n in s.get("rejected", {}).items()) or "-"
+            rows.append([path.parent.name, name, str(s["read"] + s.get("bad_json", 0)), str(s["kept"]), rejected,
+                         f"{t.get('p10', '-')} / {t.get('p50', '-')} / {t.get('p90', '-')}",
+                         f"{s.get('boxed_share', 0):.0%}"])
+        warnings += [f"data.{path.parent.name}: {w}" for w in report.get("warnings", [])]
+    header = ["section", "source", "records", "kept", "no document (why)", "tokens p10 / p50 / p90", "boxed answer"]
+    return header, rows, warnings
+
+
 def write_report(run_dir: str | Path, out: str | Path | None = None, layout: dict | None = None) -> Path:
     """Write the report of `run_dir` into `out` (default `<run_dir>/report`)."""
     run = Path(run_dir)
@@ -227,6 +243,13 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, layout: dic
         html_parts.append('<h2>Mid-training</h2><img src="midtrain_loss.png">')
         rows = [[stage, str(points[-1][0]), f"{points[0][1]:.3f}", f"{points[-1][1]:.3f}"] for stage, points in curves.items()]
         md.append("## Mid-training (first seed)\n\n" + _md_table(["stage", "tokens (end)", "first loss", "last loss"], rows))
+    header, rows, warnings = data_rows(run)
+    if rows:
+        note = "Each data section's sources as built: records read and kept, why the rest made no document, token lengths."
+        md.append("## Data\n\n" + note + "\n\n" + _md_table(header, rows)
+                  + "".join(f"\n- WARNING: {w}" for w in warnings) + "\n")
+        html_parts.append("<h2>Data</h2><p>" + note + "</p>" + _html_table(header, rows)
+                          + "".join(f"<p>WARNING: {html.escape(w)}</p>" for w in warnings))
     training = rl_training(layout)
     if training:
         plot_training(training, out / "rl_training.png")
