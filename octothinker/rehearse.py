@@ -28,6 +28,7 @@ from pathlib import Path
 import yaml
 
 from octothinker.recipe import RecipeError, apply_overrides, load_yaml, substitute
+from octothinker.tasks.benchmarks import BENCHMARKS
 
 REAL_MODEL = "smollm2-135m-instruct"
 CORPUS_ROWS = 200
@@ -46,10 +47,12 @@ EVAL_PROBLEMS, EVAL_TOKENS = 1, 8
 
 
 def _local_path(spec: str, inputs: Path) -> str:
-    """A corpus path of the recipe, moved under the rehearsal's inputs (placeholders and hub ids kept)."""
-    if spec.startswith(("{out}", "hf:")) or Path(spec).is_absolute():
+    """A corpus path of the recipe, moved under the rehearsal's inputs (placeholders and hub ids kept): the
+    rehearsal writes only below its own folder."""
+    if spec.startswith(("{out}", "hf:")):
         return spec
-    return str(inputs / spec)
+    path = Path(spec)
+    return str(inputs / (path.relative_to(path.anchor) if path.is_absolute() else path))
 
 
 def _stairs(schedule: dict, steps: int) -> dict[int, int]:
@@ -67,12 +70,12 @@ def _benchmarks_needed(data: dict) -> set[str]:
     names |= set(((data.get("rl") or {}).get("eval") or {}).get("benchmarks", []))
     for section in (data.get("data") or {}).values():
         names |= set((section.get("decontam") or {}).get("benchmarks", []))
-    return {n for n in names if "=" not in n}
+    names.add((data.get("probe") or {}).get("prompts", ""))
+    return {n for n in names if n in BENCHMARKS}
 
 
 def rehearsal_recipe(path: str, overrides: list[str], out: str | None = None) -> tuple[dict, list[str]]:
     """The recipe at a miniature budget, its inputs made; returns it and what was scaled down."""
-    from octothinker.data.formats import get_format
     from octothinker.data.published import corpus_file, write_benchmarks, write_corpus, write_prompts, write_seeds
     from octothinker.models import packaged_model
     from octothinker.tasks.benchmarks import benchmark_file
@@ -110,7 +113,7 @@ def rehearsal_recipe(path: str, overrides: list[str], out: str | None = None) ->
         for src in section.get("sources", []):
             src["path"] = _local_path(src["path"], inputs)
             if not src["path"].startswith(("{out}", "hf:")) and not corpus_file(src["path"]).is_file():
-                write_corpus(src["path"], get_format(src.get("format", "text")).name, CORPUS_ROWS, seed=0)
+                write_corpus(src["path"], src.get("format", "text"), CORPUS_ROWS, seed=0)
     notes.append(f"corpora: {CORPUS_ROWS} rows a source in its published schema, made here; "
                  f"{MIXTURE_TOKENS:,} tokens a mixture; datatrove's local executor, 1 task")
 
@@ -150,8 +153,10 @@ def rehearsal_recipe(path: str, overrides: list[str], out: str | None = None) ->
         notes.append(f"evaluation: {EVAL_PROBLEMS} problem a benchmark, {EVAL_TOKENS} new tokens")
     if pr := data.get("probe"):
         pr.update(limit=EVAL_PROBLEMS, k=2, max_new_tokens=EVAL_TOKENS, data_dir=bench_dir)
-        if not pr["prompts"] in needed and "=" not in pr["prompts"]:
+        if pr["prompts"] not in BENCHMARKS and "=" not in pr["prompts"]:  # a file of question/answer records
             pr["prompts"] = _local_path(pr["prompts"], inputs)
+            if not Path(pr["prompts"]).is_file():
+                write_prompts(pr["prompts"], PROMPT_ROWS, seed=1)
     data["out"] = str(root / "run")
     data["threads"] = data.get("threads") or 2
     return substitute(data, {"out": data["out"], "recipe_dir": str(Path(path).resolve().parent)}), notes

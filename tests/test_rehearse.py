@@ -22,6 +22,27 @@ def test_length_stairs_keep_their_shape():
     assert _stairs({}, 3) == {}
 
 
+def test_the_rehearsal_recipe_keeps_the_plan_and_writes_only_below_its_folder(tmp_path, monkeypatch):
+    from octothinker.recipe import RecipeError
+    from octothinker.rehearse import rehearsal_recipe
+    from octothinker.study import StudyRecipe, plan
+
+    monkeypatch.chdir(tmp_path)
+    data, notes = rehearsal_recipe(str(RECIPE), ["rl.steps=500"], str(tmp_path / "r"))
+    original = yaml.safe_load(RECIPE.read_text())
+    assert list(data["data"]) == list(original["data"]) and data["rl_from"] == original["rl_from"]
+    assert [s["format"] for s in data["data"]["hybrid"]["sources"]] == \
+        [s["format"] for s in original["data"]["hybrid"]["sources"]]
+    assert data["rl"]["engine"] == "local" and data["rl"]["steps"] == 3 and data["midtrain"]["launch"]["nnodes"] == 1
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert written and all(p.is_relative_to(tmp_path / "r") for p in written)
+    stages = [s.name for s in plan(StudyRecipe.model_validate(data))]
+    assert stages[:4] == ["data.stable", "data.short", "data.long", "data.hybrid"] and stages[-1] == "report"
+    assert any("RL: 3 steps" in n for n in notes)
+    with pytest.raises(RecipeError, match="already runs here"):
+        rehearsal_recipe(str(RECIPE.parent / "demo.yaml"), [], str(tmp_path / "d"))
+
+
 @pytest.mark.rehearsal
 def test_the_1b_recipe_rehearses_every_stage_on_the_real_model(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the recipe's corpora/ and benchmarks/ are read from where it runs: none here

@@ -12,8 +12,8 @@ deduplicated on their own (FineWeb, MegaMath): a short and a long solution of on
 sources of a hybrid mixture, are both meant to be there.
 
 datatrove's own steps do the filtering and the deduplication. Ours, each a datatrove step, are what it
-lacks: the readers (a bad line named by file and line, skipped and counted or fatal), the QA and
-instruction frames, the benchmark decontamination (datatrove's works from lighteval task objects, not
+lacks: the readers and the sources' formats (`formats.py`; a bad line or record named by file, record
+and field, skipped and counted by reason with a first example, or fatal), the benchmark decontamination (datatrove's works from lighteval task objects, not
 from benchmark files), the per-source tallies for the data report, and tokenization into our staging
 files (datatrove's tokenizer writes its own format, without our mixture and shard index).
 

@@ -1,10 +1,11 @@
-"""`octo data build`: sources -> quality filter -> dedup -> decontamination -> QA formatting ->
-tokenize -> mixture -> packed shards, plus a data report (JSON and Markdown).
+"""`octo data build`: sources (read through their formats) -> quality filter -> dedup ->
+decontamination -> tokenize -> mixture -> packed shards, plus a data report (JSON and Markdown).
 
     octo data build recipe.yaml                 # a data recipe, or a study recipe's `data:` section
     octo data build recipe.yaml mixture.tokens=2000000 seed=1
 
-`build` reads top to bottom: the sources go through the filters on datatrove (`curate.py`: its fastText
+`build` reads top to bottom: the first records of every source are checked against its format (most of
+them bad stops the build before anything runs), the sources go through the filters on datatrove (`curate.py`: its fastText
 filter and MinHash stages on its local, Slurm or Ray executor, as `executor` says) into staging token
 files; the mixture then picks documents per source by weight and budget, and the shards are written in
 a seeded interleaved order. Memory holds per-document offsets, never the corpus. The build writes into
@@ -25,7 +26,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from octothinker.data.curate import STEPS, curate, require_executor
-from octothinker.data.formats import BAD_REASONS, DROP_REASONS, Format, check_fields, get_format
+from octothinker.data.formats import BAD_REASONS, DROP_REASONS, Format, RecordError, check_fields, get_format, text_at
 from octothinker.data.mixture import requested_tokens, select_documents
 from octothinker.data.preview import check_sources, percentiles, qa_share, qa_share_warning, source_warnings
 from octothinker.data.quality import QualityClassifier
@@ -171,18 +172,19 @@ def _benchmark_questions(spec: DecontamSpec) -> list[tuple[str, str]]:
     for path in spec.files:
         label = Path(path).parent.name + "/" + Path(path).stem
         for where, rec in read_records(path, "fail"):
-            if "question" not in rec:
-                raise DataError(f"{where}: missing field 'question'")
-            questions.append((label, str(rec["question"])))
+            questions.append((label, _text_field(rec, "question", where)))
     return questions
 
 
+def _text_field(rec: dict, field: str, where: str) -> str:
+    try:
+        return text_at(rec, field)
+    except RecordError as err:
+        raise DataError(f"{where}: {err}") from None
+
+
 def _read_texts(path: str, on_bad_line: str) -> list[str]:
-    texts = []
-    for where, rec in read_records(path, on_bad_line):
-        if not isinstance(rec.get("text"), str):
-            raise DataError(f"{where}: missing field 'text'")
-        texts.append(rec["text"])
+    texts = [_text_field(rec, "text", where) for where, rec in read_records(path, on_bad_line)]
     if not texts:
         raise DataError(f"{path}: no seed documents")
     return texts
