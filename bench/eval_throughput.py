@@ -25,7 +25,8 @@ from pathlib import Path
 import torch
 
 from octothinker.tasks.benchmarks import get_benchmark, load_problems
-from octothinker.tasks.fewshot import EXEMPLARS, STYLE_STOPS, build_prompt
+from octothinker.tasks.fewshot import EXEMPLARS, STYLE_STOPS, build_prompt, render_shot
+from octothinker.tasks.grading import accepted
 from octothinker.eval.generation import HFGenerator, SamplingParams, cut_at_stop
 from octothinker.models import load_model
 from octothinker.tasks.scoring import score
@@ -61,10 +62,42 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--no-plain", action="store_true", help="leave out the one-prompt-at-a-time loop")
+    parser.add_argument("--grader-check", action="store_true",
+                        help="no generation: both graders on the gold answer and on a wrong one, in each "
+                             "benchmark's answer format, for --limit problems")
     args = parser.parse_args()
+    if args.grader_check:
+        for name in args.benchmarks.split(","):
+            grader_check(get_benchmark(name), load_problems(name, args.data_dir, args.limit))
+        return
     loaded = load_model(args.model or default_model())
     for name in args.benchmarks.split(","):
         compare(get_benchmark(name), loaded, args)
+
+
+def grader_check(bench, problems) -> None:
+    """Do the two graders agree on right answers, not only on a weak model's wrong ones? Each problem's
+    gold answer, and a wrong one (gold + 1), written as the benchmark's exemplars write a final answer
+    and cut at its stop strings, as a generation would be, graded by ours and by lm-eval's."""
+    own = lm_eval_grader(bench.name)
+    if own is None:
+        print(f"{bench.name}: lm-eval has no grader here to compare with")
+        return
+    head = render_shot(bench.style, "Q")
+
+    def stated(answer: str) -> str:
+        return cut_at_stop(render_shot(bench.style, "Q", "We work it out.", answer)[len(head):],
+                           STYLE_STOPS[bench.style])[0]
+
+    golds = [accepted(p.gold)[0] for p in problems]
+    n = len(problems)
+    for label, texts, expect in (("gold answer", [stated(g) for g in golds], True),
+                                 ("wrong answer (gold + 1)", [stated(f"{g}+1") for g in golds], False)):
+        ours = [v.correct for v in score(bench, texts, [p.gold for p in problems])]
+        theirs = own(texts, problems)
+        print(f"{bench.name} x {n}, {label}: ours graded {sum(o == expect for o in ours)}/{n} as "
+              f"{'right' if expect else 'wrong'}, lm-eval ({own.__doc__}) {sum(t == expect for t in theirs)}/{n}; "
+              f"the two agree on {sum(o == t for o, t in zip(ours, theirs))}/{n}")
 
 
 def compare(bench, loaded, args) -> None:
@@ -150,7 +183,9 @@ def lm_eval_grader(benchmark: str):
 
         def grade(texts, problems):
             """minerva_math exact_match"""
-            return [bool(utils.is_equiv(utils.normalize_final_answer(utils.get_unnormalized_answer(t)), p.gold))
+            # the gold as minerva_math's process_docs makes it: normalised like the answer
+            return [bool(utils.is_equiv(utils.normalize_final_answer(utils.get_unnormalized_answer(t)),
+                                        utils.normalize_final_answer(accepted(p.gold)[0])))
                     for t, p in zip(texts, problems)]
         return grade
     return None
