@@ -153,9 +153,6 @@ def chat_frame(turns, path: str) -> str:
     return "\n".join(lines)
 
 
-Getter = Callable[[str], str]
-
-
 @dataclass(frozen=True)
 class Format:
     name: str

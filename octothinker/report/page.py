@@ -149,7 +149,7 @@ def probe_rows(layout: dict) -> tuple[list[str], list[list[str]]]:
         interval = bootstrap([per_problem], mean) if per_problem else (float("nan"),) * 3
         solved = sum(c > 0 for c in p.get("correct_per_problem", []))
         lo, hi = wilson(solved, p["problems"])
-        keys = [f"pass@1 % [CI]", f"pass@{k} % [CI]", "boxed %", "truncated %", "mean tokens", "repetition %"]
+        keys = ["pass@1 % [CI]", f"pass@{k} % [CI]", "boxed %", "truncated %", "mean tokens", "repetition %"]
         rows.append([s["key"], _ci([100 * v for v in interval]), _ci([p[f"pass@{k}"], 100 * lo, 100 * hi]),
                      f"{p.get('boxed', float('nan')):.1f}", f"{p['truncated']:.1f}", f"{p['mean_response_tokens']:.0f}",
                      f"{p['repetition']:.1f}"])

@@ -361,7 +361,7 @@ def _mean(values: list[float]) -> float | None:
 # --- the loop -------------------------------------------------------------------------------------------
 
 def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = False) -> Path:
-    from octothinker.models import load_for_training, load_tokenizer, save_model, select_device
+    from octothinker.models import load_for_training, save_model, select_device
 
     if cfg.out is None:
         raise RLError("no output folder: set `out` in the recipe or pass --out")
