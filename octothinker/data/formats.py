@@ -142,10 +142,10 @@ def chat_frame(turns, path: str) -> str:
         role = ROLE_NAMES.get(str(turn.get("role", turn.get("from", ""))).lower())
         if role is None:
             raise RecordError("wrong_type", f"{where}.role", f"is {turn.get('role')!r}, not user/assistant/system")
-        content = as_text(turn.get("content", turn.get("value")), f"{where}.content") \
-            if turn.get("content", turn.get("value")) is not None else None
-        if content is None:
+        value = turn.get("content", turn.get("value"))  # ShareGPT-style turns: {"from", "value"}
+        if value is None:
             raise RecordError("missing_field", f"{where}.content", "is missing")
+        content = as_text(value, f"{where}.content")
         roles.add(role)
         lines.append(f"{role}: {untag(content) if role == 'Assistant' else content}")
     if not {"User", "Assistant"} <= roles:
