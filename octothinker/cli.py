@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import nullcontext
 from functools import wraps
 from typing import Annotated, Optional
 
@@ -67,6 +68,8 @@ def reports_errors(fn):
         except OSError as err:  # unwritable output, full disk: name the path, drop the traceback
             where = err.filename or ""
             fail(f"{where}: {err.strerror or err}" if where else str(err))
+        except KeyboardInterrupt:
+            fail("interrupted; what was written is kept, and the same command resumes it", 130)
     return wrapper
 
 
@@ -101,12 +104,15 @@ def eval_run(
     data_dir: Annotated[Optional[str], typer.Option(help="Folder with <name>/test.jsonl files.")] = None,
     hub: Annotated[bool, typer.Option(help="Read a missing benchmark file's hub copy (needs the network and the hub extra).")] = False,
     mode: Annotated[str, typer.Option(help="few-shot (base models) or zero-shot (RL models).")] = default(_E, "mode"),
-    template: Annotated[str, typer.Option(help="Zero-shot template: complex, simple, qa, or a '{question}' string.")] = default(_E, "template"),
+    template: Annotated[str, typer.Option(help="Zero-shot template: complex, simple, qa, chat (the model's own chat "
+                                               "template), or a '{question}' string.")] = default(_E, "template"),
     fewshot_file: Annotated[Optional[str], typer.Option(help="JSONL of question/solution/answer exemplars.")] = None,
     n: Annotated[int, typer.Option(help="Samples per problem.")] = default(_E, "n"),
     temperature: Annotated[float, typer.Option(help="0 is greedy.")] = default(_E, "temperature"),
     top_p: Annotated[float, typer.Option()] = default(_E, "top_p"),
     max_new_tokens: Annotated[int, typer.Option()] = default(_E, "max_new_tokens"),
+    cutoff: Annotated[str, typer.Option(help="How a completion cut at max-new-tokens is graded: final-answer (its "
+                                             "boxed or stated answer only), no-answer, or as-complete.")] = default(_E, "cutoff"),
     limit: Annotated[Optional[int], typer.Option(help="First N problems of each benchmark.")] = None,
     out: Annotated[Optional[str], typer.Option(help="Output folder (default runs/eval/<model>/<mode>); rerunning resumes.")] = None,
     backend: Annotated[str, typer.Option(help="auto (vLLM when installed and on GPU), hf or vllm.")] = default(_E, "backend"),
@@ -120,9 +126,12 @@ def eval_run(
 
     cfg = EvalConfig(model=model, benchmarks=[b.strip() for b in benchmarks.split(",") if b.strip()],
                      data_dir=data_dir, hub=hub, mode=mode, template=template, fewshot_file=fewshot_file, n=n,
-                     temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, limit=limit, out=out,
+                     temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, cutoff=cutoff, limit=limit, out=out,
                      backend=backend, batch_size=batch_size, seed=seed, device=device, dtype=dtype)
-    summaries = evaluate(cfg)
+    from octothinker.runs.lock import folder_lock
+
+    with folder_lock(cfg.output_dir()):
+        summaries = evaluate(cfg)
     typer.echo(format_summary_md(summaries, cfg))
     typer.echo(f"wrote {cfg.output_dir()}")
 
@@ -166,7 +175,11 @@ def data_build(
             raise RecipeError(f"{recipe}: no '{section}' section")
     else:
         spec = load_recipe(recipe, DataRecipe, overrides or [])
-    typer.echo(format_report(build(spec)))
+    from octothinker.runs.lock import folder_lock
+
+    with folder_lock(spec.out):
+        report = build(spec)
+    typer.echo(format_report(report))
     typer.echo(f"wrote {spec.out}")
 
 
@@ -229,7 +242,10 @@ def data_synth(
 
     size = WorldSize(problems=problems, test=test, web=web, generic=generic, instruct=instruct, seeds=seeds,
                      min_steps=min_steps, max_steps=max_steps, max_operand=max_operand, vocab_size=vocab_size)
-    world = generate_world(ensure_writable(out_dir), size, seed=seed)
+    from octothinker.runs.lock import folder_lock
+
+    with folder_lock(out_dir):
+        world = generate_world(ensure_writable(out_dir), size, seed=seed)
     typer.echo(json.dumps(world["files"], indent=2))
 
 
@@ -256,8 +272,11 @@ def midtrain(
             raise RecipeError(f"{recipe}: no 'midtrain' section")
     else:
         spec = load_recipe(recipe, MidtrainRecipe, overrides or [])
-    for final in run_midtrain(spec, stage=stage, branch=branch, resume=resume, force_resume=force_resume):
-        typer.echo(f"wrote {final}")
+    from octothinker.runs.lock import folder_lock
+
+    with folder_lock(spec.out):
+        for final in run_midtrain(spec, stage=stage, branch=branch, resume=resume, force_resume=force_resume):
+            typer.echo(f"wrote {final}")
 
 
 @app.command()
@@ -287,12 +306,15 @@ def rl(
     else:
         cfg = load_recipe(recipe, RLConfig, overrides or [])
         cfg = cfg.model_copy(update={"out": out or cfg.out})
-    if (engine or cfg.engine) == "verl":
-        from octothinker.rl.verl import launch
+    from octothinker.runs.lock import folder_lock
 
-        launch(cfg, policy, dry_run=dry_run)
-    else:
-        typer.echo(f"wrote {train(cfg, policy, resume=resume, force_resume=force_resume)}")
+    with folder_lock(cfg.out) if cfg.out else nullcontext():  # no out: the trainer says so in one line
+        if (engine or cfg.engine) == "verl":
+            from octothinker.rl.verl import launch
+
+            launch(cfg, policy, dry_run=dry_run)
+        else:
+            typer.echo(f"wrote {train(cfg, policy, resume=resume, force_resume=force_resume)}")
 
 
 def _probe_defaults():
@@ -309,16 +331,19 @@ def probe(
     data_dir: Annotated[Optional[str], typer.Option(help="Benchmark folder.")] = None,
     k: Annotated[int, typer.Option(help="Samples per prompt.", min=1)] = 8,
     limit: Annotated[int, typer.Option(help="Prompts to sample.", min=1)] = 64,
-    template: Annotated[str, typer.Option(help="RL template: complex, simple, qa, or a '{question}' string.")] = _probe_defaults(),
+    template: Annotated[str, typer.Option(help="RL template: complex, simple, qa, chat, or a '{question}' string.")] = _probe_defaults(),
     temperature: Annotated[float, typer.Option(min=0.0)] = 1.0,
     max_new_tokens: Annotated[int, typer.Option(min=1)] = 512,
+    cutoff: Annotated[str, typer.Option(help="How a completion cut at max-new-tokens is graded: final-answer, "
+                                             "no-answer or as-complete.")] = _E.model_fields["cutoff"].default,
     seed: Annotated[int, typer.Option()] = 0,
     out: Annotated[Optional[str], typer.Option(help="Write the report as JSON here.")] = None,
 ):
     """RL-readiness report: pass@1, pass@k, answer extraction, truncation, length, repetition."""
     from octothinker.probe import probe as run_probe
 
-    report = run_probe(model, prompts, data_dir, k, limit, template, temperature, max_new_tokens, seed, out)
+    report = run_probe(model, prompts, data_dir, k, limit, template, temperature, max_new_tokens, seed, out,
+                       cutoff=cutoff)
     report.pop("correct_per_problem")
     typer.echo(json.dumps(report, indent=2))
 
@@ -331,9 +356,14 @@ def report(run_dir: Annotated[str, typer.Argument(help="A run directory (octo ru
 
     from octothinker.report.page import write_report
 
+    from octothinker.report.collect import check_finished
+    from octothinker.runs.lock import folder_lock
+
     if not Path(run_dir).is_dir():
         fail(f"{run_dir}: run directory not found")
-    out = write_report(run_dir)
+    check_finished(Path(run_dir))
+    with folder_lock(Path(run_dir) / "report"):
+        out = write_report(run_dir)
     typer.echo((out / "summary.md").read_text())
     typer.echo(f"wrote {out / 'index.html'}")
 
@@ -366,7 +396,11 @@ def run(
 
         if plan or emit or stage:
             fail("--rehearse runs every stage: leave out --plan, --emit and --stage")
-        manifest = rehearse_recipe(recipe, overrides or [], out, log=typer.echo)
+        from octothinker.rehearse import rehearsal_root
+        from octothinker.runs.lock import folder_lock
+
+        with folder_lock(rehearsal_root(spec.out, out)):
+            manifest = rehearse_recipe(recipe, overrides or [], out, log=typer.echo)
         typer.echo(f"report: {manifest['recipe']['out']}/report/index.html")
         return
     if plan or emit:
@@ -382,7 +416,13 @@ def run(
         if emit:
             typer.echo(f"wrote {emit_slurm(spec, recipe, overrides or [])}/submit.sh")
         return
-    run_study(spec, log=typer.echo, where=str(recipe), only=stage)
+    from octothinker.runs.lock import folder_lock
+    from octothinker.study import check_run_folder
+
+    check_run_folder(spec.out)  # before the lock file goes into it
+    with folder_lock(spec.out, shared=stage is not None), \
+            folder_lock(spec.out, name=f"stage-{stage.replace('/', '--')}") if stage else nullcontext():
+        run_study(spec, log=typer.echo, where=str(recipe), only=stage)
     if stage is not None:
         return
     summary = Path(spec.out) / "report" / "summary.md"

@@ -59,9 +59,20 @@ class LoadedModel:
 
 
 def select_device(device: str | None = None) -> torch.device:
-    if device:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """The device asked for, checked here (before any output is written), or CUDA when there is one."""
+    if not device:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise OctoError(f"device {device!r}: not a device name; use cpu, cuda or cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise OctoError(f"device {device!r}: this machine has no CUDA device torch can use; use cpu")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise OctoError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if dev.type not in ("cpu", "cuda"):
+        raise OctoError(f"device {device!r}: use cpu, cuda or cuda:N")
+    return dev
 
 
 def select_dtype(device: torch.device, dtype: str | None = None) -> torch.dtype:
@@ -71,7 +82,7 @@ def select_dtype(device: torch.device, dtype: str | None = None) -> torch.dtype:
             return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
                     "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}[dtype]
         except KeyError:
-            raise ValueError(f"unknown dtype {dtype!r}: use float32, bfloat16 or float16") from None
+            raise OctoError(f"dtype {dtype!r}: use float32, bfloat16 or float16") from None
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return torch.float32

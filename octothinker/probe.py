@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import get_args
+
+from octothinker.errors import DataError, OctoError
 
 from octothinker.eval.generation import SCORING_BATCH, SamplingParams, make_generator
 from octothinker.eval.metrics import pass_at_k
@@ -24,18 +27,27 @@ from octothinker.runs.metrics import Progress
 from octothinker.tasks.benchmarks import get_benchmark, load_problems
 from octothinker.tasks.extract import count_boxed
 from octothinker.tasks.rewards import has_repetition
-from octothinker.tasks.scoring import score
+from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule, score
 from octothinker.tasks.templates import DEFAULT_TEMPLATE, get_template
 
 
 def probe_task(prompts: str) -> str:
-    """A JSONL file of question/answer records is the task `probe=FILE`; anything else a benchmark name."""
-    return f"probe={prompts}" if Path(prompts).is_file() else prompts
+    """A JSONL file of question/answer records is the task `probe=FILE`; anything else a benchmark name.
+    A name that reads as a file (a folder in it, a file suffix) and is not there is a missing file."""
+    from octothinker.tasks.benchmarks import BENCHMARKS
+
+    if Path(prompts).is_file():
+        return f"probe={prompts}"
+    if prompts not in BENCHMARKS and "=" not in prompts and ("/" in prompts or Path(prompts).suffix):
+        raise DataError(f"{prompts}: prompts file not found")
+    return prompts
 
 
 def probe(model: str, prompts: str, data_dir: str | None = None, k: int = 8, limit: int = 64,
           template: str = DEFAULT_TEMPLATE, temperature: float = 1.0, max_new_tokens: int = 512, seed: int = 0,
-          out: str | None = None, generator=None) -> dict:
+          out: str | None = None, generator=None, cutoff: CutoffRule = DEFAULT_CUTOFF) -> dict:
+    if cutoff not in get_args(CutoffRule):
+        raise OctoError(f"cutoff {cutoff!r}: use {', '.join(get_args(CutoffRule))}")
     tpl = get_template(template)
     spec = probe_task(prompts)
     task = get_benchmark(spec)
@@ -45,17 +57,19 @@ def probe(model: str, prompts: str, data_dir: str | None = None, k: int = 8, lim
     if out:
         ensure_writable(Path(out).parent)
     generator = generator or make_generator(model, backend="auto", seed=seed, max_batch=SCORING_BATCH)
+    tpl = tpl.bind(getattr(generator, "tokenizer", None), model)
     bar = Progress(len(problems), "probe", every=max(1, len(problems) // 4), unit="prompt")
     outs = generator.generate([tpl.render(p.question) for p in problems], SamplingParams(
         max_new_tokens=max_new_tokens, temperature=temperature, n=k, stop=tpl.stop,
         seed=derive_seed(seed, "probe", "sampling")), on_batch=bar.update)
     bar.close()
     comps = [c for group in outs for c in group]
-    verdicts = score(task, [c.text for c in comps], [p.gold for p in problems for _ in range(k)])
+    verdicts = score(task, [c.text for c in comps], [p.gold for p in problems for _ in range(k)],
+                     cut=[c.finish == "length" for c in comps], cutoff=cutoff)
     correct = [sum(v.correct for v in verdicts[i * k:(i + 1) * k]) for i in range(len(problems))]
     report = {
         "model": model, "prompts": prompts, "problems": len(problems), "k": k, "template": template,
-        "temperature": temperature, "max_new_tokens": max_new_tokens, "seed": seed,
+        "temperature": temperature, "max_new_tokens": max_new_tokens, "seed": seed, "cutoff": cutoff,
         "pass@1": 100.0 * sum(pass_at_k(k, c, 1) for c in correct) / len(problems),
         f"pass@{k}": 100.0 * sum(pass_at_k(k, c, k) for c in correct) / len(problems),
         "answer_extracted": 100.0 * sum(v.extracted is not None for v in verdicts) / len(verdicts),

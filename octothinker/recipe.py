@@ -14,6 +14,8 @@ list does; `demo-arms.yaml` is the demo plus its arms, written once.
 
 from __future__ import annotations
 
+import difflib
+import typing
 from pathlib import Path
 from typing import TypeVar
 
@@ -128,12 +130,40 @@ def load_yaml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     return merge(load_yaml(path.parent / parent, (*_seen, path.resolve())), data)
 
 
+def _models_in(annotation) -> list[type[BaseModel]]:
+    """The config classes inside a field's type (`X | None`, `list[X]`, `dict[str, X]`)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def known_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys a section accepts at `loc` (a validation error's path, the key itself left out)."""
+    candidates = [model]
+    for part in loc:
+        inner = [m for c in candidates if part in c.model_fields for m in _models_in(c.model_fields[part].annotation)]
+        if inner:
+            candidates = inner
+        elif any(part in c.model_fields for c in candidates):
+            return []
+    return sorted({name for c in candidates for name in c.model_fields})
+
+
 def validate(data: dict, model: type[M], where: str) -> M:
+    """`data` as the typed `model`, or one line naming the first problem; an unknown key (a typo) comes
+    before anything it causes ("mixtur:" would otherwise read "mixture: Field required"), with the
+    closest known key."""
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
+        errors = err.errors()
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        if first["type"] == "extra_forbidden":
+            known = known_keys(model, tuple(first["loc"][:-1]))
+            close = difflib.get_close_matches(str(first["loc"][-1]), known, n=1, cutoff=0.7)
+            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}" if known else ""
+            raise RecipeError(f"{where}: {key}: unknown key" + (f"; {hint}" if hint else "")) from None
         raise RecipeError(f"{where}: {key}: {first['msg']}") from None
 
 

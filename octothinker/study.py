@@ -43,6 +43,7 @@ from octothinker.recipe import RecipeError, Strict, merge
 from octothinker.rl.trainer import RLConfig
 from octothinker.runs import atomic_write_json, run_metadata
 from octothinker.runs.files import ensure_writable, recover_dir, replace_dir
+from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule
 
 MARKER = ".octo-stage.json"
 
@@ -62,6 +63,7 @@ class EvalPlan(Strict):
     data_dir: str | None = None
     limit: int | None = Field(None, ge=1)
     max_new_tokens: int = Field(256, ge=1)
+    cutoff: CutoffRule = DEFAULT_CUTOFF        # how an answer cut at max_new_tokens is graded (tasks.scoring)
     before_rl: list[Literal["few-shot", "zero-shot"]] = Field(default_factory=lambda: ["few-shot"])  # after RL: zero-shot
 
 
@@ -71,6 +73,7 @@ class ProbePlan(Strict):
     k: int = Field(8, ge=1)
     limit: int = Field(64, ge=1)
     max_new_tokens: int = Field(128, ge=1)
+    cutoff: CutoffRule = DEFAULT_CUTOFF
 
 
 CLAIMS = ("quality", "budget", "instruct", "qwen")
@@ -273,11 +276,25 @@ class Subject:
     evals: Path                          # eval/<model>/<mode>/ below it
 
 
+def in_run(path: Path | str, run: Path | str) -> str:
+    """`path` as the manifest records it: relative to the run folder when it lies inside it, so that a run
+    folder can be moved or copied and still be read; otherwise absolute (or a hub id, as given)."""
+    text = str(path)
+    if text.startswith(HUB_PREFIX):
+        return text
+    try:
+        return Path(path).resolve().relative_to(Path(run).resolve()).as_posix()
+    except ValueError:
+        return str(Path(path).resolve())
+
+
 def layout(recipe: StudyRecipe) -> dict:
-    """Where each seed's models and results are: what `octo report` reads."""
+    """Where each seed's models and results are, relative to the run folder: what `octo report` reads."""
+    run = recipe.out
     return {"seeds": recipe.seed_list(), "per_seed": recipe.per_seed,
-            "subjects": [{"key": s.key, "seed": s.seed, "model": str(s.model), "rl": str(s.rl),
-                          "probe": str(s.probe / "probe.json"), "evals": str(s.evals)} for s in subjects(recipe)],
+            "subjects": [{"key": s.key, "seed": s.seed, "model": in_run(s.model, run), "rl": in_run(s.rl, run),
+                          "probe": in_run(s.probe / "probe.json", run), "evals": in_run(s.evals, run)}
+                         for s in subjects(recipe)],
             "arms": {name: {"claim": arm.claim, "compare": arm.compare, "models": arm.models}
                      for name, arm in recipe.arms.items()},
             "branches": list(recipe.midtrain.decay.branches) if recipe.midtrain and recipe.midtrain.decay else []}
@@ -647,7 +664,7 @@ def _probe(recipe: StudyRecipe, s: Subject, target: Path) -> None:
 
     p, rl = recipe.probe, _probe_rl_settings(recipe)
     probe(str(s.model), p.prompts, p.data_dir, p.k, p.limit, rl["template"], rl["temperature"], p.max_new_tokens,
-          s.seed, out=str(target / "probe.json"))
+          s.seed, out=str(target / "probe.json"), cutoff=p.cutoff)
 
 
 def _evaluate(recipe: StudyRecipe, model: Path, mode: str, seed: int, target: Path) -> None:
@@ -655,7 +672,8 @@ def _evaluate(recipe: StudyRecipe, model: Path, mode: str, seed: int, target: Pa
 
     e = recipe.eval
     evaluate(EvalConfig(model=str(model), benchmarks=e.benchmarks, data_dir=e.data_dir, mode=mode,
-                        template=_template(recipe), limit=e.limit, max_new_tokens=e.max_new_tokens, out=str(target),
+                        template=_template(recipe), limit=e.limit, max_new_tokens=e.max_new_tokens, cutoff=e.cutoff,
+                        out=str(target),
                         backend="auto", seed=seed))
 
 
@@ -673,7 +691,7 @@ def _rl(recipe: StudyRecipe, s: Subject, target: Path) -> None:
 def _report(recipe: StudyRecipe, target: Path) -> None:
     from octothinker.report.page import write_report
 
-    write_report(recipe.out, target, layout(recipe))
+    write_report(recipe.out, target)
 
 
 def _read_marker(folder: Path) -> dict | None:
@@ -723,6 +741,20 @@ def stage_done(stage: Stage, key: str) -> bool:
     return bool(marker and marker.get("fingerprint") == key and marker.get("status") == "done")
 
 
+def check_run_folder(out: str | Path) -> None:
+    """`octo run` writes only into a folder it made (it has manifest.json) or an empty or new one: never
+    into a data folder or a model folder named by mistake."""
+    from octothinker.runs.lock import LOCK_FILE
+
+    folder = Path(out)
+    if not folder.is_dir() or (folder / "manifest.json").is_file():
+        return
+    foreign = sorted(p.name for p in folder.iterdir() if not p.name.startswith(LOCK_FILE))
+    if foreign:
+        raise OctoError(f"{folder}: exists, holds files ({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}) "
+                        "and was not made by octo run (no manifest.json); choose another out")
+
+
 def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: str = "recipe",
               only: str | None = None) -> dict:
     """Every stage in order, skipping the finished ones; with `only`, that one stage, once every stage it
@@ -732,6 +764,7 @@ def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: st
         raise RecipeError(f"{where}: no stage {only!r}; `octo run {where} --plan` lists them")
     preflight(recipe, stages, where)
     check_data(recipe, stages, where)
+    check_run_folder(recipe.out)
     run = ensure_writable(recipe.out)
     if recipe.threads:
         import torch
@@ -756,20 +789,26 @@ def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: st
         if stage_done(stage, key):
             before = old.get(stage.name, {})
             manifest["stages"][stage.name] = before if before.get("fingerprint") == key and before.get("status") == "done" \
-                else {"fingerprint": key, "status": "done", "output": str(stage.output), "depends": stage.depends}
+                else {"fingerprint": key, "status": "done", "output": in_run(stage.output, run), "depends": stage.depends}
             log(f"[skip] {stage.name} (finished, nothing it depends on changed)")
             continue
-        staging = _staging(stage, key, made_before=old.get(stage.name, {}).get("output") == str(stage.output))
+        staging = _staging(stage, key, made_before=old.get(stage.name, {}).get("output") == in_run(stage.output, run))
         manifest["stages"][stage.name] = {"fingerprint": key, "status": "running", "started": time.time(),
-                                          "output": str(stage.output), "depends": stage.depends}
+                                          "output": in_run(stage.output, run), "depends": stage.depends}
         _write_manifest(manifest_path, manifest, stage.name)
         log(f"[run ] {stage.name}")
         start = time.perf_counter()
         try:
             stage.build(staging)
-        except BaseException:
-            manifest["stages"][stage.name]["status"] = "failed"
+        except BaseException as err:
+            interrupted = isinstance(err, KeyboardInterrupt)
+            manifest["stages"][stage.name]["status"] = "interrupted" if interrupted else "failed"
             _write_manifest(manifest_path, manifest, stage.name)
+            if interrupted:
+                finished = [s.name for s in stages if stage_done(s, made.get(s.name))]
+                log(f"[stop] interrupted during {stage.name}; finished: {', '.join(finished) or 'none'} "
+                    f"({len(finished)} of {len(stages)} stages). Run the same command again to resume: finished "
+                    f"stages are skipped and {stage.name} continues from its last checkpoint.")
             raise
         atomic_write_json(staging / MARKER, {"stage": stage.name, "fingerprint": key, "status": "done"})
         replace_dir(staging, stage.output)

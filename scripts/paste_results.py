@@ -35,8 +35,18 @@ def block(run: Path, names: list[str]) -> str:
     stages = manifest.get("stages", {})
     seconds = sum(s.get("seconds", 0) for s in stages.values())
     made = f"`{manifest['command']}`" if manifest.get("command") else "the command was not recorded"
-    return (f"From `{run}` ({made}; stage times add up to {seconds / 60:.1f} min), copied by "
-            f"`scripts/paste_results.py`:\n\n{sections(summary, names)}\n")
+    return (f"From `{run}` ({made}; stage times add up to {seconds / 60:.1f} min) on {machine(manifest)}, copied "
+            f"by `scripts/paste_results.py`. {KERNELS_NOTE}\n\n{sections(summary, names)}\n")
+
+
+KERNELS_NOTE = ("The numbers vary with the CPU's kernel set (AVX2 and AVX-512 round differently, so training "
+                "follows another trajectory); the verdicts should not.")
+
+
+def machine(manifest: dict) -> str:
+    """The machine that made a run, as its manifest recorded it."""
+    kernels = f", torch kernels {manifest['cpu_kernels']}" if manifest.get("cpu_kernels") else ""
+    return f"{manifest.get('cpu', 'an unrecorded CPU')} ({manifest.get('cpu_count', '?')} cores{kernels})"
 
 
 def markers(page: Path, name: str) -> tuple[str, str]:

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from octothinker.errors import OctoError
 from octothinker.models import (MODEL_SIZES, ModelLoadError, count_parameters, create_model, create_tiny, load_model,
                                 load_tokenizer, packaged_model, resolve_model_source, save_model, select_device,
                                 select_dtype, train_tokenizer)
@@ -51,9 +52,14 @@ def test_save_and_load_round_trip(tmp_path):
 def test_device_and_dtype_selection():
     assert select_dtype(torch.device("cpu")) == torch.float32
     assert select_dtype(torch.device("cpu"), "bf16") == torch.bfloat16
-    with pytest.raises(ValueError):
+    with pytest.raises(OctoError, match="dtype 'int3': use float32, bfloat16 or float16"):
         select_dtype(torch.device("cpu"), "int3")
     assert select_device("cpu").type == "cpu"
+    with pytest.raises(OctoError, match="not a device name"):
+        select_device("gpu0")
+    if not torch.cuda.is_available():
+        with pytest.raises(OctoError, match="no CUDA device"):
+            select_device("cuda:1")
 
 
 def test_load_errors_name_what_was_looked_for(tmp_path):

@@ -16,7 +16,8 @@ def test_sections_are_copied_into_the_block_and_nothing_else_changes(tmp_path):
     run = tmp_path / "run"
     (run / "report").mkdir(parents=True)
     (run / "report" / "summary.md").write_text("# Study report\n\n## Findings\n\n| a |\n\nseeds 0\n\n## Evaluation\n\nx\n")
-    (run / "manifest.json").write_text(json.dumps({"command": "octo demo", "stages": {"a": {"seconds": 120}}}))
+    (run / "manifest.json").write_text(json.dumps({"command": "octo demo", "stages": {"a": {"seconds": 120}},
+                                                   "cpu": "AMD EPYC", "cpu_count": 2, "cpu_kernels": "AVX2"}))
     page = tmp_path / "README.md"
     page.write_text("intro\n<!-- results:demo -->\nold numbers\n<!-- /results:demo -->\nafter\n")
     paste_results.main([str(run), str(page), "--block", "demo", "--sections", "Findings"])
@@ -24,6 +25,8 @@ def test_sections_are_copied_into_the_block_and_nothing_else_changes(tmp_path):
     assert text.startswith("intro\n<!-- results:demo -->\n") and text.endswith("<!-- /results:demo -->\nafter\n")
     assert "old numbers" not in text and "#### Findings" in text and "seeds 0" in text and "Evaluation" not in text
     assert "`octo demo`" in text and "2.0 min" in text
+    # which machine made it, and that numbers (not verdicts) move with its kernels
+    assert "on AMD EPYC (2 cores, torch kernels AVX2)" in text and "vary with the CPU's kernel set" in text
     with pytest.raises(SystemExit, match="no section Missing"):
         paste_results.main([str(run), str(page), "--block", "demo", "--sections", "Missing"])
     with pytest.raises(SystemExit, match="no block"):

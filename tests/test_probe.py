@@ -25,3 +25,28 @@ def test_probe_metrics(tmp_path):
     assert report["answer_extracted"] == 50.0 and report["truncated"] == 50.0
     assert report["mean_response_tokens"] == 6.5
     assert json.loads((tmp_path / "r.json").read_text())["pass@2"] == 100.0
+
+
+def test_a_prompts_file_that_is_not_there_is_named_as_a_missing_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from octothinker.cli import app
+
+    result = CliRunner().invoke(app, ["probe", "some-model", "--prompts", "nope.jsonl"])
+    assert result.exit_code == 1 and "nope.jsonl: prompts file not found" in result.output, result.output
+    result = CliRunner().invoke(app, ["probe", "some-model", "--prompts", "gsm9k"])
+    assert result.exit_code == 1 and "unknown benchmark 'gsm9k'" in result.output
+
+
+def test_probe_reports_truncation_and_grades_cut_answers_by_the_rule(tmp_path):
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text("".join(json.dumps({"question": f"#{i} what?", "answer": "8"}) + "\n" for i in range(4)))
+
+    class CutAtEight:
+        def generate(self, prompts, params, on_batch=None):
+            return [[Completion("the sum is 3 + 5 = 8 and 2 x", 8, "length")] * params.n for _ in prompts]
+
+    strict = probe("fixed", str(prompts), k=2, limit=4, template="simple", generator=CutAtEight())
+    loose = probe("fixed", str(prompts), k=2, limit=4, template="simple", generator=CutAtEight(), cutoff="as-complete")
+    assert strict["truncated"] == 100.0 and strict["cutoff"] == "final-answer" and strict["answer_extracted"] == 0.0
+    assert loose["answer_extracted"] == 100.0  # "2", the last number it wrote before it was cut

@@ -142,7 +142,7 @@ def test_everything_is_checked_before_any_stage_runs(study, tmp_path):
     for override, message in [("rl.prompts=/nope/p.jsonl", "rl.prompts: /nope/p.jsonl does not exist"),
                               ("eval.benchmarks=[gsm9k]", "unknown benchmark 'gsm9k'"),
                               ("rl.steps=abc", "rl.steps: Input should be a valid integer"),
-                              ("rl.stepz=3", "rl.stepz: Extra inputs are not permitted"),
+                              ("rl.stepz=3", "rl.stepz: unknown key; did you mean 'steps'?"),
                               ("rl_from=[base,mystery]", "'mystery' is not a model of this study"),
                               ("data.stable.sources.0.name=../../x", "source name '../../x'"),
                               ("rl.prompts_per_step=3", "multiple of mini_batch")]:
@@ -300,3 +300,77 @@ def test_a_data_stage_job_asks_for_its_curation(tmp_path):
     script = next(folder.glob("*-data.stable.sbatch")).read_text()
     assert "#SBATCH --cpus-per-task=1" in script and "#SBATCH --time=40:00:00" in script
     assert "--gpus-per-node" not in script and "--stage data.stable" in script
+
+
+def test_a_moved_run_folder_keeps_its_report(study, tmp_path, monkeypatch):
+    import shutil
+
+    run, _, _ = study
+    layout = json.loads((run / "manifest.json").read_text())["layout"]
+    assert layout["subjects"][0]["rl"] == "rl-base"  # relative to the run folder, not to where it was started
+    copy = tmp_path / "elsewhere" / "demo-copy"
+    shutil.copytree(run, copy)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["report", str(copy)])
+    assert result.exit_code == 0, result.output
+    summary = (copy / "report" / "summary.md").read_text()
+    assert "No RL evaluations" not in summary and "(a) RL from the short branch" in summary
+    assert (copy / "report" / "findings.json").read_text() != ""
+
+    shutil.rmtree(copy / "rl-long")  # a stage folder lost: the fuller report stays
+    before = (copy / "report" / "summary.md").read_text()
+    result = runner.invoke(app, ["report", str(copy)])
+    assert result.exit_code == 1 and "the report there holds more than this run now gives" in result.output
+    assert (copy / "report" / "summary.md").read_text() == before
+
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["stages"]["rl-short"]["status"] = "failed"
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["report", str(copy)])
+    assert result.exit_code == 1 and "not a finished run: rl-short (failed) not done" in result.output
+
+
+def test_report_refuses_a_folder_that_holds_no_run(tmp_path):
+    result = runner.invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 1 and "not a run folder" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def _world_only(tmp_path: Path, out: Path) -> Path:
+    path = tmp_path / "world.yaml"
+    path.write_text(yaml.safe_dump({"name": "w", "out": str(out), "rl_from": [], "world": {
+        "problems": 40, "test": 10, "web": 20, "generic": 20, "instruct": 10, "seeds": 10, "vocab_size": 300}}))
+    return path
+
+
+def test_run_refuses_a_folder_it_did_not_make_and_a_folder_in_use(tmp_path):
+    from octothinker.runs.lock import folder_lock
+
+    data = tmp_path / "corpus"
+    data.mkdir()
+    (data / "web.jsonl").write_text('{"text": "mine"}\n')
+    result = runner.invoke(app, ["run", str(_world_only(tmp_path, data))])
+    assert result.exit_code == 1 and "was not made by octo run (no manifest.json)" in result.output, result.output
+    assert sorted(p.name for p in data.iterdir()) == ["web.jsonl"]
+
+    recipe = _world_only(tmp_path, tmp_path / "run")
+    with folder_lock(tmp_path / "run"):
+        busy = runner.invoke(app, ["run", str(recipe)])
+        stage = runner.invoke(app, ["run", str(recipe), "--stage", "world"])
+    assert busy.exit_code == 1 and "in use by another octo process (pid" in busy.output
+    assert stage.exit_code == 1 and "in use by another octo process" in stage.output
+
+
+def test_ctrl_c_during_a_run_says_what_finished_and_how_to_resume(tmp_path, monkeypatch):
+    recipe = _world_only(tmp_path, tmp_path / "run")
+
+    def interrupted(recipe, target):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("octothinker.study._report", interrupted)
+    result = runner.invoke(app, ["run", str(recipe)])
+    assert result.exit_code == 130
+    assert "[stop] interrupted during report; finished: world (1 of 2 stages). Run the same command again to " \
+           "resume" in result.output and "Traceback" not in result.output
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["stages"]["report"]["status"] == "interrupted" and manifest["stages"]["world"]["status"] == "done"

@@ -10,7 +10,7 @@ filter and MinHash stages on its local, Slurm or Ray executor, as `executor` say
 files; the mixture then picks documents per source by weight and budget, and the shards are written in
 a seeded interleaved order. Memory holds per-document offsets, never the corpus. The build writes into
 `<out>.partial` and replaces `<out>` only when it is complete, so a failed rebuild leaves the previous
-shards (and their index.json) as they were.
+shards (and their index.json) as they were, and no `<out>.partial` behind.
 """
 
 from __future__ import annotations
@@ -199,14 +199,24 @@ def histogram(lengths: np.ndarray, bins: int = 10) -> dict:
 
 def build(recipe: DataRecipe) -> dict:
     """Run the whole data build; returns the report (also written to `<out>/report.json` and `.md`)."""
-    from octothinker.models import load_tokenizer
-
     require_executor(recipe)
     check_sources({recipe.name: recipe}, "data build")
-    start = time.perf_counter()
     final = Path(recipe.out)
     out = final.with_name(final.name + ".partial")
     shutil.rmtree(out, ignore_errors=True)
+    try:
+        report = _build_into(recipe, out)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)  # a failed build leaves nothing half-made behind
+        raise
+    replace_dir(out, final)
+    return report
+
+
+def _build_into(recipe: DataRecipe, out: Path) -> dict:
+    from octothinker.models import load_tokenizer
+
+    start = time.perf_counter()
     ensure_writable(out)
     atomic_write_json(out / "recipe.json", {"recipe": recipe.model_dump(), **run_metadata(recipe.seed)})
     tokenizer = load_tokenizer(recipe.tokenizer)
@@ -283,7 +293,6 @@ def build(recipe: DataRecipe) -> dict:
     report["seconds"] = round(time.perf_counter() - start, 2)
     atomic_write_json(out / "report.json", report)
     atomic_write_text(out / "report.md", format_report(report))
-    replace_dir(out, final)
     return report
 
 

@@ -30,10 +30,15 @@ def expand_paths(spec: str) -> list[str]:
 
 
 def _parquet(path: str) -> Iterator[tuple[str, dict]]:
+    import pyarrow
     import pyarrow.parquet as pq
 
+    try:
+        batches = pq.ParquetFile(path).iter_batches(batch_size=1024)
+    except (pyarrow.ArrowException, OSError) as err:
+        raise DataError(f"{path}: not a readable Parquet file ({str(err).splitlines()[0][:200]})") from None
     row = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+    for batch in batches:
         for rec in batch.to_pylist():
             row += 1
             yield f"{path}#row{row}", rec

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule
 from octothinker.tasks.templates import DEFAULT_TEMPLATE
 
 
@@ -19,12 +20,13 @@ class EvalConfig(BaseModel):
     benchmarks: list[str] = Field(default_factory=lambda: ["gsm8k", "math500"])
     data_dir: str | None = None
     mode: Literal["few-shot", "zero-shot"] = "few-shot"
-    template: str = DEFAULT_TEMPLATE          # zero-shot only: complex | simple | qa | "...{question}..."
+    template: str = DEFAULT_TEMPLATE          # zero-shot only: complex | simple | qa | chat | "...{question}..."
     fewshot_file: str | None = None           # few-shot only: JSONL of question/solution/answer
     n: int = Field(1, ge=1)
     temperature: float = Field(0.0, ge=0.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     max_new_tokens: int = Field(1024, ge=1)   # the study's base-model evaluation budget
+    cutoff: CutoffRule = DEFAULT_CUTOFF       # how a completion cut at max_new_tokens is graded (tasks.scoring)
     limit: int | None = Field(None, ge=1)
     out: str | None = None                    # default: runs/eval/<model>/<mode>
     hub: bool = False                         # read a missing benchmark file's hub copy (network)
@@ -45,7 +47,7 @@ class EvalConfig(BaseModel):
         """Settings that change the completions: results made under others cannot be resumed. The model
         is named by the contents of its weights, not by its path."""
         key = self.model_dump(include={"mode", "template", "fewshot_file", "n", "temperature", "top_p",
-                                       "max_new_tokens", "seed"})
+                                       "max_new_tokens", "seed", "cutoff"})
         return {"model_weights": model_identity(self.model), **key}
 
 

@@ -28,9 +28,10 @@ from octothinker.tasks.scoring import score
 from octothinker.tasks.templates import get_template
 
 
-def build_prompts(bench: Benchmark, problems: list[Problem], cfg: EvalConfig) -> tuple[list[str], tuple[str, ...]]:
+def build_prompts(bench: Benchmark, problems: list[Problem], cfg: EvalConfig,
+                  tokenizer=None) -> tuple[list[str], tuple[str, ...]]:
     if cfg.mode == "zero-shot":
-        template = get_template(cfg.template)
+        template = get_template(cfg.template).bind(tokenizer, cfg.model)
         return [template.render(p.question) for p in problems], template.stop
     exemplars = load_exemplars(cfg.fewshot_file) if cfg.fewshot_file else EXEMPLARS[bench.style]
     return [build_prompt(bench.style, p.question, exemplars) for p in problems], STYLE_STOPS[bench.style]
@@ -49,7 +50,7 @@ def _check_resumable(out: Path, key: dict) -> None:
 
 def evaluate_benchmark(bench: Benchmark, spec: str, cfg: EvalConfig, generator: Generator, out: Path) -> dict:
     problems = load_problems(spec, cfg.data_dir, cfg.limit, cfg.hub)
-    prompts, stop = build_prompts(bench, problems, cfg)
+    prompts, stop = build_prompts(bench, problems, cfg, getattr(generator, "tokenizer", None))
     path = out / f"{bench.name}.jsonl"
     done = {(r["id"], r["sample"]) for r in read_jsonl(path, repair=True)}
     todo = [i for i, p in enumerate(problems) if any((p.id, s) not in done for s in range(cfg.n))]
@@ -63,7 +64,8 @@ def evaluate_benchmark(bench: Benchmark, spec: str, cfg: EvalConfig, generator: 
             idx = todo[lo:lo + chunk]
             outs = generator.generate([prompts[i] for i in idx], params, on_batch=bar.update)
             flat = [(i, s, c) for i, comps in zip(idx, outs) for s, c in enumerate(comps)]
-            verdicts = score(bench, [c.text for _, _, c in flat], [problems[i].gold for i, _, _ in flat])
+            verdicts = score(bench, [c.text for _, _, c in flat], [problems[i].gold for i, _, _ in flat],
+                             cut=[c.finish == "length" for _, _, c in flat], cutoff=cfg.cutoff)
             for (i, s, comp), verdict in zip(flat, verdicts):
                 if (problems[i].id, s) in done:
                     continue
@@ -78,6 +80,7 @@ def evaluate_benchmark(bench: Benchmark, spec: str, cfg: EvalConfig, generator: 
     wanted = {p.id for p in problems}
     records = [r for r in read_jsonl(path) if r["id"] in wanted and r["sample"] < cfg.n]
     summary = summarize(records, cfg.n)
+    summary["cutoff"] = cfg.cutoff
     summary["seconds"] = seconds
     summary["problems_per_s"] = len(todo) / seconds if todo and seconds > 0 else None
     return summary
@@ -88,6 +91,8 @@ def format_summary_md(summaries: dict[str, dict], cfg: EvalConfig) -> str:
     head = ["benchmark", "problems", "accuracy", *extra, "mean response tokens", "no answer %", "truncated %"]
     lines = [f"# Evaluation of `{cfg.model}` ({cfg.mode}"
              + (f", template `{cfg.template}`" if cfg.mode == "zero-shot" else "") + ")", "",
+             f"A completion cut at {cfg.max_new_tokens} new tokens is graded by the rule `{cfg.cutoff}` "
+             "(tasks.scoring); \"truncated %\" is their share, \"no answer %\" the share without an answer.", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, s in summaries.items():
         cells = [name, str(s["problems"]), f"{s['accuracy']:.1f}", *(f"{s[k]:.1f}" for k in extra),
@@ -109,6 +114,10 @@ def evaluate(cfg: EvalConfig, generator: Generator | None = None) -> dict[str, d
         load_exemplars(cfg.fewshot_file)
     for spec in cfg.benchmarks:  # fail on a missing or malformed file before loading the model
         load_problems(spec, cfg.data_dir, cfg.limit, cfg.hub)
+    if generator is None:  # a device or dtype this machine cannot give fails here, before anything is written
+        from octothinker.models import select_device, select_dtype
+
+        select_dtype(select_device(cfg.device), cfg.dtype)
     out = cfg.output_dir()
     key = cfg.generation_key()
     _check_resumable(out, key)
@@ -121,8 +130,11 @@ def evaluate(cfg: EvalConfig, generator: Generator | None = None) -> dict[str, d
                                             **run_metadata(cfg.seed)})
     summaries = {bench.name: evaluate_benchmark(bench, spec, cfg, generator, out)
                  for bench, spec in zip(benches, cfg.benchmarks)}
-    atomic_write_json(out / "summary.json", summaries)
-    atomic_write_text(out / "summary.md", format_summary_md(summaries, cfg))
+    # a rerun on fewer benchmarks keeps the others' results (same model and settings: _check_resumable)
+    earlier = json.loads((out / "summary.json").read_text()) if (out / "summary.json").is_file() else {}
+    everything = {**{k: v for k, v in earlier.items() if k not in summaries}, **summaries}
+    atomic_write_json(out / "summary.json", everything)
+    atomic_write_text(out / "summary.md", format_summary_md(everything, cfg))
     return summaries
 
 

@@ -225,7 +225,7 @@ def train_stage(run: StageRun, resume: bool = True, force_resume: bool = False) 
                "peak_memory_gb": (torch.cuda.max_memory_allocated(d.device) if d.device.type == "cuda"
                                   else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) / 2**30}
         metrics.log(row)
-        bar.update(loss=round(loss_value, 4), lr=f"{lr:.2e}", tok_s=round(tps))
+        bar.update(tokens=cfg.global_batch_tokens, loss=round(loss_value, 4), lr=f"{lr:.2e}")
         if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < steps:
             _save(root, f"step_{step + 1:08d}", model, optimizer, d, step + 1, tokens_seen, reader, run)
             if d.is_main:

@@ -8,14 +8,28 @@ from pathlib import Path
 from octothinker.runs import read_jsonl
 
 
+def _at(run: Path, recorded: str) -> str:
+    """A recorded path, read from the run folder wherever it now is. Manifests of earlier versions
+    recorded paths from the folder `octo run` was started in: those are read as they were written."""
+    path = Path(recorded)
+    if path.is_absolute() or recorded.startswith("hf:"):
+        return recorded
+    here = run / path
+    return str(path) if not here.exists() and path.exists() else str(here)
+
+
 def run_layout(run: Path) -> dict:
-    """Where the run's models and results are: the layout `octo run` recorded in manifest.json, or, for
-    stages laid out by hand (rl-<model>/, probe/<model>/probe.json, eval/), the same read from folders."""
+    """Where the run's models and results are: the layout `octo run` recorded in manifest.json (paths
+    relative to the run folder, so a moved or copied run reads the same), or, for stages laid out by hand
+    (rl-<model>/, probe/<model>/probe.json, eval/), the same read from folders."""
+    run = Path(run)
     manifest = run / "manifest.json"
     if manifest.is_file():
         recorded = json.loads(manifest.read_text())
         if "layout" in recorded:
-            return recorded["layout"]
+            layout = recorded["layout"]
+            return {**layout, "subjects": [{**s, **{k: _at(run, s[k]) for k in ("model", "rl", "probe", "evals")}}
+                                           for s in layout["subjects"]]}
     subjects = [{"key": p.name[len("rl-"):], "seed": 0, "rl": str(p), "probe": str(run / "probe" / p.name[3:] / "probe.json"),
                  "evals": str(run / "eval"), "model": ""} for p in sorted(run.glob("rl-*")) if p.is_dir()]
     branches = [p.name[len("decay-"):] for p in sorted(run.glob("decay-*")) if p.is_dir()]
@@ -59,3 +73,25 @@ def rl_training(layout: dict) -> dict[str, list[dict]]:
     first = layout["seeds"][0]
     return {s["key"]: rows for s in layout["subjects"] if s["seed"] == first
             for rows in [read_jsonl(Path(s["rl"]) / "metrics.jsonl")] if rows}
+
+
+def check_finished(run: Path) -> None:
+    """`octo report` reads finished runs only: a folder without a run in it, or a run with stages not
+    finished, is refused (a report of it would say less than the run will, or nothing at all)."""
+    from octothinker.errors import OctoError
+
+    manifest = run / "manifest.json"
+    if manifest.is_file():
+        try:
+            stages = json.loads(manifest.read_text()).get("stages", {})
+        except json.JSONDecodeError:
+            raise OctoError(f"{manifest}: not valid JSON; is this a run folder?") from None
+        open_ = [f"{name} ({entry.get('status')})" for name, entry in stages.items()
+                 if name != "report" and entry.get("status") != "done"]
+        if open_:
+            raise OctoError(f"{run}: not a finished run: {', '.join(open_[:4])}{', ...' if len(open_) > 4 else ''} "
+                            "not done; `octo run` on its recipe finishes it")
+        return
+    layout = run_layout(run)
+    if not layout["subjects"]:
+        raise OctoError(f"{run}: not a run folder (no manifest.json, no rl-<model>/ folders)")

@@ -44,6 +44,7 @@ class Result:
     training: list[dict] = field(default_factory=list)
     greedy: list[list[float]] = field(default_factory=list)   # per evaluation, when sampled is the primary
     probe: dict | None = None
+    truncated: list[float] = field(default_factory=list)      # per evaluation: % of answers cut at the limit
 
     @property
     def start(self) -> list[float]:
@@ -82,6 +83,7 @@ def load_results(layout: dict) -> dict[tuple[str, int], Result]:
             baselines=[question_independent(r["answer_counts"], r["gold_counts"], r.get("unanswered", 0)) for r in rows],
             training=read_jsonl(Path(s["rl"]) / "metrics.jsonl"),
             greedy=[[c / r["samples"] for c in r["correct_per_problem"]] for r in greedy],
+            truncated=[r.get("truncation_rate", float("nan")) for r in rows],
             probe=json.loads(probe_path.read_text()) if probe_path.is_file() else None)
     return results
 
@@ -298,7 +300,9 @@ def before_after(results: dict, key: str) -> dict:
             "baseline_shuffled_start": mean([results[(key, s)].baselines[0]["shuffled"] for s in seeds]),
             "baseline_shuffled_end": mean([results[(key, s)].baselines[-1]["shuffled"] for s in seeds]),
             "length_start": mean([mean(results[(key, s)].length[0]) for s in seeds]),
-            "length_end": mean([mean(results[(key, s)].length[-1]) for s in seeds])}
+            "length_end": mean([mean(results[(key, s)].length[-1]) for s in seeds]),
+            "truncated_start": mean([(results[(key, s)].truncated or [math.nan])[0] for s in seeds]),
+            "truncated_end": mean([(results[(key, s)].truncated or [math.nan])[-1] for s in seeds])}
 
 
 def curve(results: dict, key: str) -> dict:
@@ -308,7 +312,8 @@ def curve(results: dict, key: str) -> dict:
     out = {"steps": steps, "seeds": {}, "mean": [], "lo": [], "hi": [], "length_mean": []}
     for s in seeds:
         r = results[(key, s)]
-        out["seeds"][s] = {"accuracy": [100 * mean(a) for a in r.accuracy], "length": [mean(x) for x in r.length]}
+        out["seeds"][s] = {"accuracy": [100 * mean(a) for a in r.accuracy], "length": [mean(x) for x in r.length],
+                           "truncated": r.truncated}
     for i in range(len(steps)):
         if not all(i < len(results[(key, s)].accuracy) for s in seeds):
             break

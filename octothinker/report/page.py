@@ -56,15 +56,17 @@ def plot_midtrain(curves: dict, path: Path) -> None:
 
 
 def plot_dynamics(curves: dict[str, dict], benchmark: str, path: Path) -> None:
-    """Accuracy and response length over RL steps: each seed faint, the mean over seeds bold, and the
-    95% interval of the mean as a band."""
+    """Accuracy, response length and the share of answers cut at the token limit over RL steps: each seed
+    faint, the mean over seeds bold, and the 95% interval of the mean as a band."""
     plt = _plt()
-    fig, (acc, length) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (acc, length, cut) = plt.subplots(1, 3, figsize=(16, 4))
     for i, (model, c) in enumerate(curves.items()):
         color = f"C{i % 10}"
         for seed_curve in c["seeds"].values():
             acc.plot(c["steps"][:len(seed_curve["accuracy"])], seed_curve["accuracy"], color=color, alpha=0.25, lw=1)
             length.plot(c["steps"][:len(seed_curve["length"])], seed_curve["length"], color=color, alpha=0.25, lw=1)
+            cut.plot(c["steps"][:len(seed_curve["truncated"])], seed_curve["truncated"], color=color, lw=1.2,
+                     label=model if seed_curve is next(iter(c["seeds"].values())) else None)
         steps = c["steps"][:len(c["mean"])]
         acc.plot(steps, c["mean"], color=color, lw=2.2, marker="o", ms=3, label=model)
         acc.fill_between(steps, c["lo"], c["hi"], color=color, alpha=0.15)
@@ -73,7 +75,9 @@ def plot_dynamics(curves: dict[str, dict], benchmark: str, path: Path) -> None:
     acc.set_ylabel("accuracy (%)")
     length.set_title(f"{benchmark}: mean response length during RL")
     length.set_ylabel("tokens")
-    for ax in (acc, length):
+    cut.set_title(f"{benchmark}: answers cut at the token limit")
+    cut.set_ylabel("% of answers")
+    for ax in (acc, length, cut):
         ax.set_xlabel("RL step")
     acc.legend(title="RL from", fontsize=8)
     fig.tight_layout()
@@ -83,12 +87,14 @@ def plot_dynamics(curves: dict[str, dict], benchmark: str, path: Path) -> None:
 
 def plot_training(training: dict[str, list[dict]], path: Path) -> None:
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     for model, rows in training.items():
         steps = [r["step"] for r in rows]
         axes[0].plot(steps, [r["reward"] for r in rows], label=model)
         axes[1].plot(steps, [r["response_length"] for r in rows], label=model)
-    for ax, title, ylabel in zip(axes, ("training reward", "mean rollout length"), ("reward", "tokens")):
+        axes[2].plot(steps, [r.get("truncation_rate", float("nan")) for r in rows], label=model)
+    for ax, title, ylabel in zip(axes, ("training reward", "mean rollout length", "rollouts cut at the length limit"),
+                                 ("reward", "tokens", "%")):
         ax.set_title(title)
         ax.set_xlabel("RL step")
         ax.set_ylabel(ylabel)
@@ -172,13 +178,35 @@ def data_rows(run: Path) -> tuple[list[str], list[list[str]], list[str]]:
     return header, rows, warnings
 
 
-def write_report(run_dir: str | Path, out: str | Path | None = None, layout: dict | None = None) -> Path:
-    """Write the report of `run_dir` into `out` (default `<run_dir>/report`)."""
+CONTENTS = "contents.json"
+
+
+def _contents(results: dict, layout: dict) -> dict[str, int]:
+    """What a report is made of, counted: a new report of a run never has less than the one it replaces."""
+    return {"RL evaluations": len(results), "evaluations": sum(len(b) for b in eval_table(layout).values()),
+            "probes": len(probe_rows(layout)[1]), "RL training curves": len(rl_training(layout))}
+
+
+def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write the report of `run_dir` into `out` (default `<run_dir>/report`). A report that would hold
+    less than the one already in `out` (results missing: a folder moved without its stages, a stage
+    removed) is refused, and the old one kept."""
+    from octothinker.errors import OctoError
+
     run = Path(run_dir)
     out = Path(out) if out is not None else run / "report"
-    out.mkdir(parents=True, exist_ok=True)
-    layout = layout or run_layout(run)
+    layout = run_layout(run)
     results = load_results(layout)
+    contents = _contents(results, layout)
+    try:
+        before = json.loads((out / CONTENTS).read_text())
+    except (OSError, json.JSONDecodeError):
+        before = {}
+    fewer = [f"{k} {before[k]} -> {n}" for k, n in contents.items() if n < before.get(k, 0)]
+    if fewer:
+        raise OctoError(f"{out}: the report there holds more than this run now gives ({', '.join(fewer)}); kept "
+                        "it. Are the run's stage folders all there?")
+    out.mkdir(parents=True, exist_ok=True)
     found = all_findings(results, layout)
     html_parts, md = [], [f"# Study report: {run.name}\n"]
 
@@ -195,11 +223,11 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, layout: dic
         table = [before_after(results, k) for k in keys]
         header = ["RL from", "seeds", "problems x samples", "before RL % [CI]", "after RL % [CI]", "gain [CI]",
                   "question-independent % (most common / model's shuffled, before -> after)", "mean tokens before -> after",
-                  "greedy % before -> after"]
+                  "truncated % before -> after", "greedy % before -> after"]
         rows = [[t["key"], str(len(t["seeds"])), f"{t['problems']} x {t['samples']}", _ci(t["start"]), _ci(t["end"]),
                  _signed(t["gain"]), f"{t['baseline_most_common']:.1f} / {t['baseline_shuffled_start']:.1f} -> "
                  f"{t['baseline_shuffled_end']:.1f}", f"{t['length_start']:.0f} -> {t['length_end']:.0f}",
-                 f"{_ci(t['greedy_start'])} -> {_ci(t['greedy_end'])}" if "greedy_start" in t else "-"] for t in table]
+                 f"{t['truncated_start']:.1f} -> {t['truncated_end']:.1f}", f"{_ci(t['greedy_start'])} -> {_ci(t['greedy_end'])}" if "greedy_start" in t else "-"] for t in table]
         note = (f"Held-out accuracy on `{table[0]['benchmark']}`, the same prompt and sampling before and after RL "
                 "(the RL run's evaluation at step 0 and at its last step); with several seeds, the mean over seeds.")
         md.append("## Before and after RL\n\n" + note + "\n\n" + _md_table(header, rows))
@@ -222,11 +250,13 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, layout: dic
     if evals:
         benches = sorted({b for s in evals.values() for b in s})
         rows = [[model] + [(_ci([s["accuracy"], *s["accuracy_ci"]]) + (f" (q-indep. {s['baseline']['most_common']:.0f})"
-                                                                         if "baseline" in s else ""))
+                                                                         if "baseline" in s else "")
+                            + f"; cut {s.get('truncation_rate', float('nan')):.0f}%")
                            if (s := evals[model].get(b)) and "accuracy_ci" in s else
                            f"{evals[model][b]['accuracy']:.1f}" if b in evals[model] else "" for b in benches]
                 for model in evals]
-        note = "Accuracy % [95% interval] (the most common answer's accuracy in brackets); first seed."
+        note = ("Accuracy % [95% interval] (the most common answer's accuracy in brackets); cut: the share of "
+                "answers cut at the token limit, graded by the cut-off rule in each folder's summary.json; first seed.")
         md.append("## Evaluation\n\n" + note + "\n\n" + _md_table(["model"] + benches, rows))
         html_parts.append("<h2>Evaluation</h2><p>" + note + "</p>" + _html_table(["model"] + benches, rows))
 
@@ -262,4 +292,5 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, layout: dic
             f"<h1>Study report: {html.escape(run.name)}</h1>" + "".join(html_parts) + "</body></html>")
     atomic_write_text(out / "index.html", page)
     atomic_write_text(out / "summary.md", "\n".join(md))
+    atomic_write_json(out / CONTENTS, contents)
     return out

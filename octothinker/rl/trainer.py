@@ -34,7 +34,7 @@ from octothinker.runs.metrics import LoggingSpec, MetricsWriter, Progress
 from octothinker.tasks.benchmarks import get_benchmark, load_problems
 from octothinker.tasks.grading import VerifyPool, accepted, gold_answer
 from octothinker.tasks.rewards import RewardConfig, Scored, score
-from octothinker.tasks.scoring import score as score_task
+from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule, score as score_task
 from octothinker.tasks.templates import DEFAULT_TEMPLATE, PromptTemplate, get_template
 
 
@@ -56,6 +56,7 @@ class EvalSpec(BaseModel):
     temperature: float = Field(0.0, ge=0)
     samples: int = Field(1, ge=1)
     greedy: bool = False                         # with temperature > 0: evaluate greedily as well
+    cutoff: CutoffRule = DEFAULT_CUTOFF          # how an answer cut at the token limit is graded (tasks.scoring)
     batch: int = Field(SCORING_BATCH, ge=1)      # sequences decoded at once (see SCORING_BATCH)
 
     @field_validator("files")
@@ -265,7 +266,8 @@ def periodic_eval(generator, template: PromptTemplate, spec: EvalSpec, max_token
                                       SamplingParams(max_new_tokens=max_tokens, stop=template.stop, n=n,
                                                      temperature=temperature, seed=seed))
             comps = [c for o in outs for c in o]
-            verdicts = score_task(task, [c.text for c in comps], [p.gold for p in problems for _ in range(n)])
+            verdicts = score_task(task, [c.text for c in comps], [p.gold for p in problems for _ in range(n)],
+                                  cut=[c.finish == "length" for c in comps], cutoff=spec.cutoff)
             correct = [v.correct for v in verdicts]
             lengths = [c.tokens for c in comps]
             right = [t for t, ok in zip(lengths, correct) if ok]
@@ -372,7 +374,7 @@ def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = 
     model, tokenizer = loaded.model.to(device), loaded.tokenizer
     reference = load_for_training(policy).model.to(device).eval() if cfg.kl_coef > 0 else None
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.999))
-    template = get_template(cfg.template)
+    template = get_template(cfg.template).bind(tokenizer, policy)
     pool = VerifyPool()
     prompts, skipped = load_prompts(cfg, template, tokenizer, pool)
     sampler = PromptSampler(len(prompts), cfg.seed)
@@ -459,8 +461,8 @@ def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = 
         if cfg.eval and (step + 1) % cfg.eval.every == 0:
             model.eval()
             _log_eval(evals, step + 1, eval_generator, template, cfg)
-        bar.update(reward=round(row["reward"], 3), acc=round(row["accuracy"], 1), len=round(row["response_length"]),
-                   tok_s=round(row["rollout_tokens_per_s"]))
+        bar.update(tokens=sum(c.tokens for c, _ in pairs), reward=round(row["reward"], 3),
+                   acc=round(row["accuracy"], 1), len=round(row["response_length"]), cut=round(row["truncation_rate"]))
         if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
             _checkpoint(root, f"step_{step + 1:08d}", model, optimizer, step + 1, sampler, cfg)
             ckpt.prune(root, cfg.keep_checkpoints)

@@ -31,12 +31,12 @@ from pathlib import Path
 from octothinker.rl.grpo import LOG_RATIO_CLAMP
 from octothinker.rl.trainer import RLConfig, RLError
 from octothinker.tasks.benchmarks import get_benchmark, load_problems
-from octothinker.tasks.templates import get_template
+from octothinker.tasks.templates import PromptTemplate, get_template
 
 VERL_VERSION = "0.9.1"
 ACCEPTED = "accepted answers"
 
-# The prompt is already our template's text: the chat template must add nothing.
+# The prompt is already our template's text (but for `template: chat`): the chat template must add nothing.
 PASSTHROUGH_CHAT_TEMPLATE = "{% for message in messages %}{{ message['content'] }}{% endfor %}"
 
 _UNSUPPORTED = {"dynamic_sampling": "DAPO's dynamic sampling", "overlong_filter": "overlong filtering",
@@ -216,9 +216,13 @@ def prepare(cfg: RLConfig, policy: str) -> tuple[Path, list[list[str]]]:
     work.mkdir(parents=True, exist_ok=True)
     template = get_template(cfg.template)
     policy_dir = prepare_policy(policy, work)
+    tokenizer = load_tokenizer(policy_dir)
+    if template.chat:  # verl renders the user's turn with the model's own chat template
+        template.bind(tokenizer, policy)
+        template = PromptTemplate("chat (user turn)", template.text, ())
     pool = VerifyPool(workers=1)
     try:
-        train_records, skipped = load_prompts(cfg, template, load_tokenizer(policy_dir), pool)
+        train_records, skipped = load_prompts(cfg, template, tokenizer, pool)
     finally:
         pool.close()
     write_parquet([{"source": "train", **r} for r in train_records], work / "train.parquet", "train")

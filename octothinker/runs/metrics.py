@@ -3,7 +3,8 @@
     writer = MetricsWriter(out, spec, resume_step=start_step)     # metrics.jsonl, + TensorBoard / W&B
     writer.log({"step": 3, "loss": 1.2})
     bar = Progress(total=steps, desc="rl", initial=start_step)
-    bar.update(loss=1.2, tok_s=300)                               # a tqdm bar, or a line every N steps
+    bar.update(tokens=4096, loss=1.2)                            # a tqdm bar, or a line every N steps;
+                                                                 # tok_s: the average since the start
 
 `metrics.jsonl` is always written (one JSON object a step); TensorBoard and W&B are optional mirrors.
 On resume the rows logged after the checkpoint are dropped, and a torn last line is cut away.
@@ -95,15 +96,22 @@ class Progress:
         self.last_line_done, self.last_line_time = initial, self.start
         self.bar = None
         self.shown: dict = {}
+        self.tokens = 0
         if enabled and getattr(self.stream, "isatty", lambda: False)():
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, initial=initial, desc=desc, unit=unit, file=self.stream)
 
-    def update(self, n: int = 1, **fields) -> None:
+    def update(self, n: int = 1, tokens: int | None = None, **fields) -> None:
+        """`tokens` processed by these `n` steps: shown as `tok_s`, the average since this bar started
+        (one step's own rate swings with what else that step did)."""
         if not self.enabled:
             return
         self.done += n
+        if tokens is not None:
+            self.tokens += tokens
+            elapsed = time.perf_counter() - self.start
+            fields["tok_s"] = round(self.tokens / elapsed) if elapsed > 0 else None
         shown = {k: (f"{v:.4g}" if isinstance(v, float) else str(v)) for k, v in fields.items() if v is not None}
         if self.bar is not None:
             self.bar.update(n)

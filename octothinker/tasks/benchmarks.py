@@ -48,8 +48,8 @@ class Benchmark:
     letters: str = "ABCDE"
     path: str | None = None           # a user test set given as NAME=FILE (not a registry benchmark)
 
-    def extract(self, completion: str) -> str | None:
-        return extract_answer(completion, self.family, self.letters)
+    def extract(self, completion: str, fallback: bool = True) -> str | None:
+        return extract_answer(completion, self.family, self.letters, fallback)
 
 
 class MissingField(KeyError):

@@ -144,9 +144,9 @@ _CLOSE_PAREN_LETTER = re.compile(r"(?:^|\s)([A-E])\)")
 _BOXED_LETTER = re.compile(r"\(?\s*(?:\\text\{|\\mathrm\{|\\textbf\{)?\s*([A-Ea-e])\s*\}?\s*\)?(?:[\s.:)].*)?", re.DOTALL)
 
 
-def choice_letter(text: str, letters: str = "ABCDE") -> str | None:
+def choice_letter(text: str, letters: str = "ABCDE", fallback: bool = True) -> str | None:
     """The chosen option letter: `\\boxed{B}`, "the answer is (b)", "Answer: C", "final answer is d.",
-    "(B)", "B)"; upper or lower case, with or without parentheses."""
+    and with `fallback` a lone "(B)" or "B)"; upper or lower case, with or without parentheses."""
     text = _tail(text)
     boxed = last_boxed(text)
     if boxed:
@@ -162,7 +162,7 @@ def choice_letter(text: str, letters: str = "ABCDE") -> str | None:
             continue
         if letter in letters:
             found = letter
-    if found:
+    if found or not fallback:
         return found
     for pattern in (_PAREN_LETTER, _CLOSE_PAREN_LETTER):
         for m in pattern.finditer(text):
@@ -173,15 +173,17 @@ def choice_letter(text: str, letters: str = "ABCDE") -> str | None:
     return None
 
 
-def extract_answer(completion: str, family: str, letters: str = "ABCDE") -> str | None:
-    """The answer a completion gives, by benchmark family: "number", "math" or "choice"."""
+def extract_answer(completion: str, family: str, letters: str = "ABCDE", fallback: bool = True) -> str | None:
+    """The answer a completion gives, by benchmark family: "number", "math" or "choice". Without
+    `fallback`, only an answer the completion states as final (a box, "the answer is") counts, never the
+    last number or letter it happened to write."""
     if family == "choice":
-        return choice_letter(completion, letters)
+        return choice_letter(completion, letters, fallback)
     candidate = last_boxed(completion)
     if candidate is None:
         candidate = answer_is(completion)
     if candidate is None:
-        return last_number(completion)
+        return last_number(completion) if fallback else None
     if family == "number":
         # "The answer is 18 eggs." or "$1,200 per day": keep the number; a word answer stays a word.
         value = to_number(candidate)

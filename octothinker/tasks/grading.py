@@ -123,8 +123,13 @@ def _readable_worker(answer: str) -> bool:
 
 
 def _serve(conn) -> None:
-    """A worker: answer (function, arguments) requests until the pipe closes."""
+    """A worker: answer (function, arguments) requests until the pipe closes. Ctrl-C reaches every
+    process of the terminal's group: the worker leaves it to its parent, which stops it, so an
+    interrupted run prints one line, not a traceback per worker."""
+    import signal
     import warnings
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     warnings.simplefilter("ignore")
     logging.disable(logging.CRITICAL)  # math-verify logs the offending input in full on its own errors

@@ -152,10 +152,19 @@ def test_bad_recipes_name_the_key(world, tmp_path):
     with pytest.raises(RecipeError, match=r"sources\.1\.weight: Input should be greater than 0"):
         load_recipe(_recipe_file(tmp_path, d), DataRecipe)
     d = recipe_dict(world_dir, tmp_path / "out", colour="blue")
-    with pytest.raises(RecipeError, match="colour: Extra inputs are not permitted"):
+    with pytest.raises(RecipeError, match="colour: unknown key; known keys: .*mixture"):
+        load_recipe(_recipe_file(tmp_path, d), DataRecipe)
+    # a misspelled section is named as what it is, with the key it was meant to be, not as the one missing
+    d = recipe_dict(world_dir, tmp_path / "out")
+    d["mixtur"] = d.pop("mixture")
+    with pytest.raises(RecipeError, match="mixtur: unknown key; did you mean 'mixture'\\?"):
+        load_recipe(_recipe_file(tmp_path, d), DataRecipe)
+    d = recipe_dict(world_dir, tmp_path / "out")
+    d["sources"][0]["wieght"] = 2
+    with pytest.raises(RecipeError, match="sources.0.wieght: unknown key; did you mean 'weight'\\?"):
         load_recipe(_recipe_file(tmp_path, d), DataRecipe)
     result = runner.invoke(app, ["data", "build", str(_recipe_file(tmp_path, d))])
-    assert result.exit_code == 1 and "colour" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 1 and "wieght: unknown key" in result.output and "Traceback" not in result.output
 
 
 def test_budget_larger_than_data_without_repetition(world, tmp_path):
@@ -206,3 +215,20 @@ def test_a_failed_rebuild_keeps_the_previous_shards_whole(built, tmp_path):
     with pytest.raises(DataError, match="missing.jsonl: source file not found"):
         build(load_recipe(_recipe_file(tmp_path, d), DataRecipe))
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
+def test_a_failed_build_leaves_no_partial_folder_and_a_text_file_named_parquet_is_named(world, tmp_path):
+    world_dir, _ = world
+    out = tmp_path / "shards"
+    d = recipe_dict(world_dir, out, tokenizer=str(tmp_path / "no-tokenizer"))
+    result = runner.invoke(app, ["data", "build", str(_recipe_file(tmp_path, d))])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert not (tmp_path / "shards.partial").exists() and not out.exists()
+
+    fake = tmp_path / "web.parquet"
+    fake.write_text('{"text": "a JSONL line in a file named .parquet"}\n')
+    d = recipe_dict(world_dir, out)
+    d["sources"][0]["path"] = str(fake)
+    result = runner.invoke(app, ["data", "build", str(_recipe_file(tmp_path, d))])
+    assert result.exit_code == 1 and f"{fake}: not a readable Parquet file" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and not out.exists()

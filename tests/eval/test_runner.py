@@ -265,3 +265,129 @@ def test_resume_is_keyed_on_the_weights_and_default_outputs_do_not_collide(tmp_p
     moved = runner.invoke(app, ["eval", str(tmp_path / "elsewhere"), "--out", "runs/eval/m-final/zero-shot",
                                 "--mode", "zero-shot", *common])
     assert moved.exit_code == 0, moved.output
+
+
+class CutGenerator(ScriptedGenerator):
+    """Every completion hits the token limit."""
+
+    def generate(self, prompts, params, on_batch=None):
+        self.calls += 1
+        return [[Completion(self.answer_for(p, s), params.max_new_tokens, "length") for s in range(params.n)]
+                for p in prompts]
+
+
+def _questions(tmp_path, golds):
+    path = tmp_path / "q.jsonl"
+    path.write_text("".join(json.dumps({"question": f"q{i}", "answer": g}) + "\n" for i, g in enumerate(golds)))
+    return path
+
+
+@pytest.mark.parametrize("cutoff, extracted, accuracy", [
+    ("final-answer", [None, "5"], 50.0),      # the released reward's reading: a box counts, a stray number not
+    ("no-answer", [None, None], 0.0),
+    ("as-complete", ["2", "5"], 100.0),       # what was graded before the rule existed: "... x 2 =" read as 2
+])
+def test_a_cut_off_completion_is_graded_by_the_named_rule(tmp_path, cutoff, extracted, accuracy):
+    questions = _questions(tmp_path, ["2", "5"])
+    texts = {"q0": "152972 x 2 =", "q1": "so the result is \\boxed{5} and then we check 7 +"}
+    cfg = EvalConfig(model="scripted", benchmarks=[f"cut={questions}"], mode="zero-shot", cutoff=cutoff,
+                     out=str(tmp_path / cutoff), max_new_tokens=16)
+    summary = evaluate(cfg, CutGenerator(lambda p, s: texts[p.split("User: ")[1].split("\n")[0]]))["cut"]
+    records = read_records(tmp_path / cutoff / "cut.jsonl")
+    assert [r["extracted"] for r in records] == extracted and summary["accuracy"] == accuracy
+    assert summary["truncation_rate"] == 100.0 and summary["cutoff"] == cutoff
+    assert f"graded by the rule `{cutoff}`" in (tmp_path / cutoff / "summary.md").read_text()
+
+
+def test_a_rerun_on_fewer_benchmarks_keeps_the_others_in_the_summary(tmp_path, benchmarks_dir):
+    cfg = EvalConfig(model="scripted", benchmarks=["gsm8k", "svamp"], data_dir=str(benchmarks_dir), limit=2,
+                     out=str(tmp_path / "out"))
+    evaluate(cfg, ScriptedGenerator(lambda p, s: "The answer is 1."))
+    evaluate(cfg.model_copy(update={"benchmarks": ["gsm8k"]}), ScriptedGenerator(lambda p, s: "The answer is 1."))
+    assert set(json.loads((tmp_path / "out" / "summary.json").read_text())) == {"gsm8k", "svamp"}
+    assert "| svamp |" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_chat_template_from_the_models_own_tokenizer(tmp_path, micro_model_dir, benchmarks_dir):
+    import shutil
+
+    args = ["eval", "--benchmarks", "gsm8k", "--data-dir", str(benchmarks_dir), "--limit", "2", "--mode",
+            "zero-shot", "--template", "chat", "--max-new-tokens", "4"]
+    plain = runner.invoke(app, [args[0], str(micro_model_dir), *args[1:], "--out", str(tmp_path / "plain")])
+    assert plain.exit_code == 1 and "has no chat template" in plain.output and "Traceback" not in plain.output
+    chat_model = tmp_path / "chat-model"
+    shutil.copytree(micro_model_dir, chat_model)
+    config = json.loads((chat_model / "tokenizer_config.json").read_text())
+    config["chat_template"] = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+                               "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    (chat_model / "tokenizer_config.json").write_text(json.dumps(config))
+    result = runner.invoke(app, [args[0], str(chat_model), *args[1:], "--out", str(tmp_path / "chat")])
+    assert result.exit_code == 0, result.output
+    prompt = read_records(tmp_path / "chat" / "gsm8k.jsonl")[0]["prompt"]
+    assert prompt.startswith("<|im_start|>user\n") and prompt.endswith("<|im_start|>assistant\n")
+    assert "\\boxed{}" in prompt
+
+
+def test_device_and_dtype_this_machine_cannot_give_are_one_line_and_leave_nothing(tmp_path, micro_model_dir,
+                                                                                  benchmarks_dir):
+    import torch
+
+    cases = [(["--dtype", "float8"], "dtype 'float8': use float32, bfloat16 or float16")]
+    if not torch.cuda.is_available():
+        cases.append((["--device", "cuda"], "device 'cuda': this machine has no CUDA device"))
+    for extra, message in cases:
+        out = tmp_path / "deep" / "out"
+        result = runner.invoke(app, ["eval", str(micro_model_dir), "--benchmarks", "gsm8k", "--data-dir",
+                                     str(benchmarks_dir), "--limit", "1", "--out", str(out), *extra])
+        assert result.exit_code == 1 and message in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1
+        assert not (tmp_path / "deep").exists()  # no empty output folder left behind
+
+
+def test_two_evaluations_into_one_folder_are_refused_naming_the_holder(tmp_path, benchmarks_dir):
+    import os
+
+    from octothinker.runs.lock import folder_lock
+
+    out = tmp_path / "out"
+    with folder_lock(out):
+        result = runner.invoke(app, ["eval", "scripted", "--benchmarks", "gsm8k", "--data-dir", str(benchmarks_dir),
+                                     "--limit", "2", "--out", str(out)])
+        assert sorted(p.name for p in out.iterdir()) == [".octo-lock"]  # the refused run wrote nothing
+    assert result.exit_code == 1 and f"{out}: in use by another octo process (pid {os.getpid()}" in result.output
+
+
+def test_ctrl_c_during_an_evaluation_is_one_line(tmp_path, benchmarks_dir, monkeypatch):
+    def interrupted(cfg, generator=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("octothinker.eval.runner.evaluate", interrupted)
+    result = runner.invoke(app, ["eval", "scripted", "--benchmarks", "gsm8k", "--data-dir", str(benchmarks_dir),
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 130 and result.output.strip().splitlines() == [
+        "error: interrupted; what was written is kept, and the same command resumes it"]
+
+
+def test_ctrl_c_in_a_terminal_ends_an_evaluation_in_one_line(tmp_path, micro_model_dir, benchmarks_dir):
+    """SIGINT to the whole process group, as a terminal sends it: the grading workers included."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "octothinker.cli", "eval", str(micro_model_dir), "--benchmarks",
+                             "gsm8k", "--data-dir", str(benchmarks_dir), "--batch-size", "1", "--max-new-tokens", "48",
+                             "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / "gsm8k.jsonl").is_file() and (out / "gsm8k.jsonl").stat().st_size:  # graded: workers are up
+            break
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("error: interrupted")
+    assert read_records(out / "gsm8k.jsonl")  # what was written is kept

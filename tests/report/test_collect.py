@@ -84,7 +84,8 @@ def test_arm_claims_and_the_report(tmp_path):
     rho = found["(c) The RL-readiness probe ranks the 4 models as RL does"]
     assert rho.unit == "rho" and rho.effect[0] > 0.5
 
-    out = write_report(tmp_path, tmp_path / "report", layout)
+    (tmp_path / "manifest.json").write_text(json.dumps({"layout": layout, "stages": {}}))
+    out = write_report(tmp_path)
     summary = (out / "summary.md").read_text()
     assert summary.index("## Findings") < summary.index("## Before and after RL")
     assert "reproduced" in summary and "[" in summary and "seed 1:" in summary

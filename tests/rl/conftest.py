@@ -40,3 +40,15 @@ def verl_tree():
     for name in [n for n in sys.modules if n == "verl" or n.startswith("verl.")]:
         del sys.modules[name]
     sys.modules.update(saved)
+
+
+CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+@pytest.fixture(scope="module")
+def chat_policy(policy, tmp_path_factory):
+    """The micro policy with a chat template in its tokenizer, as an Instruct model has."""
+    tok = load_tokenizer(policy)
+    tok.chat_template = CHATML
+    return save_model(create_model("micro", tok, seed=0), tok, tmp_path_factory.mktemp("rl") / "chat-policy")

@@ -232,3 +232,14 @@ def test_grouped_rollouts_rewards_and_seeds_are_derived(world, policy, tmp_path)
     prompts = [s["prompt"] for s in samples]
     assert [prompts[i * 4] for i in range(4)] == [prompts[i * 4 + j] for i in range(4) for j in range(4)][::4]
     assert all(len(set(prompts[i * 4:(i + 1) * 4])) == 1 for i in range(4))
+
+
+def test_an_instruct_model_is_trained_in_its_own_chat_template(world, policy, chat_policy, tmp_path):
+    world_dir, _ = world
+    cfg = RLConfig.model_validate(config(world_dir, tmp_path / "rl", template="chat", steps=1, save_samples=True,
+                                         eval=None))
+    train(cfg, str(chat_policy))
+    prompt = json.loads((tmp_path / "rl" / "samples" / "step_1.jsonl").read_text().splitlines()[0])["prompt"]
+    assert prompt.startswith("<|im_start|>user\n") and prompt.endswith("<|im_start|>assistant\n")
+    with pytest.raises(Exception, match="has no chat template"):
+        train(cfg.model_copy(update={"out": str(tmp_path / "plain")}), str(policy))

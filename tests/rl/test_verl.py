@@ -284,3 +284,23 @@ def test_packaged_study_recipes_compose_against_verls_own_config(name, tmp_path,
         c = _compose(verl_tree, ["python", "-m", "verl.trainer.main_ppo",
                                  *overrides(cfg, "/policy", tmp_path, end, length, 7500)])
         assert c.data.max_response_length == length and c.trainer.n_gpus_per_node == cfg.verl.gpus_per_node
+
+
+def test_chat_template_prompts_are_the_user_turn_verl_renders_with_the_models_template(world, chat_policy, tmp_path,
+                                                                                      verl_tree):
+    from omegaconf import open_dict
+    from verl.utils.dataset.rl_dataset import RLHFDataset
+
+    world_dir, _ = world
+    cfg = _study_like(world_dir, tmp_path / "run", template="chat")
+    work, commands = prepare(cfg, str(chat_policy))
+    data = _compose(verl_tree, commands[0]).data
+    with open_dict(data):
+        data.cache_dir = str(tmp_path / "verl-cache")
+    tok = load_tokenizer(chat_policy)
+    dataset = RLHFDataset(data_files=[str(work / "train.parquet")], tokenizer=tok, config=data)
+    question = json.loads((world_dir / "problems/train.jsonl").read_text().splitlines()[0])["question"]
+    rendered = tok.apply_chat_template(dataset[0]["raw_prompt"], tokenize=False, add_generation_prompt=True)
+    # what verl renders is what the local engine and `octo eval --template chat` render
+    assert rendered == get_template("chat").bind(tok).render(question)
+    assert rendered.startswith("<|im_start|>user\n")
