@@ -350,7 +350,10 @@ def probe(
 
 @app.command()
 @reports_errors
-def report(run_dir: Annotated[str, typer.Argument(help="A run directory (octo run, or stages laid out alike).")]):
+def report(run_dir: Annotated[str, typer.Argument(help="A run directory (octo run, or stages laid out alike).")],
+           reference: Annotated[Optional[str], typer.Option(
+               help="Draw the run's RL curves over the paper's: octothinker-1b (each model beside the curve of its "
+                    "name), octothinker-1b-long (all beside one), or another of the release's figures.")] = None):
     """Tables and plots (report/index.html, report/summary.md) for a run directory."""
     from pathlib import Path
 
@@ -363,7 +366,7 @@ def report(run_dir: Annotated[str, typer.Argument(help="A run directory (octo ru
         fail(f"{run_dir}: run directory not found")
     check_finished(Path(run_dir))
     with folder_lock(Path(run_dir) / "report"):
-        out = write_report(run_dir)
+        out = write_report(run_dir, reference=reference)
     typer.echo((out / "summary.md").read_text())
     typer.echo(f"wrote {out / 'index.html'}")
 

@@ -171,6 +171,8 @@ def emit_slurm(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: A
     vocab = recipe.world.vocab_size if recipe.world else None
     folder = Path(recipe.out) / "slurm"
     (folder / "logs").mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("[0-9]*-*.sbatch"):  # an earlier plan's scripts: numbered otherwise, never to mix in
+        stale.unlink()
     done = _finished(stages)
     todo = [stage for stage in stages if not done[stage.name]]
     if not todo:

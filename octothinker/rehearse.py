@@ -55,12 +55,13 @@ def _local_path(spec: str, inputs: Path) -> str:
     return str(inputs / (path.relative_to(path.anchor) if path.is_absolute() else path))
 
 
-def _stairs(schedule: dict, steps: int) -> dict[int, int]:
-    """The length schedule's shape at `steps` steps: the i-th stair from step i, lengths scaled so the
-    longest is LONGEST_RESPONSE."""
+def _stairs(schedule: dict, steps: int, longest: int | None = None) -> dict[int, int]:
+    """The length schedule's shape at `steps` steps: the i-th stair from step i, lengths scaled so that
+    `longest` (default: this schedule's longest; the study's longest, to keep schedules in proportion)
+    becomes LONGEST_RESPONSE."""
     if not schedule:
         return {}
-    longest = max(schedule.values())
+    longest = longest or max(schedule.values())
     stairs = sorted(schedule.items())[:steps]
     return {i: max(8, round(length * LONGEST_RESPONSE / longest)) for i, (_, length) in enumerate(stairs)}
 
@@ -143,10 +144,20 @@ def rehearsal_recipe(path: str, overrides: list[str], out: str | None = None) ->
         rl["prompts"] = _local_path(rl["prompts"], inputs)
         if not Path(rl["prompts"]).is_file():
             write_prompts(rl["prompts"], PROMPT_ROWS, seed=0)
+        per_model = data.get("rl_per_model") or {}
+        schedules = [s for s in [rl.get("length_schedule"), *(c.get("length_schedule") for c in per_model.values())] if s]
+        longest = max((max(s.values()) for s in schedules), default=None)
         rl.update(steps=RL_STEPS, prompts_per_step=RL_PROMPTS, group_size=RL_GROUP, mini_batch=RL_PROMPTS,
                   micro_batch=RL_PROMPTS * RL_GROUP, engine="local", checkpoint_every=1000,
-                  length_schedule=_stairs(rl.get("length_schedule") or {}, RL_STEPS),
+                  length_schedule=_stairs(rl.get("length_schedule") or {}, RL_STEPS, longest),
                   max_response_tokens=LONGEST_RESPONSE)
+        for model, changes in per_model.items():  # the model's own schedule, in proportion; the budget is the rehearsal's
+            for key in ("steps", "prompts_per_step", "group_size", "mini_batch", "micro_batch", "engine", "verl",
+                        "checkpoint_every", "max_response_tokens"):
+                changes.pop(key, None)
+            if changes.get("length_schedule"):
+                changes["length_schedule"] = _stairs(changes["length_schedule"], RL_STEPS, longest)
+                notes.append(f"RL of {model}: length stairs {changes['length_schedule']}")
         rl.pop("verl", None)
         if rl.get("eval"):
             rl["eval"].update(every=RL_STEPS, limit=EVAL_PROBLEMS, data_dir=bench_dir, max_response_tokens=EVAL_TOKENS)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from octothinker.data.pipeline import DataRecipe
 from octothinker.data.synthetic import WorldSize
@@ -44,6 +44,7 @@ from octothinker.rl.trainer import RLConfig
 from octothinker.runs import atomic_write_json, run_metadata
 from octothinker.runs.files import ensure_writable, recover_dir, replace_dir
 from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule
+from octothinker.tasks.templates import template_file
 
 MARKER = ".octo-stage.json"
 
@@ -64,6 +65,7 @@ class EvalPlan(Strict):
     limit: int | None = Field(None, ge=1)
     max_new_tokens: int = Field(256, ge=1)
     cutoff: CutoffRule = DEFAULT_CUTOFF        # how an answer cut at max_new_tokens is graded (tasks.scoring)
+    fewshot_file: str | None = None            # few-shot exemplars (JSONL of question/solution/answer): the official ones, say
     before_rl: list[Literal["few-shot", "zero-shot"]] = Field(default_factory=lambda: ["few-shot"])  # after RL: zero-shot
 
 
@@ -125,11 +127,23 @@ class StudyRecipe(Strict):
     midtrain: MidtrainRecipe | None = None
     rl: RLConfig | None = None                  # one run per model of `rl_from`, each in rl-<model>/
     rl_from: list[str] = Field(default_factory=lambda: ["base", "short", "long", "hybrid"])
+    rl_per_model: dict[str, dict] = Field(default_factory=dict)  # a model's (or arm/model's) changes to `rl`
+    eval_from: list[str] = Field(default_factory=list)  # models evaluated before RL though RL does not start from them
     eval: EvalPlan | None = None
     probe: ProbePlan | None = None
     arms: dict[str, ArmSpec] = Field(default_factory=dict)
+    reference: str | None = None                # the paper's RL curves the report draws yours over (report/reference.py)
 
     _defaults = model_validator(mode="before")(_fill_defaults)
+
+    @field_validator("reference")
+    @classmethod
+    def _known_reference(cls, reference):
+        from octothinker.report.reference import resolve
+
+        if reference is not None:
+            resolve(reference)
+        return reference
 
     @field_validator("data", "arms")
     @classmethod
@@ -153,6 +167,24 @@ class StudyRecipe(Strict):
         for model in self.rl_from:
             if model not in known:
                 raise ValueError(f"rl_from: {model!r} is not a model of this study (it has: {', '.join(known) or 'none'})")
+        for model in self.eval_from:
+            if model not in known or model in self.rl_from:
+                raise ValueError(f"eval_from: {model!r} is not a model of this study, or RL starts from it (and so "
+                                 "it is evaluated already)")
+            if self.eval is None:
+                raise ValueError("eval_from: there is no `eval` section to evaluate with")
+        keys = [*self.rl_from, *(f"{name}/{m}" for name, arm in self.arms.items() for m in arm.models)]
+        for key in self.rl_per_model:
+            if key not in keys:
+                raise ValueError(f"rl_per_model.{key}: not a model RL starts from (they are: {', '.join(keys)})")
+            if self.rl is None:
+                raise ValueError(f"rl_per_model.{key}: there is no `rl` section to change")
+            try:
+                if self.rl_for(key).out is not None:
+                    raise ValueError("out: a study runs RL once per model, into rl-<model>/; leave `out` unset")
+            except ValidationError as err:
+                first = err.errors()[0]
+                raise ValueError(f"rl_per_model.{key}.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
         for name, arm in self.arms.items():
             if arm.compare not in known:
                 raise ValueError(f"arms.{name}.compare: {arm.compare!r} is not a model of this study")
@@ -161,6 +193,19 @@ class StudyRecipe(Strict):
                 if model not in line.models():
                     raise ValueError(f"arms.{name}.models: {model!r} is not a model of this arm")
         return self
+
+    def rl_for(self, key: str) -> RLConfig | None:
+        """The RL settings of one model's run: `rl` with its `rl_per_model` changes. A changed setting
+        replaces the shared one (the hybrid's `length_schedule: {0: 4096}` is the whole schedule); only the
+        sections (`eval`, `reward`, `verl`, `logging`) merge key by key."""
+        changes = self.rl_per_model.get(key)
+        if self.rl is None or not changes:
+            return self.rl
+        merged = self.rl.model_dump()
+        for name, value in changes.items():
+            section = isinstance(getattr(self.rl, name, None), BaseModel) and isinstance(value, dict)
+            merged[name] = merge(merged[name], value) if section else value
+        return RLConfig.model_validate(merged)
 
     def seed_list(self) -> list[int]:
         return self.seeds or [self.seed]
@@ -318,6 +363,16 @@ def _lines(recipe: StudyRecipe, seed: int) -> tuple[Line, dict[str, Line]]:
     return recipe.main_line(train_seed, root), {name: recipe.arm_line(name, root, train_seed) for name in recipe.arms}
 
 
+def evaluated_only(recipe: StudyRecipe) -> list[Subject]:
+    """The models of `eval_from`, per seed: evaluated before RL beside the others, no RL of their own."""
+    out = []
+    for seed in recipe.seed_list():
+        root, (main, _) = _seed_root(recipe, seed), _lines(recipe, seed)
+        out += [Subject(model, seed, main.path(model), root / f"rl-{model}", root / "probe" / model, root / "eval")
+                for model in recipe.eval_from]
+    return out
+
+
 def subjects(recipe: StudyRecipe) -> list[Subject]:
     out = []
     for seed in recipe.seed_list():
@@ -434,6 +489,8 @@ def plan(recipe: StudyRecipe) -> list[Stage]:
 
     for subject in subjects(recipe):
         stages += _subject_stages(recipe, subject)
+    for subject in evaluated_only(recipe):
+        stages += _subject_stages(recipe, subject, with_rl=False)
     made = [(s.name, str(s.output)) for s in stages]
     stages.append(Stage("report", {}, [(f"stage {n}", o) for n, o in made], run / "report",
                         lambda target: _report(recipe, target)))
@@ -441,49 +498,52 @@ def plan(recipe: StudyRecipe) -> list[Stage]:
     return stages
 
 
-def _subject_stages(recipe: StudyRecipe, s: Subject) -> list[Stage]:
-    """Probe, evaluations and RL of one model of one seed."""
+def _subject_stages(recipe: StudyRecipe, s: Subject, with_rl: bool = True) -> list[Stage]:
+    """Probe, evaluations and RL of one model of one seed (without RL: its evaluations before RL only)."""
     name = f"{_seed_prefix(recipe, s.seed)}{s.key}"
     source = ("rl_from", str(s.model))
+    rl = recipe.rl_for(s.key)
+    template = _template(rl)
+    prompt_files = [("rl.template", str(template_file(template)))] if template_file(template) else []
     seeded = {"seed": s.seed, "threads": recipe.threads}
     stages = []
-    if recipe.probe is not None:
+    if recipe.probe is not None and with_rl:
         p = recipe.probe
         prompts = _benchmark_inputs("probe.prompts", [p.prompts], p.data_dir) if not _is_path(p.prompts) \
             else [("probe.prompts", p.prompts)]
-        stages.append(Stage(_stage_name(name, "probe"), {"probe": p, "rl": _probe_rl_settings(recipe), **seeded},
-                            [source, *prompts], s.probe, lambda target, s=s: _probe(recipe, s, target),
+        stages.append(Stage(_stage_name(name, "probe"), {"probe": p, "rl": _probe_rl_settings(rl), **seeded},
+                            [source, *prompts, *prompt_files], s.probe, lambda target, s=s: _probe(recipe, s, target),
                             work=Work(str(s.model), f"{p.limit} prompts x {p.k} samples",
                                       generated_tokens=p.limit * p.k * p.max_new_tokens)))
     if recipe.eval is not None:
         for mode in recipe.eval.before_rl:
             stages.append(Stage(_stage_name(name, "eval", mode), {"eval": recipe.eval, "mode": mode, **seeded,
-                                                                  "template": _template(recipe)},
-                                [source, *_eval_inputs(recipe.eval)], s.evals / s.key.split("/")[-1] / mode,
-                                lambda target, s=s, mode=mode: _evaluate(recipe, s.model, mode, s.seed, target),
+                                                                  "template": _template(rl)},
+                                [source, *_eval_inputs(recipe.eval), *prompt_files], s.evals / s.key.split("/")[-1] / mode,
+                                lambda target, s=s, mode=mode: _evaluate(recipe, s, s.model, mode, target),
                                 work=_eval_work(recipe.eval, str(s.model))))
-    if recipe.rl is not None:
-        rl_inputs = [("rl.prompts", recipe.rl.prompts)]
-        if recipe.rl.eval:
-            rl_inputs += [(f"rl.eval.files.{k}", v) for k, v in recipe.rl.eval.files.items()]
-            rl_inputs += _benchmark_inputs("rl.eval", recipe.rl.eval.benchmarks, recipe.rl.eval.data_dir)
-        stages.append(Stage(_stage_name(name, "rl"), {**recipe.rl.model_dump(exclude={"out", "seed"}), **seeded},
-                            [source, *rl_inputs], s.rl, lambda target, s=s: _rl(recipe, s, target),
-                            work=_rl_work(recipe.rl, str(s.model)), **_rl_launch(recipe.rl)))
+    if rl is not None and with_rl:
+        rl_inputs = [("rl.prompts", rl.prompts)]
+        if rl.eval:
+            rl_inputs += [(f"rl.eval.files.{k}", v) for k, v in rl.eval.files.items()]
+            rl_inputs += _benchmark_inputs("rl.eval", rl.eval.benchmarks, rl.eval.data_dir)
+        stages.append(Stage(_stage_name(name, "rl"), {**rl.model_dump(exclude={"out", "seed"}), **seeded},
+                            [source, *rl_inputs, *prompt_files], s.rl, lambda target, s=s: _rl(recipe, s, target),
+                            work=_rl_work(rl, str(s.model)), **_rl_launch(rl)))
         if recipe.eval is not None:
             final = s.rl / "final"
             stages.append(Stage(_stage_name(name, "eval-rl"), {"eval": recipe.eval, "mode": "zero-shot", **seeded,
-                                                               "template": _template(recipe)},
-                                [("rl_from", str(final)), *_eval_inputs(recipe.eval)],
+                                                               "template": _template(rl)},
+                                [("rl_from", str(final)), *_eval_inputs(recipe.eval), *prompt_files],
                                 s.evals / f"rl-{s.key.split('/')[-1]}" / "zero-shot",
-                                lambda target, s=s: _evaluate(recipe, s.rl / "final", "zero-shot", s.seed, target),
+                                lambda target, s=s: _evaluate(recipe, s, s.rl / "final", "zero-shot", target),
                                 work=_eval_work(recipe.eval, str(s.model))))
     return stages
 
 
 def _eval_work(e: EvalPlan, model: str) -> Work:
     problems = 0
-    for _, path in _eval_inputs(e):
+    for _, path in _benchmark_inputs("eval", e.benchmarks, e.data_dir):
         try:
             with open(path, "rb") as f:
                 count = sum(1 for line in f if line.strip())
@@ -510,7 +570,9 @@ def _rl_work(rl: RLConfig, model: str) -> Work:
         evals = points * per_point * (rl.eval.max_response_tokens or rl.response_length(rl.steps - 1))
     # trained: every response with its prompt, once an epoch (an upper bound, as for generation)
     trained = rl.epochs * (generated + rl.steps * rollouts * rl.max_prompt_tokens)
-    return Work(model, f"{rl.steps} steps x {rl.prompts_per_step} prompts x {rl.group_size}", trained, generated + evals)
+    stairs = "/".join(str(length) for _, length in sorted(rl.length_schedule.items())) or str(rl.max_response_tokens)
+    return Work(model, f"{rl.steps} steps x {rl.prompts_per_step} prompts x {rl.group_size}, responses to {stairs} "
+                       "tokens", trained, generated + evals)
 
 
 def _stage_name(subject: str, kind: str, mode: str | None = None) -> str:
@@ -544,7 +606,8 @@ def _benchmark_inputs(key: str, names: list[str], data_dir: str | None) -> list[
 
 
 def _eval_inputs(e: EvalPlan) -> list[tuple[str, str]]:
-    return _benchmark_inputs("eval", e.benchmarks, e.data_dir)
+    exemplars = [("eval.fewshot_file", e.fewshot_file)] if e.fewshot_file else []
+    return _benchmark_inputs("eval", e.benchmarks, e.data_dir) + exemplars
 
 
 def _within(path: Path, folder: Path) -> bool:
@@ -649,39 +712,40 @@ def _pretrain(line: Line, target: Path) -> None:
                                            decay_steps=decay, final_lr=p.final_lr, shape="cosine")))
 
 
-def _template(recipe: StudyRecipe) -> str:
-    return recipe.rl.template if recipe.rl else RLConfig.model_fields["template"].default
+def _template(rl: RLConfig | None) -> str:
+    """The prompt a model is evaluated in zero-shot: the template of its RL run."""
+    return rl.template if rl else RLConfig.model_fields["template"].default
 
 
-def _probe_rl_settings(recipe: StudyRecipe) -> dict:
+def _probe_rl_settings(rl: RLConfig | None) -> dict:
     """The RL settings the probe imitates: its template and sampling temperature."""
-    return {"template": _template(recipe),
-            "temperature": recipe.rl.temperature if recipe.rl else RLConfig.model_fields["temperature"].default}
+    return {"template": _template(rl),
+            "temperature": rl.temperature if rl else RLConfig.model_fields["temperature"].default}
 
 
 def _probe(recipe: StudyRecipe, s: Subject, target: Path) -> None:
     from octothinker.probe import probe
 
-    p, rl = recipe.probe, _probe_rl_settings(recipe)
+    p, rl = recipe.probe, _probe_rl_settings(recipe.rl_for(s.key))
     probe(str(s.model), p.prompts, p.data_dir, p.k, p.limit, rl["template"], rl["temperature"], p.max_new_tokens,
           s.seed, out=str(target / "probe.json"), cutoff=p.cutoff)
 
 
-def _evaluate(recipe: StudyRecipe, model: Path, mode: str, seed: int, target: Path) -> None:
+def _evaluate(recipe: StudyRecipe, s: Subject, model: Path, mode: str, target: Path) -> None:
     from octothinker.eval.runner import EvalConfig, evaluate
 
     e = recipe.eval
     evaluate(EvalConfig(model=str(model), benchmarks=e.benchmarks, data_dir=e.data_dir, mode=mode,
-                        template=_template(recipe), limit=e.limit, max_new_tokens=e.max_new_tokens, cutoff=e.cutoff,
-                        out=str(target),
-                        backend="auto", seed=seed))
+                        template=_template(recipe.rl_for(s.key)), fewshot_file=e.fewshot_file, limit=e.limit,
+                        max_new_tokens=e.max_new_tokens,
+                        cutoff=e.cutoff, out=str(target), backend="auto", seed=s.seed))
 
 
 def _rl(recipe: StudyRecipe, s: Subject, target: Path) -> None:
     from octothinker.rl import verl
     from octothinker.rl.trainer import train
 
-    cfg = recipe.rl.model_copy(update={"out": str(target), "seed": s.seed})
+    cfg = recipe.rl_for(s.key).model_copy(update={"out": str(target), "seed": s.seed})
     if cfg.engine == "verl":
         verl.launch(cfg, str(s.model))
     else:

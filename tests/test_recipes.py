@@ -116,3 +116,69 @@ def test_an_override_of_one_use_of_a_yaml_anchor_leaves_the_others(tmp_path):
     assert study.data["stable"].cluster.partition == "big" and study.data["long"].cluster.partition == "cpu"
     assert study.data["short"].tasks == 8 and study.data["hybrid"].tasks == 256
     assert study.data["stable"].executor == "slurm" and study.data["stable"].dedup.buckets == 11
+
+
+@pytest.mark.parametrize("name", ["octothinker-1b.yaml", "octothinker-3b.yaml"])
+def test_each_branch_runs_rl_with_the_releases_own_settings(name):
+    from octothinker.rl.verl import segments
+    from octothinker.study import plan
+
+    study = load_study(RECIPES / name)
+    # GAIR-NLP/OctoThinker rl/scripts: llama_3b_long.sh the stair, llama_3b_hybrid.sh a flat 4,096
+    assert study.rl_for("long").length_schedule == {0: 2048, 100: 4096, 160: 8192}
+    assert study.rl_for("hybrid").length_schedule == {0: 4096}   # replaced, not merged into the stair
+    assert study.rl_for("hybrid").prompts_per_step == study.rl.prompts_per_step == 256
+    assert [length for _, length in segments(study.rl_for("hybrid"))] == [4096]
+    assert [length for _, length in segments(study.rl_for("long"))] == [2048, 4096, 8192]
+    stages = {s.name: s for s in plan(study)}
+    assert stages["rl-hybrid"].settings["length_schedule"] == {0: 4096}
+    assert stages["rl-long"].settings["length_schedule"] == {0: 2048, 100: 4096, 160: 8192}
+    assert stages["rl-hybrid"].work.generated_tokens < stages["rl-long"].work.generated_tokens
+
+
+def test_per_model_rl_settings_are_checked_and_change_only_their_model(tmp_path):
+    from octothinker.study import fingerprint, plan
+
+    path = RECIPES / "octothinker-1b.yaml"
+    with pytest.raises(RecipeError, match=r"rl_per_model.mystery: not a model RL starts from"):
+        load_study(path, ["rl_per_model.mystery.steps=3"])
+    with pytest.raises(RecipeError, match=r"rl_per_model.hybrid.steps: Input should be a valid integer"):
+        load_study(path, ["rl_per_model.hybrid.steps=many"])
+    with pytest.raises(RecipeError, match=r"rl_per_model.hybrid.stepz: Extra inputs"):
+        load_study(path, ["rl_per_model.hybrid.stepz=3"])
+
+    def keys(study):
+        stages = plan(study)
+        made = {}
+        for s in stages:
+            if not s.name.startswith(("data.", "stable", "decay-")):
+                made[s.name] = fingerprint(s, {**made, **{d: "" for d in s.depends if d not in made}}, [])
+        return made
+
+    before, after = keys(load_study(path)), keys(load_study(path, ["rl_per_model.hybrid.lr=2e-6"]))
+    assert {k for k in before if before[k] != after[k]} == {"rl-hybrid", "eval-rl-hybrid", "report"}
+
+
+def test_a_template_file_and_exemplars_file_are_inputs_of_the_stages_that_read_them(tmp_path):
+    from octothinker.study import plan
+
+    template = tmp_path / "orz.txt"
+    template.write_text("User: {question}\nAssistant:")
+    exemplars = tmp_path / "shots.jsonl"
+    exemplars.write_text('{"question": "1+1?", "solution": "1+1=2.", "answer": "2"}\n')
+    study = load_study(RECIPES / "octothinker-1b.yaml", [f"rl.template={template}", f"eval.fewshot_file={exemplars}"])
+    stages = {s.name: s for s in plan(study)}
+    assert ("rl.template", str(template)) in stages["rl-long"].inputs
+    assert ("rl.template", str(template)) in stages["eval-rl-long"].inputs
+    assert ("eval.fewshot_file", str(exemplars)) in stages["eval-long"].inputs   # edited: the stage re-runs
+
+
+def test_the_1b_plan_measures_what_the_claims_need():
+    from octothinker.study import plan
+
+    names = {s.name for s in plan(load_study(RECIPES / "octothinker-1b.yaml"))}
+    # the paper's base-model table (base and stable, before RL) and RL from the base as from each branch
+    assert {"eval-base", "eval-stable", "rl-base", "eval-rl-base", "rl-short", "rl-long", "rl-hybrid"} <= names
+    assert "rl-stable" not in names and "probe-stable" not in names
+    with pytest.raises(RecipeError, match="eval_from: 'long' is not a model of this study, or RL starts from it"):
+        load_study(RECIPES / "octothinker-1b.yaml", ["eval_from=[long]"])

@@ -55,7 +55,8 @@ def test_the_1b_recipe_rehearses_every_stage_on_the_real_model(tmp_path, monkeyp
     manifest = json.loads((out / "run" / "manifest.json").read_text())
     stages = manifest["stages"]
     expected = {"data.stable", "data.short", "data.long", "data.hybrid", "stable", "decay-short", "decay-long",
-                "decay-hybrid", "rl-short", "rl-long", "rl-hybrid", "eval-long", "eval-rl-long", "report"}
+                "decay-hybrid", "rl-base", "rl-short", "rl-long", "rl-hybrid", "eval-base", "eval-stable", "eval-long",
+                "eval-rl-long", "report"}
     assert expected <= set(stages) and all(s["status"] == "done" for s in stages.values())
     rehearsed = yaml.safe_load((out / "rehearsal.yaml").read_text())
     # the recipe's own plan: its sources and formats, its length stairs' shape, its benchmarks
@@ -68,6 +69,9 @@ def test_the_1b_recipe_rehearses_every_stage_on_the_real_model(tmp_path, monkeyp
     report = json.loads((out / "run" / "data" / "long" / "report.json").read_text())
     assert report["steps"]["openr1-math"]["unverified"] > 0 and report["steps"]["am-distilled"]["kept"] > 0
     assert report["steps"]["am-distilled"]["token_lengths"]["p50"] > 1000
-    assert (out / "run" / "report" / "summary.md").is_file()
+    summary = (out / "run" / "report" / "summary.md").read_text()
+    # the recipe's `reference: octothinker-1b`: each branch's RL curves beside the paper's 1B curves
+    assert "## Beside the paper (octothinker-1b)" in summary and "| long | gsm8k | 0 |" in summary
+    assert (out / "run" / "report" / "reference.png").is_file()
     # verl's files for the recipe's engine were written and its command composed
     assert list((out / "verl-check").rglob("command.sh"))

@@ -145,7 +145,8 @@ def test_everything_is_checked_before_any_stage_runs(study, tmp_path):
                               ("rl.stepz=3", "rl.stepz: unknown key; did you mean 'steps'?"),
                               ("rl_from=[base,mystery]", "'mystery' is not a model of this study"),
                               ("data.stable.sources.0.name=../../x", "source name '../../x'"),
-                              ("rl.prompts_per_step=3", "multiple of mini_batch")]:
+                              ("rl.prompts_per_step=3", "multiple of mini_batch"),
+                              ("reference=octothinker-2b", "reference 'octothinker-2b'")]:
         result = runner.invoke(app, ["run", str(recipe), override])
         assert result.exit_code == 1 and message in result.output, (override, result.output)
         assert "[run ]" not in result.output and "Traceback" not in result.output
@@ -185,8 +186,11 @@ def test_one_stage_at_a_time_and_a_slurm_chain(study):
     assert one.exit_code == 0 and _ran(one.output) == {"rl-short"}, one.output
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["stages"]["rl-short"]["status"] == "done" and manifest["stages"]["rl-base"]["status"] == "done"
+    (run / "slurm").mkdir(exist_ok=True)
+    (run / "slurm" / "07-rl-gone.sbatch").write_text("# an earlier plan's script\n")
     emitted = runner.invoke(app, ["run", str(recipe), "rl.steps=4", "--emit", "slurm"])
     assert emitted.exit_code == 0, emitted.output
+    assert not (run / "slurm" / "07-rl-gone.sbatch").exists()  # never mixed in with this plan's scripts
     submit = (run / "slurm" / "submit.sh").read_text()
     jobs = [line for line in submit.splitlines() if line.startswith("job[")]
     # rl-short is finished under these settings; the other RL runs and what reads them are not
@@ -315,6 +319,8 @@ def test_a_moved_run_folder_keeps_its_report(study, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     summary = (copy / "report" / "summary.md").read_text()
     assert "No RL evaluations" not in summary and "(a) RL from the short branch" in summary
+    # the report names the prompts (the demo's RL template is a string: quoted, on one line)
+    assert 'Prompts: RL: template "Question: {question}\\nAnswer:"; evaluation zero-shot: template "Question:' in summary
     assert (copy / "report" / "findings.json").read_text() != ""
 
     shutil.rmtree(copy / "rl-long")  # a stage folder lost: the fuller report stays

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from octothinker.runs import read_jsonl
+from octothinker.tasks.templates import TEMPLATES, template_file
 
 
 def _at(run: Path, recorded: str) -> str:
@@ -95,3 +96,43 @@ def check_finished(run: Path) -> None:
     layout = run_layout(run)
     if not layout["subjects"]:
         raise OctoError(f"{run}: not a run folder (no manifest.json, no rl-<model>/ folders)")
+
+
+def rl_eval_curves(layout: dict) -> dict[str, dict[str, list[dict]]]:
+    """Model -> benchmark -> its RL run's evaluation rows of the primary decoding (the first a row has),
+    by step, for the first seed."""
+    first = layout["seeds"][0]
+    curves: dict[str, dict[str, list[dict]]] = {}
+    for s in layout["subjects"]:
+        rows = read_jsonl(Path(s["rl"]) / "eval.jsonl") if s["seed"] == first else []
+        if not rows or "correct_per_problem" not in rows[0]:
+            continue
+        decoding = rows[0].get("decoding")
+        for r in rows:
+            if r.get("decoding") == decoding:
+                curves.setdefault(s["key"], {}).setdefault(r["benchmark"], []).append(r)
+    return curves
+
+
+def prompts_used(layout: dict) -> list[str]:
+    """The prompts the first seed's RL runs and evaluations were made with, as their config.json files
+    record them: RL's template, and per evaluation mode its template or few-shot exemplars."""
+    first = layout["seeds"][0]
+    subjects = [s for s in layout["subjects"] if s["seed"] == first]
+    configs = [p for s in subjects for p in [Path(s["rl"]) / "config.json"] if p.is_file()]
+    configs += sorted({p for s in subjects for p in Path(s["evals"]).glob("*/*/config.json")})
+    def shown(template: str) -> str:  # a string template in quotes, its newlines escaped: one line of the report
+        return template if template in TEMPLATES or template_file(template) else json.dumps(template)
+
+    used = []
+    for path in configs:
+        cfg = json.loads(path.read_text()).get("config", {})
+        if "mode" not in cfg:
+            line = f"RL: template {shown(cfg.get('template', ''))}"
+        elif cfg["mode"] == "zero-shot":
+            line = f"evaluation zero-shot: template {shown(cfg.get('template', ''))}"
+        else:
+            line = f"evaluation few-shot: {'exemplars ' + cfg['fewshot_file'] if cfg.get('fewshot_file') else 'the per-benchmark exemplars of tasks/fewshot.py'}"
+        if line not in used:
+            used.append(line)
+    return used

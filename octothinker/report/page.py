@@ -15,7 +15,10 @@ import math
 from pathlib import Path
 
 from octothinker.eval.stats import bootstrap, mean, wilson
-from octothinker.report.collect import eval_table, midtrain_curves, rl_training, run_layout
+from octothinker.report import paper
+from octothinker.report.collect import (eval_table, midtrain_curves, prompts_used, rl_eval_curves, rl_training,
+                                        run_layout)
+from octothinker.report.reference import load_reference, resolve
 from octothinker.report.findings import Finding, all_findings, before_after, curve, load_results, model_keys
 from octothinker.runs import atomic_write_json, atomic_write_text
 
@@ -181,21 +184,33 @@ def data_rows(run: Path) -> tuple[list[str], list[list[str]], list[str]]:
 CONTENTS = "contents.json"
 
 
+def _recorded_reference(run: Path) -> str | None:
+    """The paper's curves the run's recipe names (`reference:`), if any."""
+    try:
+        return json.loads((run / "manifest.json").read_text()).get("recipe", {}).get("reference")
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
 def _contents(results: dict, layout: dict) -> dict[str, int]:
     """What a report is made of, counted: a new report of a run never has less than the one it replaces."""
     return {"RL evaluations": len(results), "evaluations": sum(len(b) for b in eval_table(layout).values()),
             "probes": len(probe_rows(layout)[1]), "RL training curves": len(rl_training(layout))}
 
 
-def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write the report of `run_dir` into `out` (default `<run_dir>/report`). A report that would hold
-    less than the one already in `out` (results missing: a folder moved without its stages, a stage
-    removed) is refused, and the old one kept."""
+def write_report(run_dir: str | Path, out: str | Path | None = None, reference: str | None = None) -> Path:
+    """Write the report of `run_dir` into `out` (default `<run_dir>/report`), its RL curves beside the
+    paper's `reference` (default: the one the run's recipe names). A report that would hold less than
+    the one already in `out` (results missing: a folder moved without its stages, a stage removed) is
+    refused, and the old one kept."""
     from octothinker.errors import OctoError
 
     run = Path(run_dir)
     out = Path(out) if out is not None else run / "report"
     layout = run_layout(run)
+    reference = reference or _recorded_reference(run)
+    if reference is not None:
+        resolve(reference)  # an unknown name fails before anything is written
     results = load_results(layout)
     contents = _contents(results, layout)
     try:
@@ -255,8 +270,10 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
                            if (s := evals[model].get(b)) and "accuracy_ci" in s else
                            f"{evals[model][b]['accuracy']:.1f}" if b in evals[model] else "" for b in benches]
                 for model in evals]
+        used = prompts_used(layout)
         note = ("Accuracy % [95% interval] (the most common answer's accuracy in brackets); cut: the share of "
-                "answers cut at the token limit, graded by the cut-off rule in each folder's summary.json; first seed.")
+                "answers cut at the token limit, graded by the cut-off rule in each folder's summary.json; first seed."
+                + (f" Prompts: {'; '.join(used)}." if used else ""))
         md.append("## Evaluation\n\n" + note + "\n\n" + _md_table(["model"] + benches, rows))
         html_parts.append("<h2>Evaluation</h2><p>" + note + "</p>" + _html_table(["model"] + benches, rows))
 
@@ -280,6 +297,19 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
                   + "".join(f"\n- WARNING: {w}" for w in warnings) + "\n")
         html_parts.append("<h2>Data</h2><p>" + note + "</p>" + _html_table(header, rows)
                           + "".join(f"<p>WARNING: {html.escape(w)}</p>" for w in warnings))
+    if reference is not None:
+        curves = rl_eval_curves(layout)
+        header, rows = paper.table(curves, reference)
+        drawn = paper.plot(curves, reference, out / "reference.png")
+        name = resolve(reference)[0]
+        note = (f"Your RL curves beside the paper's ({reference}: {load_reference(name).source}). The paper's "
+                "values are one run each, without an interval, on its own models and budget: a paper value "
+                "inside your interval is no measurable difference.")
+        body = _md_table(header, rows) if rows else "No step that both your run and the paper validated.\n"
+        md.append(f"## Beside the paper ({reference})\n\n{note}\n\n{body}"
+                  + ("\nFigure: reference.png (yours solid, the paper's dashed).\n" if drawn else ""))
+        html_parts.append(f"<h2>Beside the paper ({html.escape(reference)})</h2><p>{html.escape(note)}</p>"
+                          + (_html_table(header, rows) if rows else "") + ('<img src="reference.png">' if drawn else ""))
     training = rl_training(layout)
     if training:
         plot_training(training, out / "rl_training.png")

@@ -3,7 +3,8 @@
 `complex` follows the Open-Reasoner-Zero base prompt the study calls its "complex template" (a
 User/Assistant conversation, reasoning first, final answer in `\\boxed{}`, the assistant's turn opened);
 `simple` is a plain User/Assistant prompt asking for a boxed answer; `qa` is the few-shot style
-`Question:`/`Answer:` frame. The wording is ours. Any string with a `{question}` slot is a template too.
+`Question:`/`Answer:` frame. The wording is ours. Any string with a `{question}` slot is a template too,
+and so is a file holding one (named by its path): the release's own RL prompt, for example.
 Stop strings cut the turn the model would otherwise invent next.
 
 `chat` is for Instruct and released Zero models: the question and a request for a boxed answer, as the
@@ -14,6 +15,7 @@ rendered by a template bound to that tokenizer (`bind`); its turn ends at the mo
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from octothinker.errors import OctoError
 
@@ -85,11 +87,30 @@ class TemplateError(OctoError, ValueError):
     pass
 
 
+def template_file(name_or_text: str) -> Path | None:
+    """The file a template names, when it names one (a path to an existing file, or one that reads as a
+    path: a folder in it or a suffix, and no `{question}` slot)."""
+    if name_or_text in TEMPLATES or SLOT in name_or_text or "\n" in name_or_text:
+        return None
+    path = Path(name_or_text)
+    return path if path.is_file() or "/" in name_or_text or path.suffix else None
+
+
 def get_template(name_or_text: str) -> PromptTemplate:
-    """A packaged template by name, or a user template string that contains `{question}`."""
+    """A packaged template by name, a user template string that contains `{question}`, or a file holding
+    one (the release's exact RL prompt, say), named by its path."""
     if name_or_text in TEMPLATES:
         return TEMPLATES[name_or_text]
+    path = template_file(name_or_text)
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise TemplateError(f"template file {path}: {err.strerror or err}") from None
+        if SLOT not in text:
+            raise TemplateError(f"template file {path}: no {SLOT} slot for the question")
+        return PromptTemplate(f"file {path}", text.rstrip("\n"), ("User:", "Question:"))
     if SLOT not in name_or_text:
-        raise TemplateError(f"template {name_or_text!r} is neither one of {', '.join(TEMPLATES)} nor a "
-                            f"string with a {SLOT} slot")
+        raise TemplateError(f"template {name_or_text!r} is neither one of {', '.join(TEMPLATES)}, a string with a "
+                            f"{SLOT} slot, nor a file")
     return PromptTemplate("custom", name_or_text, ("User:", "Question:"))

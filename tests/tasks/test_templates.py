@@ -51,3 +51,16 @@ def test_chat_template_renders_the_user_turn_with_the_models_own_template():
     # a tokenizer that adds BOS itself would otherwise see it twice
     assert chat.bind(_ChatTokenizer(adds_bos=True)).render("Q").startswith("<|im_start|>user")
     assert get_template("complex").bind(None) is get_template("complex")
+
+
+def test_a_template_from_a_file(tmp_path):
+    path = tmp_path / "orz.txt"
+    path.write_text("A conversation between User and Assistant.\nUser: {question}\nAssistant: <think>\n")
+    template = get_template(str(path))
+    assert template.name == f"file {path}"
+    assert template.render("1+1?") == "A conversation between User and Assistant.\nUser: 1+1?\nAssistant: <think>"
+    (tmp_path / "noslot.txt").write_text("User: a question\n")
+    with pytest.raises(TemplateError, match="noslot.txt: no \\{question\\} slot"):
+        get_template(str(tmp_path / "noslot.txt"))
+    with pytest.raises(TemplateError, match="template file .*missing.txt: No such file"):
+        get_template(str(tmp_path / "missing.txt"))
