@@ -66,11 +66,15 @@ def rows_of(text: str, metric: str, benchmark: str) -> list[dict]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("release", type=Path, help="a checkout of GAIR-NLP/OctoThinker")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the CSV files go (default: the package's)")
+    parser.add_argument("--only", nargs="+", choices=sorted(FOLDERS), help="these release folders only")
     args = parser.parse_args(argv)
     commit = subprocess.run(["git", "-C", str(args.release), "rev-parse", "HEAD"], capture_output=True, text=True,
                             check=True).stdout.strip()
-    OUT.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     for folder, name in FOLDERS.items():
+        if args.only and folder not in args.only:
+            continue
         rows = []
         for path in sorted((args.release / "plot" / "data" / folder).glob("*.csv")):
             metric, _, bench = path.stem.partition("_")
@@ -79,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
             rows += rows_of(path.read_text(), "accuracy" if metric == "acc" else "length", BENCHMARKS[bench])
         if not rows:
             sys.exit(f"{args.release}/plot/data/{folder}: no acc_/length_ files")
-        with (OUT / f"{name}.csv").open("w", newline="") as fh:
+        with (args.out / f"{name}.csv").open("w", newline="") as fh:
             fh.write(f"# GAIR-NLP/OctoThinker@{commit} (Apache-2.0), plot/data/{folder}/{{acc,length}}_<benchmark>.csv: "
                      "W&B validation curves\n")
             for curve, run in sorted({(r["curve"], r["run"]) for r in rows}):
