@@ -275,7 +275,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, reference: 
                 "answers cut at the token limit, graded by the cut-off rule in each folder's summary.json; first seed."
                 + (f" Prompts: {'; '.join(used)}." if used else ""))
         md.append("## Evaluation\n\n" + note + "\n\n" + _md_table(["model"] + benches, rows))
-        html_parts.append("<h2>Evaluation</h2><p>" + note + "</p>" + _html_table(["model"] + benches, rows))
+        html_parts.append("<h2>Evaluation</h2><p>" + html.escape(note) + "</p>" + _html_table(["model"] + benches, rows))
 
     header, rows = probe_rows(layout)
     if rows:
