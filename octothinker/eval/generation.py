@@ -345,6 +345,7 @@ class VLLMGenerator:
         from vllm import LLM
 
         self.llm = LLM(model=model_path, dtype=dtype, seed=seed, gpu_memory_utilization=gpu_memory_utilization)
+        self.tokenizer = self.llm.get_tokenizer()  # what `template: chat` renders prompts with
 
     def generate(self, prompts, params, on_batch=None):
         from vllm import SamplingParams as VSampling
