@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from typer.core import TyperGroup
 
 from octothinker.errors import OctoError
+from octothinker.runs.lock import folder_lock  # no torch: the CLI starts fast
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="octothinker: mid-train base models so that RL on math scales (the OctoThinker study).")
@@ -128,8 +129,6 @@ def eval_run(
                      data_dir=data_dir, hub=hub, mode=mode, template=template, fewshot_file=fewshot_file, n=n,
                      temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, cutoff=cutoff, limit=limit, out=out,
                      backend=backend, batch_size=batch_size, seed=seed, device=device, dtype=dtype)
-    from octothinker.runs.lock import folder_lock
-
     with folder_lock(cfg.output_dir()):
         summaries = evaluate(cfg)
     typer.echo(format_summary_md(summaries, cfg))
@@ -175,8 +174,6 @@ def data_build(
             raise RecipeError(f"{recipe}: no '{section}' section")
     else:
         spec = load_recipe(recipe, DataRecipe, overrides or [])
-    from octothinker.runs.lock import folder_lock
-
     with folder_lock(spec.out):
         report = build(spec)
     typer.echo(format_report(report))
@@ -242,8 +239,6 @@ def data_synth(
 
     size = WorldSize(problems=problems, test=test, web=web, generic=generic, instruct=instruct, seeds=seeds,
                      min_steps=min_steps, max_steps=max_steps, max_operand=max_operand, vocab_size=vocab_size)
-    from octothinker.runs.lock import folder_lock
-
     with folder_lock(out_dir):
         world = generate_world(ensure_writable(out_dir), size, seed=seed)
     typer.echo(json.dumps(world["files"], indent=2))
@@ -272,8 +267,6 @@ def midtrain(
             raise RecipeError(f"{recipe}: no 'midtrain' section")
     else:
         spec = load_recipe(recipe, MidtrainRecipe, overrides or [])
-    from octothinker.runs.lock import folder_lock
-
     with folder_lock(spec.out):
         for final in run_midtrain(spec, stage=stage, branch=branch, resume=resume, force_resume=force_resume):
             typer.echo(f"wrote {final}")
@@ -306,8 +299,6 @@ def rl(
     else:
         cfg = load_recipe(recipe, RLConfig, overrides or [])
         cfg = cfg.model_copy(update={"out": out or cfg.out})
-    from octothinker.runs.lock import folder_lock
-
     with folder_lock(cfg.out) if cfg.out else nullcontext():  # no out: the trainer says so in one line
         if (engine or cfg.engine) == "verl":
             from octothinker.rl.verl import launch
@@ -360,8 +351,6 @@ def report(run_dir: Annotated[str, typer.Argument(help="A run directory (octo ru
     from octothinker.report.page import write_report
 
     from octothinker.report.collect import check_finished
-    from octothinker.runs.lock import folder_lock
-
     if not Path(run_dir).is_dir():
         fail(f"{run_dir}: run directory not found")
     check_finished(Path(run_dir))
@@ -400,7 +389,6 @@ def run(
         if plan or emit or stage:
             fail("--rehearse runs every stage: leave out --plan, --emit and --stage")
         from octothinker.rehearse import rehearsal_root
-        from octothinker.runs.lock import folder_lock
 
         with folder_lock(rehearsal_root(spec.out, out)):
             manifest = rehearse_recipe(recipe, overrides or [], out, log=typer.echo)
@@ -419,13 +407,7 @@ def run(
         if emit:
             typer.echo(f"wrote {emit_slurm(spec, recipe, overrides or [])}/submit.sh")
         return
-    from octothinker.runs.lock import folder_lock
-    from octothinker.study import check_run_folder
-
-    check_run_folder(spec.out)  # before the lock file goes into it
-    with folder_lock(spec.out, shared=stage is not None), \
-            folder_lock(spec.out, name=f"stage-{stage.replace('/', '--')}") if stage else nullcontext():
-        run_study(spec, log=typer.echo, where=str(recipe), only=stage)
+    run_study(spec, log=typer.echo, where=str(recipe), only=stage)
     if stage is not None:
         return
     summary = Path(spec.out) / "report" / "summary.md"

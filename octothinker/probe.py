@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import get_args
 
 from octothinker.errors import DataError, OctoError
-
 from octothinker.eval.generation import SCORING_BATCH, SamplingParams, make_generator
 from octothinker.eval.metrics import pass_at_k
 from octothinker.runs import atomic_write_json, derive_seed
 from octothinker.runs.files import ensure_writable
 from octothinker.runs.metrics import Progress
-from octothinker.tasks.benchmarks import get_benchmark, load_problems
+from octothinker.tasks.benchmarks import BENCHMARKS, get_benchmark, load_problems
 from octothinker.tasks.extract import count_boxed
 from octothinker.tasks.rewards import has_repetition
 from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule, score
@@ -34,8 +33,6 @@ from octothinker.tasks.templates import DEFAULT_TEMPLATE, get_template
 def probe_task(prompts: str) -> str:
     """A JSONL file of question/answer records is the task `probe=FILE`; anything else a benchmark name.
     A name that reads as a file (a folder in it, a file suffix) and is not there is a missing file."""
-    from octothinker.tasks.benchmarks import BENCHMARKS
-
     if Path(prompts).is_file():
         return f"probe={prompts}"
     if prompts not in BENCHMARKS and "=" not in prompts and ("/" in prompts or Path(prompts).suffix):

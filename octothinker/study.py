@@ -26,6 +26,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from octothinker.recipe import RecipeError, Strict, merge
 from octothinker.rl.trainer import RLConfig
 from octothinker.runs import atomic_write_json, run_metadata
 from octothinker.runs.files import ensure_writable, recover_dir, replace_dir
+from octothinker.runs.lock import LOCK_FILE, folder_lock
 from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule
 from octothinker.tasks.templates import template_file
 
@@ -363,23 +365,24 @@ def _lines(recipe: StudyRecipe, seed: int) -> tuple[Line, dict[str, Line]]:
     return recipe.main_line(train_seed, root), {name: recipe.arm_line(name, root, train_seed) for name in recipe.arms}
 
 
+def _main_subjects(recipe: StudyRecipe, seed: int, models: list[str]) -> list[Subject]:
+    """`models` of the main line of `seed`, with their folders under the seed's root."""
+    root, (main, _) = _seed_root(recipe, seed), _lines(recipe, seed)
+    return [Subject(model, seed, main.path(model), root / f"rl-{model}", root / "probe" / model, root / "eval")
+            for model in models]
+
+
 def evaluated_only(recipe: StudyRecipe) -> list[Subject]:
     """The models of `eval_from`, per seed: evaluated before RL beside the others, no RL of their own."""
-    out = []
-    for seed in recipe.seed_list():
-        root, (main, _) = _seed_root(recipe, seed), _lines(recipe, seed)
-        out += [Subject(model, seed, main.path(model), root / f"rl-{model}", root / "probe" / model, root / "eval")
-                for model in recipe.eval_from]
-    return out
+    return [s for seed in recipe.seed_list() for s in _main_subjects(recipe, seed, recipe.eval_from)]
 
 
 def subjects(recipe: StudyRecipe) -> list[Subject]:
     out = []
     for seed in recipe.seed_list():
         root = _seed_root(recipe, seed)
-        main, arms = _lines(recipe, seed)
-        for model in recipe.rl_from:
-            out.append(Subject(model, seed, main.path(model), root / f"rl-{model}", root / "probe" / model, root / "eval"))
+        _, arms = _lines(recipe, seed)
+        out += _main_subjects(recipe, seed, recipe.rl_from)
         for name, arm in recipe.arms.items():
             for model in arm.models:
                 where = root / "arms" / name
@@ -503,8 +506,8 @@ def _subject_stages(recipe: StudyRecipe, s: Subject, with_rl: bool = True) -> li
     name = f"{_seed_prefix(recipe, s.seed)}{s.key}"
     source = ("rl_from", str(s.model))
     rl = recipe.rl_for(s.key)
-    template = _template(rl)
-    prompt_files = [("rl.template", str(template_file(template)))] if template_file(template) else []
+    prompt_file = template_file(_template(rl))
+    prompt_files = [("rl.template", str(prompt_file))] if prompt_file else []
     seeded = {"seed": s.seed, "threads": recipe.threads}
     stages = []
     if recipe.probe is not None and with_rl:
@@ -808,8 +811,6 @@ def stage_done(stage: Stage, key: str) -> bool:
 def check_run_folder(out: str | Path) -> None:
     """`octo run` writes only into a folder it made (it has manifest.json) or an empty or new one: never
     into a data folder or a model folder named by mistake."""
-    from octothinker.runs.lock import LOCK_FILE
-
     folder = Path(out)
     if not folder.is_dir() or (folder / "manifest.json").is_file():
         return
@@ -828,7 +829,15 @@ def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: st
         raise RecipeError(f"{where}: no stage {only!r}; `octo run {where} --plan` lists them")
     preflight(recipe, stages, where)
     check_data(recipe, stages, where)
-    check_run_folder(recipe.out)
+    check_run_folder(recipe.out)  # before the lock file goes into it
+    with ExitStack() as held:  # one `octo run` a folder; `--stage` jobs share it, each holding its stage
+        held.enter_context(folder_lock(recipe.out, shared=only is not None))
+        if only is not None:
+            held.enter_context(folder_lock(recipe.out, name=f"stage-{only.replace('/', '--')}"))
+        return _run_stages(recipe, stages, log, only)
+
+
+def _run_stages(recipe: StudyRecipe, stages: list[Stage], log: Callable[[str], None], only: str | None) -> dict:
     run = ensure_writable(recipe.out)
     if recipe.threads:
         import torch

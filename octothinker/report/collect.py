@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from octothinker.errors import OctoError
 from octothinker.runs import read_jsonl
 from octothinker.tasks.templates import TEMPLATES, template_file
 
@@ -79,8 +80,6 @@ def rl_training(layout: dict) -> dict[str, list[dict]]:
 def check_finished(run: Path) -> None:
     """`octo report` reads finished runs only: a folder without a run in it, or a run with stages not
     finished, is refused (a report of it would say less than the run will, or nothing at all)."""
-    from octothinker.errors import OctoError
-
     manifest = run / "manifest.json"
     if manifest.is_file():
         try:
@@ -121,6 +120,7 @@ def prompts_used(layout: dict) -> list[str]:
     subjects = [s for s in layout["subjects"] if s["seed"] == first]
     configs = [p for s in subjects for p in [Path(s["rl"]) / "config.json"] if p.is_file()]
     configs += sorted({p for s in subjects for p in Path(s["evals"]).glob("*/*/config.json")})
+
     def shown(template: str) -> str:  # a string template in quotes, its newlines escaped: one line of the report
         return template if template in TEMPLATES or template_file(template) else json.dumps(template)
 

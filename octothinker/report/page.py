@@ -14,6 +14,7 @@ import json
 import math
 from pathlib import Path
 
+from octothinker.errors import OctoError
 from octothinker.eval.stats import bootstrap, mean, wilson
 from octothinker.report import paper
 from octothinker.report.collect import (eval_table, midtrain_curves, prompts_used, rl_eval_curves, rl_training,
@@ -203,8 +204,6 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, reference: 
     paper's `reference` (default: the one the run's recipe names). A report that would hold less than
     the one already in `out` (results missing: a folder moved without its stages, a stage removed) is
     refused, and the old one kept."""
-    from octothinker.errors import OctoError
-
     run = Path(run_dir)
     out = Path(out) if out is not None else run / "report"
     layout = run_layout(run)
