@@ -574,8 +574,9 @@ def _rl_work(rl: RLConfig, model: str) -> Work:
     # trained: every response with its prompt, once an epoch (an upper bound, as for generation)
     trained = rl.epochs * (generated + rl.steps * rollouts * rl.max_prompt_tokens)
     stairs = "/".join(str(length) for _, length in sorted(rl.length_schedule.items())) or str(rl.max_response_tokens)
+    removal = ", solved prompts removed" if rl.remove_solved else ""
     return Work(model, f"{rl.steps} steps x {rl.prompts_per_step} prompts x {rl.group_size}, responses to {stairs} "
-                       "tokens", trained, generated + evals)
+                       f"tokens{removal}", trained, generated + evals)
 
 
 def _stage_name(subject: str, kind: str, mode: str | None = None) -> str:

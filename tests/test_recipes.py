@@ -134,6 +134,10 @@ def test_each_branch_runs_rl_with_the_releases_own_settings(name):
     assert stages["rl-hybrid"].settings["length_schedule"] == {0: 4096}
     assert stages["rl-long"].settings["length_schedule"] == {0: 2048, 100: 4096, 160: 8192}
     assert stages["rl-hybrid"].work.generated_tokens < stages["rl-long"].work.generated_tokens
+    # the release's fork drops solved prompts (data.dynamic_remove_easy_sample); each RL stage does, and says so
+    for model in ("base", "short", "long", "hybrid"):
+        assert stages[f"rl-{model}"].settings["remove_solved"] is True
+        assert "solved prompts removed" in stages[f"rl-{model}"].work.budget
 
 
 def test_per_model_rl_settings_are_checked_and_change_only_their_model(tmp_path):

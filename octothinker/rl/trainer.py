@@ -179,7 +179,8 @@ def load_prompts(cfg: RLConfig, template: PromptTemplate, tokenizer, pool: Verif
 
 
 class PromptSampler:
-    """Seeded epochs over the prompts; its position is part of every checkpoint."""
+    """Seeded epochs over the prompts; its position is part of every checkpoint. A removed prompt
+    (`remove_solved`) is skipped where it falls in the order, so the epoch shortens and no other is lost."""
 
     def __init__(self, n: int, seed: int):
         self.n, self.seed = n, seed
@@ -189,19 +190,22 @@ class PromptSampler:
     def _order(self) -> list[int]:
         order = list(range(self.n))
         random.Random(derive_seed(self.seed, "prompts", self.epoch)).shuffle(order)
-        return [i for i in order if i not in self.removed]
+        return order
 
     def next(self, k: int) -> list[int]:
         if len(self.removed) >= self.n:
             raise RLError("every prompt was removed as solved (remove_solved); nothing left to train on")
         picked = []
+        order = self._order()
         while len(picked) < k:
-            order = self._order()
-            if self.cursor >= len(order):
+            if self.cursor >= self.n:
                 self.epoch, self.cursor = self.epoch + 1, 0
+                order = self._order()
                 continue
-            picked.append(order[self.cursor])
+            index = order[self.cursor]
             self.cursor += 1
+            if index not in self.removed:
+                picked.append(index)
         return picked
 
     def state_dict(self) -> dict:

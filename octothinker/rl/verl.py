@@ -39,8 +39,9 @@ ACCEPTED = "accepted answers"
 # The prompt is already our template's text (but for `template: chat`): the chat template must add nothing.
 PASSTHROUGH_CHAT_TEMPLATE = "{% for message in messages %}{{ message['content'] }}{% endfor %}"
 
-_UNSUPPORTED = {"dynamic_sampling": "DAPO's dynamic sampling", "overlong_filter": "overlong filtering",
-                "remove_solved": "removing solved prompts"}
+_UNSUPPORTED = {"dynamic_sampling": "DAPO's dynamic sampling", "overlong_filter": "overlong filtering"}
+LEDGER = "solved.log"          # training verdicts, `index correct` per line, for `remove_solved` (rl/verl_dataset.py)
+REMOVAL_FILE = "removal.json"  # beside train.parquet: which file to filter, the ledger, group size, seed
 
 
 def _rows(records: list[dict], split: str) -> list[dict]:
@@ -70,8 +71,10 @@ def write_parquet(records: list[dict], path: Path, split: str) -> None:
 
 def write_reward_module(cfg: RLConfig, path: Path) -> None:
     tasks = {get_benchmark(spec).name: spec for spec in (cfg.eval.tasks() if cfg.eval else [])}
+    ledger = str(path.parent / LEDGER) if cfg.remove_solved else None
     path.write_text(f'''"""verl reward for octothinker (generated): training rows get the recipe's reward, validation
-rows the task's verdict (0/1), graded exactly as `octo eval` grades."""
+rows the task's verdict (0/1), graded exactly as `octo eval` grades. With `remove_solved`, each training
+verdict is appended to LEDGER, which the dataset class reads to stop drawing solved prompts."""
 from octothinker.rl.verl import decode_gold
 from octothinker.tasks.benchmarks import get_benchmark
 from octothinker.tasks.rewards import RewardConfig, score
@@ -79,13 +82,20 @@ from octothinker.tasks.scoring import score as score_task
 
 CONFIG = RewardConfig.model_validate_json({cfg.reward.model_dump_json()!r})
 TASKS = {tasks!r}
+LEDGER = {ledger!r}
 
 
 def compute_score(data_source, solution_str, ground_truth, extra_info=None):
-    if data_source in TASKS and (extra_info or {{}}).get("split") == "test":
+    extra_info = extra_info or {{}}
+    if data_source in TASKS and extra_info.get("split") == "test":
         return float(score_task(get_benchmark(TASKS[data_source]), [solution_str], [decode_gold(str(ground_truth))])[0].correct)
     # verl passes no truncation flag, so the overlong penalty does not apply here.
-    return score([solution_str], [decode_gold(str(ground_truth))], [False], CONFIG)[0].reward
+    scored = score([solution_str], [decode_gold(str(ground_truth))], [False], CONFIG)[0]
+    if LEDGER is not None:
+        # one short line in append mode: concurrent reward workers do not interleave within it
+        with open(LEDGER, "a") as ledger:
+            ledger.write(f"{{extra_info['index']}} {{int(scored.correct)}}\\n")
+    return scored.reward
 ''')
 
 
@@ -178,8 +188,18 @@ def overrides(cfg: RLConfig, policy_dir: str, work: Path, last_step: int, max_re
         "trainer.project_name=octothinker",
         f"trainer.experiment_name={Path(cfg.out).name}",
         "trainer.logger=[console]",
+        *_removal_kwargs(cfg),
         *v.extra_overrides,
     ]
+
+
+def _removal_kwargs(cfg: RLConfig) -> list[str]:
+    """`remove_solved` through verl's custom dataset class; read in the main process, so that each draw
+    sees the ledger as the last step left it (loader workers would read it batches ahead)."""
+    if not cfg.remove_solved:
+        return []
+    return [f"data.custom_cls.path={Path(__file__).with_name('verl_dataset.py')}", "data.custom_cls.name=SolvedPromptsRemoved",
+            "data.dataloader_num_workers=0"]
 
 
 def _val_kwargs(cfg: RLConfig) -> list[str]:
@@ -229,6 +249,12 @@ def prepare(cfg: RLConfig, policy: str) -> tuple[Path, list[list[str]]]:
     val = _val_records(cfg, template)
     write_parquet(val or [{"source": "train", **r} for r in train_records[:64]], work / "val.parquet", "test")
     write_reward_module(cfg, work / "reward.py")
+    if cfg.remove_solved:
+        # a run that starts over (no checkpoint of verl's to resume) starts with every prompt in play
+        if not (work / "checkpoints" / "latest_checkpointed_iteration.txt").exists():
+            (work / LEDGER).unlink(missing_ok=True)
+        (work / REMOVAL_FILE).write_text(json.dumps({"train_file": "train.parquet", "ledger": str(work / LEDGER),
+                                                        "group_size": cfg.group_size, "seed": cfg.seed}))
     commands = [[sys.executable, "-m", "verl.trainer.main_ppo",
                  *overrides(cfg, policy_dir, work, end, length, len(train_records))]
                 for end, length in segments(cfg)]

@@ -9,7 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from octothinker.cli import app
-from octothinker.errors import DataError
+from octothinker.errors import DataError, OctoError
 from octothinker.tasks.grading import VerifyPool
 from octothinker.tasks.rewards import RewardConfig, score
 from octothinker.models import load_model, load_tokenizer
@@ -161,6 +161,19 @@ def test_sampler_epochs_and_state():
     again = PromptSampler(5, seed=1)
     again.load_state_dict(state)
     assert again.next(4) == s.next(4)
+
+
+def test_a_solved_prompt_leaves_without_costing_another_its_turn():
+    s = PromptSampler(6, seed=2)
+    first = s.next(2)
+    s.removed.update(first)  # both solved mid-epoch
+    rest = s.next(4)
+    # the epoch still holds every prompt not removed, each once (the old rule shifted its cursor and lost two)
+    assert sorted(first + rest) == list(range(6))
+    assert not set(s.next(8)) & set(first)
+    s.removed.update(range(6))
+    with pytest.raises(OctoError, match="every prompt was removed as solved"):
+        s.next(1)
 
 
 class ScriptedGenerator:

@@ -284,6 +284,7 @@ def test_packaged_study_recipes_compose_against_verls_own_config(name, tmp_path,
         c = _compose(verl_tree, ["python", "-m", "verl.trainer.main_ppo",
                                  *overrides(cfg, "/policy", tmp_path, end, length, 7500)])
         assert c.data.max_response_length == length and c.trainer.n_gpus_per_node == cfg.verl.gpus_per_node
+        assert c.data.custom_cls.name == "SolvedPromptsRemoved"   # the release's easy-prompt removal, on
 
 
 def test_chat_template_prompts_are_the_user_turn_verl_renders_with_the_models_template(world, chat_policy, tmp_path,
@@ -304,3 +305,50 @@ def test_chat_template_prompts_are_the_user_turn_verl_renders_with_the_models_te
     # what verl renders is what the local engine and `octo eval --template chat` render
     assert rendered == get_template("chat").bind(tok).render(question)
     assert rendered.startswith("<|im_start|>user\n")
+
+
+def test_solved_prompts_are_removed_through_verls_custom_dataset_class(world, policy, tmp_path, verl_tree):
+    from omegaconf import open_dict
+    from verl.utils.dataset.rl_dataset import get_dataset_class
+    from verl.utils.import_utils import load_extern_object
+
+    world_dir, _ = world
+    cfg = _study_like(world_dir, tmp_path / "run", remove_solved=True, group_size=2)
+    work, commands = prepare(cfg, str(policy))
+    c = _compose(verl_tree, commands[0])  # the removal's settings are keys verl 0.9.1 declares
+    assert c.data.dataloader_num_workers == 0
+    with open_dict(c.data):
+        c.data.cache_dir = str(tmp_path / "verl-cache")
+    dataset_cls = get_dataset_class(c.data)  # verl's own loading of data.custom_cls
+    tok = load_tokenizer(work / "policy")
+    train = dataset_cls(data_files=[c.data.train_files], tokenizer=tok, config=c.data)
+    val = dataset_cls(data_files=[c.data.val_files], tokenizer=tok, config=c.data)
+    rows = pq.read_table(work / "train.parquet").to_pylist()
+    compute_score = load_extern_object(module_path=c.reward.custom_reward_function.path,
+                                       object_name=c.reward.custom_reward_function.name)
+
+    def grade(i, right):
+        row = rows[i]
+        gold = row["reward_model"]["ground_truth"]
+        compute_score(data_source=row["data_source"], solution_str=f"\\boxed{{{gold if right else 'x'}}}",
+                      ground_truth=gold, extra_info={**row["extra_info"], "num_turns": None})
+
+    drawn = lambda: {train[i]["extra_info"]["index"] for i in range(len(train))}  # noqa: E731
+    assert drawn() == set(range(600))
+    grade(3, True), grade(3, True)       # prompt 3: its whole group right
+    grade(4, True), grade(4, False)      # prompt 4: half right
+    assert drawn() == set(range(600)) - {3} and len(train) == 600  # verl's epoch keeps its length
+    grade(4, True), grade(4, True)       # prompt 4's next group: all right
+    assert 4 not in drawn()
+    assert {val[i]["extra_info"]["index"] for i in range(len(val))} == set(range(len(val)))  # validation untouched
+    # a run that starts over starts with every prompt in play; a resumed one keeps what was removed
+    (work / "checkpoints").mkdir()
+    (work / "checkpoints" / "latest_checkpointed_iteration.txt").write_text("4")
+    prepare(cfg, str(policy))
+    assert (work / "solved.log").read_text().split("\n")[:2] == ["3 1", "3 1"]
+    (work / "checkpoints" / "latest_checkpointed_iteration.txt").unlink()
+    prepare(cfg, str(policy))
+    assert not (work / "solved.log").exists()
+    (work / "solved.log").write_text("".join(f"{i} 1\n{i} 1\n" for i in range(600)))
+    with pytest.raises(OctoError, match="every prompt was removed as solved"):
+        train[0]
