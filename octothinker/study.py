@@ -113,6 +113,8 @@ def _fill_defaults(data: dict) -> dict:
         data["midtrain"] = midtrain
     if isinstance(data.get("rl"), dict):
         data["rl"] = {"seed": seed, **data["rl"]}
+    if isinstance(data.get("rl_per_model"), dict):  # `model: null` drops what a recipe it extends set
+        data["rl_per_model"] = {k: v for k, v in data["rl_per_model"].items() if v is not None}
     return data
 
 
@@ -127,6 +129,7 @@ class StudyRecipe(Strict):
     data: dict[str, DataRecipe] = Field(default_factory=dict)
     pretrain: PretrainSpec | None = None
     midtrain: MidtrainRecipe | None = None
+    given: dict[str, str] = Field(default_factory=dict)  # models it does not make: name -> folder or hf: id
     rl: RLConfig | None = None                  # one run per model of `rl_from`, each in rl-<model>/
     rl_from: list[str] = Field(default_factory=lambda: ["base", "short", "long", "hybrid"])
     rl_per_model: dict[str, dict] = Field(default_factory=dict)  # a model's (or arm/model's) changes to `rl`
@@ -147,7 +150,7 @@ class StudyRecipe(Strict):
             resolve(reference)
         return reference
 
-    @field_validator("data", "arms")
+    @field_validator("data", "arms", "given")
     @classmethod
     def _safe_names(cls, named):
         return check_names(named, "section name")
@@ -165,6 +168,10 @@ class StudyRecipe(Strict):
             raise ValueError("`pretrain` needs the `midtrain` section's `train` settings")
         if self.rl is not None and self.rl.out is not None:
             raise ValueError("rl.out: a study runs RL once per model, into rl-<model>/; leave `out` unset")
+        made = Line("", Path(self.out), self.pretrain, self.midtrain).models()
+        for model in self.given:
+            if model in made:
+                raise ValueError(f"given.{model}: this study makes a model of that name; give it another")
         known = self.models()
         for model in self.rl_from:
             if model not in known:
@@ -213,8 +220,8 @@ class StudyRecipe(Strict):
         return self.seeds or [self.seed]
 
     def models(self) -> list[str]:
-        """The models this study makes or names: base, stable and every decay branch."""
-        return Line("", Path(self.out), self.pretrain, self.midtrain).models()
+        """The models this study makes (base, stable, every decay branch) or is given."""
+        return [*Line("", Path(self.out), self.pretrain, self.midtrain).models(), *self.given]
 
     def main_line(self, seed: int, root: Path) -> Line:
         """The main line of models of one seed, made under `root`."""
@@ -368,7 +375,8 @@ def _lines(recipe: StudyRecipe, seed: int) -> tuple[Line, dict[str, Line]]:
 def _main_subjects(recipe: StudyRecipe, seed: int, models: list[str]) -> list[Subject]:
     """`models` of the main line of `seed`, with their folders under the seed's root."""
     root, (main, _) = _seed_root(recipe, seed), _lines(recipe, seed)
-    return [Subject(model, seed, main.path(model), root / f"rl-{model}", root / "probe" / model, root / "eval")
+    return [Subject(model, seed, Path(recipe.given[model]) if model in recipe.given else main.path(model),
+                    root / f"rl-{model}", root / "probe" / model, root / "eval")
             for model in models]
 
 
@@ -485,7 +493,7 @@ def plan(recipe: StudyRecipe) -> list[Stage]:
     for seed in _training_seeds(recipe):
         prefix = _seed_prefix(recipe, seed) if recipe.per_seed == "training" else ""
         main, arms = _lines(recipe, seed)
-        needed = set(main.models()) if recipe.midtrain else set(recipe.rl_from)
+        needed = set(main.models()) if recipe.midtrain else set(recipe.rl_from) - set(recipe.given)
         stages += _training_stages(recipe, main, prefix, needed)
         for name, arm in recipe.arms.items():
             stages += _training_stages(recipe, arms[name], prefix, set(arm.models))

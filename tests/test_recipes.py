@@ -44,7 +44,8 @@ def test_missing_section_and_bad_yaml(tmp_path):
         load_recipe(bad, DataRecipe)
 
 
-@pytest.mark.parametrize("name", ["octothinker-1b.yaml", "octothinker-3b.yaml", "demo.yaml", "demo-arms.yaml"])
+@pytest.mark.parametrize("name", ["octothinker-1b.yaml", "octothinker-3b.yaml", "octothinker-8b.yaml", "demo.yaml",
+                                  "demo-arms.yaml"])
 def test_packaged_study_recipes_validate(name):
     from octothinker.study import plan
 
@@ -186,3 +187,37 @@ def test_the_1b_plan_measures_what_the_claims_need():
     assert "rl-stable" not in names and "probe-stable" not in names
     with pytest.raises(RecipeError, match="eval_from: 'long' is not a model of this study, or RL starts from it"):
         load_study(RECIPES / "octothinker-1b.yaml", ["eval_from=[long]"])
+
+
+@pytest.mark.parametrize("size, models, steps", [("1b", ["base", "short", "long", "hybrid"], 880),
+                                                 ("3b", ["base", "short", "long", "hybrid"], 670),
+                                                 ("8b", ["base", "long", "hybrid"], 670)])
+def test_released_models_recipes_plan_rl_and_evaluation_from_the_released_bases(size, models, steps):
+    from octothinker.study import plan
+
+    study = load_study(RECIPES / f"octothinker-{size}-released.yaml")
+    stages = {s.name: s for s in plan(study)}
+    assert not any(name.startswith(("data.", "stable", "decay-")) for name in stages)   # no mid-training
+    for model in models:
+        source = dict(stages[f"rl-{model}"].inputs)["rl_from"]
+        if model == "base":
+            assert source.startswith("hf:meta-llama/Llama-3.")
+        else:
+            assert source == f"hf:OctoThinker/OctoThinker-{size.upper()}-{model.capitalize()}-Base"
+        assert dict(stages[f"eval-{model}"].inputs)["rl_from"] == source   # the base-model table
+        assert f"eval-rl-{model}" in stages
+        assert stages[f"rl-{model}"].settings["steps"] == steps and stages[f"rl-{model}"].settings["remove_solved"]
+    assert stages["rl-hybrid"].settings["length_schedule"] == {0: 4096}
+    assert stages["rl-long"].settings["length_schedule"] == {0: 2048, 100: 4096, 160: 8192}
+    assert study.reference == (None if size == "8b" else f"octothinker-{size}")
+
+
+def test_the_zero_recipe_evaluates_the_released_rl_models_and_trains_nothing():
+    from octothinker.study import plan
+
+    stages = plan(load_study(RECIPES / "octothinker-zero.yaml"))
+    sources = sorted(dict(s.inputs)["rl_from"] for s in stages if s.name != "report")
+    assert sources == sorted(f"hf:OctoThinker/OctoThinker-{size}-{kind}-Zero"
+                             for size in ("1B", "3B") for kind in ("Short", "Long", "Hybrid"))
+    assert all(s.settings["mode"] == "zero-shot" and len(s.settings["eval"].benchmarks) == 13
+               for s in stages if s.name != "report")

@@ -93,6 +93,30 @@ def _fingerprints(recipe: Path, overrides: list[str]) -> dict[str, str]:
     return made
 
 
+def test_a_study_of_given_models_runs_rl_and_evaluation_from_them(study, tmp_path):
+    """The released-models recipes' shape: no data or mid-training; the models are named (a folder here,
+    `hf:OctoThinker/...` there), RL starts from some, others are only evaluated."""
+    run, recipe, _ = study
+    kept = {k: v for k, v in yaml.safe_load(recipe.read_text()).items() if k in ("name", "seed", "rl", "eval")}
+    d = yaml.safe_load(yaml.safe_dump(kept).replace("{out}/world", str(run / "world")))
+    d.update(out=str(tmp_path / "given"), given={"short": str(run / "decay-short" / "final"),
+                                                 "trained": str(run / "rl-long" / "final")},
+             rl_from=["short"], eval_from=["trained"])
+    path = tmp_path / "given.yaml"
+    path.write_text(yaml.safe_dump(d))
+    result = runner.invoke(app, ["run", str(path)])
+    assert result.exit_code == 0, result.output
+    assert _ran(result.output) == {"eval-short-zero-shot", "rl-short", "eval-rl-short", "eval-trained-zero-shot",
+                                   "report"}
+    config = json.loads((tmp_path / "given" / "rl-short" / "config.json").read_text())
+    assert Path(config["policy"]) == run / "decay-short" / "final"
+    report = (tmp_path / "given" / "report" / "summary.md").read_text()
+    assert "trained" in report and "short" in report
+    with pytest.raises(Exception, match="given.long: this study makes a model of that name"):
+        from octothinker.study import load_study
+        load_study(recipe, [f"given.long={run}"])
+
+
 def test_fingerprints_follow_real_dependencies(study):
     _, recipe, _ = study
     base = _fingerprints(recipe, [])
