@@ -39,7 +39,7 @@ DECODE_MFU = 0.05          # an assumption, not a measurement (see the module do
 # Published parameter counts, so that a plan needs no download. Any other hub model: run the plan where
 # its config is in a local folder, or read the estimate as "unknown".
 KNOWN_PARAMS = {"meta-llama/Llama-3.2-1B": 1.24e9, "meta-llama/Llama-3.2-3B": 3.21e9,
-                "meta-llama/Llama-3.1-8B": 8.03e9, "Qwen/Qwen2.5-1.5B": 1.54e9, "Qwen/Qwen2.5-3B": 3.09e9}
+                "meta-llama/Llama-3.1-8B": 8.03e9, "Qwen/Qwen2.5-1.5B": 1.54e9, "Qwen/Qwen2.5-3B": 3.09e9, "Qwen/Qwen2.5-7B": 7.62e9}
 # The released OctoThinker models are their Llama base mid-trained (and, -Zero, RL-trained): the same size.
 KNOWN_PARAMS |= {f"OctoThinker/OctoThinker-{size}-{branch}-{kind}": KNOWN_PARAMS[llama]
                  for size, llama in (("1B", "meta-llama/Llama-3.2-1B"), ("3B", "meta-llama/Llama-3.2-3B"),

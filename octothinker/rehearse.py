@@ -123,6 +123,11 @@ def rehearsal_recipe(path: str, overrides: list[str], out: str | None = None) ->
     notes.append(f"corpora: {CORPUS_ROWS} rows a source in its published schema, made here; "
                  f"{MIXTURE_TOKENS:,} tokens a mixture; datatrove's local executor, 1 task")
 
+    if given := data.get("given"):
+        for name in given:
+            given[name] = model
+        notes.append(f"given models ({', '.join(given)}): {REAL_MODEL} stands in for each")
+
     batch = SEQ_LEN * BATCH_SEQUENCES
     if mt := data.get("midtrain"):
         mt["base"] = model

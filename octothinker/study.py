@@ -138,6 +138,7 @@ class StudyRecipe(Strict):
     probe: ProbePlan | None = None
     arms: dict[str, ArmSpec] = Field(default_factory=dict)
     reference: str | None = None                # the paper's RL curves the report draws yours over (report/reference.py)
+    qwen: str | None = None                     # a model of `rl_from` that plays the paper's Qwen2.5 against `base` (g)
 
     _defaults = model_validator(mode="before")(_fill_defaults)
 
@@ -176,6 +177,8 @@ class StudyRecipe(Strict):
         for model in self.rl_from:
             if model not in known:
                 raise ValueError(f"rl_from: {model!r} is not a model of this study (it has: {', '.join(known) or 'none'})")
+        if self.qwen is not None and (self.qwen not in self.rl_from or "base" not in self.rl_from):
+            raise ValueError(f"qwen: {self.qwen!r} is compared with `base` under RL, so both must be in rl_from")
         for model in self.eval_from:
             if model not in known or model in self.rl_from:
                 raise ValueError(f"eval_from: {model!r} is not a model of this study, or RL starts from it (and so "
@@ -351,7 +354,15 @@ def layout(recipe: StudyRecipe) -> dict:
                          for s in subjects(recipe)],
             "arms": {name: {"claim": arm.claim, "compare": arm.compare, "models": arm.models}
                      for name, arm in recipe.arms.items()},
-            "branches": list(recipe.midtrain.decay.branches) if recipe.midtrain and recipe.midtrain.decay else []}
+            "branches": branches(recipe), "qwen": recipe.qwen}
+
+
+def branches(recipe: StudyRecipe) -> list[str]:
+    """The models compared with the base as mid-trained branches (finding (a)): the decay branches, or in a
+    study of given models (the released bases), those RL starts from but the base and the Qwen arm."""
+    if recipe.midtrain and recipe.midtrain.decay:
+        return list(recipe.midtrain.decay.branches)
+    return [m for m in recipe.rl_from if m in recipe.given and m not in ("base", recipe.qwen)]
 
 
 def _seed_root(recipe: StudyRecipe, seed: int) -> Path:

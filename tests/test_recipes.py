@@ -185,6 +185,13 @@ def test_the_1b_plan_measures_what_the_claims_need():
     # the paper's base-model table (base and stable, before RL) and RL from the base as from each branch
     assert {"eval-base", "eval-stable", "rl-base", "eval-rl-base", "rl-short", "rl-long", "rl-hybrid"} <= names
     assert "rl-stable" not in names and "probe-stable" not in names
+    # finding (g) on request: Qwen2.5 of the nearest size, RL-trained alike and compared with the base
+    study = load_study(RECIPES / "octothinker-1b.yaml", ["rl_from=[base,short,long,hybrid,qwen]", "qwen=qwen"])
+    rl_qwen = {s.name: s for s in plan(study)}["rl-qwen"]
+    assert dict(rl_qwen.inputs)["rl_from"] == "hf:Qwen/Qwen2.5-1.5B" and rl_qwen.settings["length_schedule"] == \
+        study.rl.length_schedule
+    with pytest.raises(RecipeError, match="qwen: 'qwen' is compared with `base` under RL, so both must be in rl_from"):
+        load_study(RECIPES / "octothinker-1b.yaml", ["qwen=qwen"])
     with pytest.raises(RecipeError, match="eval_from: 'long' is not a model of this study, or RL starts from it"):
         load_study(RECIPES / "octothinker-1b.yaml", ["eval_from=[long]"])
 

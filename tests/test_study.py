@@ -99,19 +99,27 @@ def test_a_study_of_given_models_runs_rl_and_evaluation_from_them(study, tmp_pat
     run, recipe, _ = study
     kept = {k: v for k, v in yaml.safe_load(recipe.read_text()).items() if k in ("name", "seed", "rl", "eval")}
     d = yaml.safe_load(yaml.safe_dump(kept).replace("{out}/world", str(run / "world")))
-    d.update(out=str(tmp_path / "given"), given={"short": str(run / "decay-short" / "final"),
+    d.update(out=str(tmp_path / "given"), given={"base": str(run / "base" / "final"),
+                                                 "short": str(run / "decay-short" / "final"),
+                                                 "qwen": str(run / "decay-long" / "final"),
                                                  "trained": str(run / "rl-long" / "final")},
-             rl_from=["short"], eval_from=["trained"])
+             rl_from=["base", "short", "qwen"], eval_from=["trained"], qwen="qwen")
     path = tmp_path / "given.yaml"
     path.write_text(yaml.safe_dump(d))
     result = runner.invoke(app, ["run", str(path)])
     assert result.exit_code == 0, result.output
-    assert _ran(result.output) == {"eval-short-zero-shot", "rl-short", "eval-rl-short", "eval-trained-zero-shot",
-                                   "report"}
+    assert _ran(result.output) == {f"{s}-{m}" for s in ("eval", "rl", "eval-rl") for m in ("base", "short", "qwen")} \
+        - {"eval-base", "eval-short", "eval-qwen"} | {"eval-base-zero-shot", "eval-short-zero-shot",
+                                                      "eval-qwen-zero-shot", "eval-trained-zero-shot", "report"}
     config = json.loads((tmp_path / "given" / "rl-short" / "config.json").read_text())
     assert Path(config["policy"]) == run / "decay-short" / "final"
     report = (tmp_path / "given" / "report" / "summary.md").read_text()
-    assert "trained" in report and "short" in report
+    assert "| trained (zero-shot) |" in report
+    # the findings of the embedded study, by the same code: (a) for a given branch, (g) for the Qwen arm
+    claims = [f["claim"] for f in json.loads((tmp_path / "given" / "report" / "findings.json").read_text())["findings"]]
+    assert any(c.startswith("(a) RL from the short branch") for c in claims)
+    assert any(c.startswith("(g) A Qwen-like base (qwen)") for c in claims)
+    assert not any("(a) RL from the qwen" in c for c in claims)
     with pytest.raises(Exception, match="given.long: this study makes a model of that name"):
         from octothinker.study import load_study
         load_study(recipe, [f"given.long={run}"])

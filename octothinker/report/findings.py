@@ -270,6 +270,8 @@ def all_findings(results: dict, layout: dict) -> list[Finding]:
     for extra in (claim_b(results), claim_c(results)):
         if extra is not None:
             found.append(extra)
+    if layout.get("qwen"):
+        found += claim_g(results, layout["qwen"])
     return found + claim_arms(results, layout.get("arms", {}))
 
 
