@@ -40,6 +40,7 @@ from octothinker.errors import OctoError, check_names
 from octothinker.midtrain.stages import FINAL_LR, MidtrainRecipe
 from octothinker.midtrain.torchrun import LaunchSpec
 from octothinker.models import HUB_PREFIX
+from octothinker.report.layout import ArmInfo, RunLayout, SubjectPaths, in_run
 from octothinker.recipe import RecipeError, Strict, merge
 from octothinker.rl.trainer import RLConfig
 from octothinker.runs import atomic_write_json, run_metadata
@@ -333,28 +334,15 @@ class Subject:
     evals: Path                          # eval/<model>/<mode>/ below it
 
 
-def in_run(path: Path | str, run: Path | str) -> str:
-    """`path` as the manifest records it: relative to the run folder when it lies inside it, so that a run
-    folder can be moved or copied and still be read; otherwise absolute (or a hub id, as given)."""
-    text = str(path)
-    if text.startswith(HUB_PREFIX):
-        return text
-    try:
-        return Path(path).resolve().relative_to(Path(run).resolve()).as_posix()
-    except ValueError:
-        return str(Path(path).resolve())
-
-
-def layout(recipe: StudyRecipe) -> dict:
+def layout(recipe: StudyRecipe) -> RunLayout:
     """Where each seed's models and results are, relative to the run folder: what `octo report` reads."""
-    run = recipe.out
-    return {"seeds": recipe.seed_list(), "per_seed": recipe.per_seed,
-            "subjects": [{"key": s.key, "seed": s.seed, "model": in_run(s.model, run), "rl": in_run(s.rl, run),
-                          "probe": in_run(s.probe / "probe.json", run), "evals": in_run(s.evals, run)}
-                         for s in subjects(recipe)],
-            "arms": {name: {"claim": arm.claim, "compare": arm.compare, "models": arm.models}
-                     for name, arm in recipe.arms.items()},
-            "branches": branches(recipe), "qwen": recipe.qwen}
+    first_line, _ = _lines(recipe, _training_seeds(recipe)[0])
+    return RunLayout(
+        seeds=recipe.seed_list(), per_seed=recipe.per_seed,
+        subjects=[SubjectPaths(key=s.key, seed=s.seed, model=str(s.model), rl=str(s.rl),
+                               probe=str(s.probe / "probe.json"), evals=str(s.evals)) for s in subjects(recipe)],
+        arms={name: ArmInfo(claim=arm.claim, compare=arm.compare, models=arm.models) for name, arm in recipe.arms.items()},
+        branches=branches(recipe), qwen=recipe.qwen, models_root=str(first_line.root)).relative_to(recipe.out)
 
 
 def branches(recipe: StudyRecipe) -> list[str]:
@@ -866,7 +854,7 @@ def _run_stages(recipe: StudyRecipe, stages: list[Stage], log: Callable[[str], N
     manifest_path = run / "manifest.json"
     old = json.loads(manifest_path.read_text()).get("stages", {}) if manifest_path.exists() else {}
     # Every stage's last known state: one not reached (a failure came first) keeps its entry.
-    manifest = {"recipe": recipe.model_dump(), **run_metadata(recipe.seed), "layout": layout(recipe),
+    manifest = {"recipe": recipe.model_dump(), **run_metadata(recipe.seed), "layout": layout(recipe).model_dump(),
                 "stages": dict(old)}
     made: dict[str, str] = {}
     for stage in stages:

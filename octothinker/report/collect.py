@@ -6,36 +6,9 @@ import json
 from pathlib import Path
 
 from octothinker.errors import OctoError
+from octothinker.report.layout import RunLayout, read_layout
 from octothinker.runs import read_jsonl
 from octothinker.tasks.templates import TEMPLATES, template_file
-
-
-def _at(run: Path, recorded: str) -> str:
-    """A recorded path, read from the run folder wherever it now is. Manifests of earlier versions
-    recorded paths from the folder `octo run` was started in: those are read as they were written."""
-    path = Path(recorded)
-    if path.is_absolute() or recorded.startswith("hf:"):
-        return recorded
-    here = run / path
-    return str(path) if not here.exists() and path.exists() else str(here)
-
-
-def run_layout(run: Path) -> dict:
-    """Where the run's models and results are: the layout `octo run` recorded in manifest.json (paths
-    relative to the run folder, so a moved or copied run reads the same), or, for stages laid out by hand
-    (rl-<model>/, probe/<model>/probe.json, eval/), the same read from folders."""
-    run = Path(run)
-    manifest = run / "manifest.json"
-    if manifest.is_file():
-        recorded = json.loads(manifest.read_text())
-        if "layout" in recorded:
-            layout = recorded["layout"]
-            return {**layout, "subjects": [{**s, **{k: _at(run, s[k]) for k in ("model", "rl", "probe", "evals")}}
-                                           for s in layout["subjects"]]}
-    subjects = [{"key": p.name[len("rl-"):], "seed": 0, "rl": str(p), "probe": str(run / "probe" / p.name[3:] / "probe.json"),
-                 "evals": str(run / "eval"), "model": ""} for p in sorted(run.glob("rl-*")) if p.is_dir()]
-    branches = [p.name[len("decay-"):] for p in sorted(run.glob("decay-*")) if p.is_dir()]
-    return {"seeds": [0], "subjects": subjects, "arms": {}, "branches": branches}
 
 
 def midtrain_curves(root: Path) -> dict[str, list[tuple[int, float]]]:
@@ -54,11 +27,10 @@ def midtrain_curves(root: Path) -> dict[str, list[tuple[int, float]]]:
     return curves
 
 
-def eval_table(layout: dict) -> dict[str, dict[str, dict]]:
+def eval_table(layout: RunLayout) -> dict[str, dict[str, dict]]:
     """"<model> (<mode>)" -> benchmark -> summary, for the first seed (models before RL first)."""
     table: dict[str, dict[str, dict]] = {}
-    first = layout["seeds"][0]
-    folders = sorted({Path(s["evals"]) for s in layout["subjects"] if s["seed"] == first})
+    folders = sorted({Path(s.evals) for s in layout.first_seed()})
     found = sorted((p for folder in folders for p in folder.glob("*/*/summary.json")),
                    key=lambda p: (p.parent.parent.name.startswith("rl-"), str(p)))
     for summary in found:
@@ -70,11 +42,9 @@ def eval_table(layout: dict) -> dict[str, dict[str, dict]]:
     return table
 
 
-def rl_training(layout: dict) -> dict[str, list[dict]]:
+def rl_training(layout: RunLayout) -> dict[str, list[dict]]:
     """Model -> RL training rows (reward, length), for the first seed."""
-    first = layout["seeds"][0]
-    return {s["key"]: rows for s in layout["subjects"] if s["seed"] == first
-            for rows in [read_jsonl(Path(s["rl"]) / "metrics.jsonl")] if rows}
+    return {s.key: rows for s in layout.first_seed() for rows in [read_jsonl(Path(s.rl) / "metrics.jsonl")] if rows}
 
 
 def check_finished(run: Path) -> None:
@@ -92,34 +62,31 @@ def check_finished(run: Path) -> None:
             raise OctoError(f"{run}: not a finished run: {', '.join(open_[:4])}{', ...' if len(open_) > 4 else ''} "
                             "not done; `octo run` on its recipe finishes it")
         return
-    layout = run_layout(run)
-    if not layout["subjects"]:
+    if not read_layout(run).subjects:
         raise OctoError(f"{run}: not a run folder (no manifest.json, no rl-<model>/ folders)")
 
 
-def rl_eval_curves(layout: dict) -> dict[str, dict[str, list[dict]]]:
+def rl_eval_curves(layout: RunLayout) -> dict[str, dict[str, list[dict]]]:
     """Model -> benchmark -> its RL run's evaluation rows of the primary decoding (the first a row has),
     by step, for the first seed."""
-    first = layout["seeds"][0]
     curves: dict[str, dict[str, list[dict]]] = {}
-    for s in layout["subjects"]:
-        rows = read_jsonl(Path(s["rl"]) / "eval.jsonl") if s["seed"] == first else []
+    for s in layout.first_seed():
+        rows = read_jsonl(Path(s.rl) / "eval.jsonl")
         if not rows or "correct_per_problem" not in rows[0]:
             continue
         decoding = rows[0].get("decoding")
         for r in rows:
             if r.get("decoding") == decoding:
-                curves.setdefault(s["key"], {}).setdefault(r["benchmark"], []).append(r)
+                curves.setdefault(s.key, {}).setdefault(r["benchmark"], []).append(r)
     return curves
 
 
-def prompts_used(layout: dict) -> list[str]:
+def prompts_used(layout: RunLayout) -> list[str]:
     """The prompts the first seed's RL runs and evaluations were made with, as their config.json files
     record them: RL's template, and per evaluation mode its template or few-shot exemplars."""
-    first = layout["seeds"][0]
-    subjects = [s for s in layout["subjects"] if s["seed"] == first]
-    configs = [p for s in subjects for p in [Path(s["rl"]) / "config.json"] if p.is_file()]
-    configs += sorted({p for s in subjects for p in Path(s["evals"]).glob("*/*/config.json")})
+    subjects = layout.first_seed()
+    configs = [p for s in subjects for p in [Path(s.rl) / "config.json"] if p.is_file()]
+    configs += sorted({p for s in subjects for p in Path(s.evals).glob("*/*/config.json")})
 
     def shown(template: str) -> str:  # a string template in quotes, its newlines escaped: one line of the report
         return template if template in TEMPLATES or template_file(template) else json.dumps(template)

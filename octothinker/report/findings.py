@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from octothinker.eval.stats import bootstrap, mean, question_independent, spearman_interval
+from octothinker.report.layout import ArmInfo, RunLayout
 from octothinker.runs import read_jsonl
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive at this budget"
@@ -63,25 +64,25 @@ class Result:
         return [mean(col) for col in zip(*later)]
 
 
-def load_results(layout: dict) -> dict[tuple[str, int], Result]:
+def load_results(layout: RunLayout) -> dict[tuple[str, int], Result]:
     """Results of every model and seed the layout names (those whose RL run has an evaluation)."""
     results = {}
-    for s in layout["subjects"]:
-        rows = read_jsonl(Path(s["rl"]) / "eval.jsonl")
+    for s in layout.subjects:
+        rows = read_jsonl(Path(s.rl) / "eval.jsonl")
         if not rows or "correct_per_problem" not in rows[0]:
             continue
         benchmark, decoding = rows[0]["benchmark"], rows[0].get("decoding")  # the primary decoding comes first
         greedy = [r for r in rows if r["benchmark"] == benchmark and r.get("decoding") == "greedy"
                   and decoding != "greedy"]
         rows = [r for r in rows if r["benchmark"] == benchmark and r.get("decoding") == decoding]
-        probe_path = Path(s["probe"])
-        results[(s["key"], s["seed"])] = Result(
-            key=s["key"], seed=s["seed"], benchmark=benchmark, samples=rows[0]["samples"],
+        probe_path = Path(s.probe)
+        results[(s.key, s.seed)] = Result(
+            key=s.key, seed=s.seed, benchmark=benchmark, samples=rows[0]["samples"],
             steps=[r["step"] for r in rows],
             accuracy=[[c / r["samples"] for c in r["correct_per_problem"]] for r in rows],
             length=[r["tokens_per_problem"] for r in rows],
             baselines=[question_independent(r["answer_counts"], r["gold_counts"], r.get("unanswered", 0)) for r in rows],
-            training=read_jsonl(Path(s["rl"]) / "metrics.jsonl"),
+            training=read_jsonl(Path(s.rl) / "metrics.jsonl"),
             greedy=[[c / r["samples"] for c in r["correct_per_problem"]] for r in greedy],
             truncated=[r.get("truncation_rate", float("nan")) for r in rows],
             probe=json.loads(probe_path.read_text()) if probe_path.is_file() else None)
@@ -215,22 +216,22 @@ _ARM_CLAIMS = {
 }
 
 
-def claim_arms(results: dict, arms: dict) -> list[Finding]:
+def claim_arms(results: dict, arms: dict[str, ArmInfo]) -> list[Finding]:
     out = []
     for name, arm in arms.items():
-        if arm["claim"] == "qwen":
-            out += claim_g(results, f"{name}/{arm['models'][0]}")
+        if arm.claim == "qwen":
+            out += claim_g(results, f"{name}/{arm.models[0]}")
             continue
-        for model in arm["models"]:
+        for model in arm.models:
             key = f"{name}/{model}"
-            seeds = _seeds_with(results, arm["compare"], key)
+            seeds = _seeds_with(results, arm.compare, key)
             if not seeds:
                 continue
-            effect, per_seed = _paired(results, seeds, lambda s: [results[(arm["compare"], s)].end, results[(key, s)].end],
+            effect, per_seed = _paired(results, seeds, lambda s: [results[(arm.compare, s)].end, results[(key, s)].end],
                                        _diff, 100)
-            gains, _ = _paired(results, seeds, lambda s: [results[(arm["compare"], s)].end, results[(arm["compare"], s)].start,
+            gains, _ = _paired(results, seeds, lambda s: [results[(arm.compare, s)].end, results[(arm.compare, s)].start,
                                                           results[(key, s)].end, results[(key, s)].start], _gain_diff, 100)
-            out.append(Finding(_ARM_CLAIMS[arm["claim"]], f"accuracy after RL, {arm['compare']} minus {key}",
+            out.append(Finding(_ARM_CLAIMS[arm.claim], f"accuracy after RL, {arm.compare} minus {key}",
                                effect, per_seed, "points", verdict(effect, per_seed),
                                note=f"difference of RL gains: {_fmt(gains)}"))
     return out
@@ -265,14 +266,14 @@ def _fmt(e: tuple[float, float, float], unit: str = "points") -> str:
     return f"{point:+.1f} [{lo:+.1f}, {hi:+.1f}] {unit}"
 
 
-def all_findings(results: dict, layout: dict) -> list[Finding]:
-    found = claim_a(results, [b for b in layout.get("branches", []) if any(k == b for k, _ in results)])
+def all_findings(results: dict, layout: RunLayout) -> list[Finding]:
+    found = claim_a(results, [b for b in layout.branches if any(k == b for k, _ in results)])
     for extra in (claim_b(results), claim_c(results)):
         if extra is not None:
             found.append(extra)
-    if layout.get("qwen"):
-        found += claim_g(results, layout["qwen"])
-    return found + claim_arms(results, layout.get("arms", {}))
+    if layout.qwen:
+        found += claim_g(results, layout.qwen)
+    return found + claim_arms(results, layout.arms)
 
 
 def model_keys(results: dict) -> list[str]:

@@ -17,8 +17,8 @@ from pathlib import Path
 from octothinker.errors import OctoError
 from octothinker.eval.stats import bootstrap, mean, wilson
 from octothinker.report import paper
-from octothinker.report.collect import (eval_table, midtrain_curves, prompts_used, rl_eval_curves, rl_training,
-                                        run_layout)
+from octothinker.report.collect import eval_table, midtrain_curves, prompts_used, rl_eval_curves, rl_training
+from octothinker.report.layout import RunLayout, read_layout
 from octothinker.report.reference import load_reference, resolve
 from octothinker.report.findings import Finding, all_findings, before_after, curve, load_results, model_keys
 from octothinker.runs import atomic_write_json, atomic_write_text
@@ -128,10 +128,10 @@ def findings_rows(found: list[Finding]) -> list[list[str]]:
     return rows
 
 
-def _setup(run: Path, layout: dict, results: dict) -> str:
+def _setup(run: Path, layout: RunLayout, results: dict) -> str:
     manifest = json.loads((run / "manifest.json").read_text()) if (run / "manifest.json").is_file() else {}
     first = next(iter(results.values()), None)
-    parts = [f"seeds {', '.join(map(str, layout['seeds']))}"]
+    parts = [f"seeds {', '.join(map(str, layout.seeds))}"]
     if first is not None:
         parts.append(f"held-out set `{first.benchmark}`: {len(first.start)} problems x {first.samples} "
                      f"sample(s) per evaluation")
@@ -146,12 +146,11 @@ def _setup(run: Path, layout: dict, results: dict) -> str:
     return "; ".join(parts) + "."
 
 
-def probe_rows(layout: dict) -> tuple[list[str], list[list[str]]]:
-    first = layout["seeds"][0]
+def probe_rows(layout: RunLayout) -> tuple[list[str], list[list[str]]]:
     rows, keys = [], []
-    for s in layout["subjects"]:
-        path = Path(s["probe"])
-        if s["seed"] != first or not path.is_file():
+    for s in layout.first_seed():
+        path = Path(s.probe)
+        if not path.is_file():
             continue
         p = json.loads(path.read_text())
         k = p["k"]
@@ -160,10 +159,10 @@ def probe_rows(layout: dict) -> tuple[list[str], list[list[str]]]:
         solved = sum(c > 0 for c in p.get("correct_per_problem", []))
         lo, hi = wilson(solved, p["problems"])
         keys = ["pass@1 % [CI]", f"pass@{k} % [CI]", "boxed %", "truncated %", "mean tokens", "repetition %"]
-        rows.append([s["key"], _ci([100 * v for v in interval]), _ci([p[f"pass@{k}"], 100 * lo, 100 * hi]),
+        rows.append([s.key, _ci([100 * v for v in interval]), _ci([p[f"pass@{k}"], 100 * lo, 100 * hi]),
                      f"{p.get('boxed', float('nan')):.1f}", f"{p['truncated']:.1f}", f"{p['mean_response_tokens']:.0f}",
                      f"{p['repetition']:.1f}"])
-    return ["model (seed %d)" % first, *keys], rows
+    return ["model (seed %d)" % layout.seeds[0], *keys], rows
 
 
 def data_rows(run: Path) -> tuple[list[str], list[list[str]], list[str]]:
@@ -193,7 +192,7 @@ def _recorded_reference(run: Path) -> str | None:
         return None
 
 
-def _contents(results: dict, layout: dict) -> dict[str, int]:
+def _contents(results: dict, layout: RunLayout) -> dict[str, int]:
     """What a report is made of, counted: a new report of a run never has less than the one it replaces."""
     return {"RL evaluations": len(results), "evaluations": sum(len(b) for b in eval_table(layout).values()),
             "probes": len(probe_rows(layout)[1]), "RL training curves": len(rl_training(layout))}
@@ -206,7 +205,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, reference: 
     refused, and the old one kept."""
     run = Path(run_dir)
     out = Path(out) if out is not None else run / "report"
-    layout = run_layout(run)
+    layout = read_layout(run)
     reference = reference or _recorded_reference(run)
     if reference is not None:
         resolve(reference)  # an unknown name fails before anything is written
@@ -247,7 +246,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, reference: 
         md.append("## Before and after RL\n\n" + note + "\n\n" + _md_table(header, rows))
         html_parts.append("<h2>Before and after RL</h2><p>" + html.escape(note) + "</p>" + _html_table(header, rows))
         atomic_write_json(out / "findings.json", {"findings": [f.__dict__ | {"effect": list(f.effect)} for f in found],
-                                                  "before_after": table, "layout": layout})
+                                                  "before_after": table, "layout": layout.model_dump()})
 
         main = [k for k in keys if "/" not in k]
         arms = [k for k in keys if "/" in k]
@@ -281,9 +280,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, reference: 
         md.append("## RL-readiness probe (before RL)\n\n" + _md_table(header, rows))
         html_parts.append("<h2>RL-readiness probe (before RL)</h2>" + _html_table(header, rows))
 
-    roots = sorted({Path(s["rl"]).parent for s in layout["subjects"] if s["seed"] == layout["seeds"][0]
-                    and "/" not in s["key"]}) or [run]
-    curves = midtrain_curves(roots[0])
+    curves = midtrain_curves(Path(layout.models_root))
     if curves:
         plot_midtrain(curves, out / "midtrain_loss.png")
         html_parts.append('<h2>Mid-training</h2><img src="midtrain_loss.png">')

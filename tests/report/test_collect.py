@@ -3,7 +3,8 @@ import random
 
 import pytest
 
-from octothinker.report.collect import midtrain_curves, run_layout
+from octothinker.report.collect import midtrain_curves
+from octothinker.report.layout import RunLayout, read_layout
 from octothinker.report.findings import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, all_findings, before_after,
                                          load_results)
 from octothinker.report.page import write_report
@@ -28,7 +29,7 @@ def _eval_row(step, correct, samples=4, tokens=30.0):
             "answer_counts": {"1": n * samples // 2}, "unanswered": 0, "gold_counts": {"1": n // 4, "2": n - n // 4}}
 
 
-def _study(tmp_path, spec: dict[str, tuple[float, float, float]], seeds=(0, 1), n=200, arms=None) -> dict:
+def _study(tmp_path, spec: dict[str, tuple[float, float, float]], seeds=(0, 1), n=200, arms=None) -> RunLayout:
     """A fake run: for each model, the chance a sample is right before and after RL, and its length."""
     subjects = []
     for seed in seeds:
@@ -47,7 +48,8 @@ def _study(tmp_path, spec: dict[str, tuple[float, float, float]], seeds=(0, 1), 
                                          "correct_per_problem": correct}))
             subjects.append({"key": key, "seed": seed, "rl": str(rl), "probe": str(probe), "evals": str(tmp_path / "eval"),
                              "model": ""})
-    return {"seeds": list(seeds), "subjects": subjects, "arms": arms or {}, "branches": ["short", "long"]}
+    return RunLayout.model_validate({"seeds": list(seeds), "subjects": subjects, "arms": arms or {}, "models_root": str(tmp_path),
+                                     "branches": ["short", "long"]})
 
 
 def test_findings_reproduce_a_real_effect_and_call_noise_inconclusive(tmp_path):
@@ -84,9 +86,12 @@ def test_arm_claims_and_the_report(tmp_path):
     rho = found["(c) The RL-readiness probe ranks the 4 models as RL does"]
     assert rho.unit == "rho" and rho.effect[0] > 0.5
 
-    (tmp_path / "manifest.json").write_text(json.dumps({"layout": layout, "stages": {}}))
+    # mid-training made once in the run folder, RL per seed in seed-<s>/ (the fidelity runs' per_seed: rl)
+    _jsonl(tmp_path / "stable" / "metrics.jsonl", [{"tokens_seen": 100, "loss": 5.0}, {"tokens_seen": 200, "loss": 4.0}])
+    (tmp_path / "manifest.json").write_text(json.dumps({"layout": layout.relative_to(tmp_path).model_dump(), "stages": {}}))
     out = write_report(tmp_path)
     summary = (out / "summary.md").read_text()
+    assert "## Mid-training (first seed)" in summary and (out / "midtrain_loss.png").exists()
     assert summary.index("## Findings") < summary.index("## Before and after RL")
     assert "reproduced" in summary and "[" in summary and "seed 1:" in summary
     assert (out / "rl_dynamics.png").exists() and (out / "rl_dynamics_arms.png").exists()
@@ -96,5 +101,5 @@ def test_arm_claims_and_the_report(tmp_path):
 def test_layout_of_stages_laid_out_by_hand(tmp_path):
     (tmp_path / "rl-short").mkdir()
     (tmp_path / "decay-short").mkdir()
-    layout = run_layout(tmp_path)
-    assert [s["key"] for s in layout["subjects"]] == ["short"] and layout["branches"] == ["short"]
+    layout = read_layout(tmp_path)
+    assert [s.key for s in layout.subjects] == ["short"] and layout.branches == ["short"]
