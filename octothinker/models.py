@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from octothinker.errors import OctoError
+from octothinker.runs.files import HUB_PREFIX
 
 # Shapes by name. `micro` is for unit tests (instant); `tiny` is the demo's model (a few million
 # parameters); the Llama-3.2 shapes (public config.json of meta-llama/Llama-3.2-{1B,3B}) are for
@@ -86,9 +87,6 @@ def select_dtype(device: torch.device, dtype: str | None = None) -> torch.dtype:
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return torch.float32
-
-
-HUB_PREFIX = "hf:"
 
 
 def hub_offline() -> bool:

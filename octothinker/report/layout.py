@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from octothinker.models import HUB_PREFIX
+from octothinker.runs.files import HUB_PREFIX
 
 
 class SubjectPaths(BaseModel):

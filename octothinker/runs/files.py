@@ -44,6 +44,10 @@ def atomic_write_json(path: str | os.PathLike, obj) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
+# A name that starts so is a Hugging Face hub id (`hf:org/name`), not a path: the only way to the network.
+HUB_PREFIX = "hf:"
+
+
 def ensure_writable(folder: str | os.PathLike) -> Path:
     """Create `folder` and prove a file can be written in it, before any slow work (loading a model,
     generating) whose results would otherwise be lost."""
