@@ -97,6 +97,15 @@ def _eval_defaults():
 _E = _eval_defaults()
 
 
+def _probe_defaults():
+    from octothinker.probe import ProbeSampling
+
+    return ProbeSampling
+
+
+_P = _probe_defaults()
+
+
 @eval_app.command("run")
 @reports_errors
 def eval_run(
@@ -308,33 +317,27 @@ def rl(
             typer.echo(f"wrote {train(cfg, policy, resume=resume, force_resume=force_resume)}")
 
 
-def _probe_defaults():
-    from octothinker.tasks.templates import DEFAULT_TEMPLATE
-
-    return DEFAULT_TEMPLATE
-
-
 @app.command()
 @reports_errors
 def probe(
     model: Annotated[str, typer.Argument(help="HF folder, .gguf file, or hf:org/name.")],
     prompts: Annotated[str, typer.Option(help="JSONL of question/answer, or a benchmark name (with --data-dir).")],
     data_dir: Annotated[Optional[str], typer.Option(help="Benchmark folder.")] = None,
-    k: Annotated[int, typer.Option(help="Samples per prompt.", min=1)] = 8,
-    limit: Annotated[int, typer.Option(help="Prompts to sample.", min=1)] = 64,
-    template: Annotated[str, typer.Option(help="RL template: complex, simple, qa, chat, or a '{question}' string.")] = _probe_defaults(),
+    k: Annotated[int, typer.Option(help="Samples per prompt.", min=1)] = default(_P, "k"),
+    limit: Annotated[int, typer.Option(help="Prompts to sample.", min=1)] = default(_P, "limit"),
+    template: Annotated[str, typer.Option(help="RL template: complex, simple, qa, chat, or a '{question}' string.")] = _E.model_fields["template"].default,
     temperature: Annotated[float, typer.Option(min=0.0)] = 1.0,
-    max_new_tokens: Annotated[int, typer.Option(min=1)] = 512,
+    max_new_tokens: Annotated[int, typer.Option(min=1)] = default(_P, "max_new_tokens"),
     cutoff: Annotated[str, typer.Option(help="How a completion cut at max-new-tokens is graded: final-answer, "
-                                             "no-answer or as-complete.")] = _E.model_fields["cutoff"].default,
+                                             "no-answer or as-complete.")] = default(_P, "cutoff"),
     seed: Annotated[int, typer.Option()] = 0,
     out: Annotated[Optional[str], typer.Option(help="Write the report as JSON here.")] = None,
 ):
     """RL-readiness report: pass@1, pass@k, answer extraction, truncation, length, repetition."""
-    from octothinker.probe import probe as run_probe
+    from octothinker.probe import ProbeSampling, probe as run_probe
 
-    report = run_probe(model, prompts, data_dir, k, limit, template, temperature, max_new_tokens, seed, out,
-                       cutoff=cutoff)
+    sampling = ProbeSampling(k=k, limit=limit, max_new_tokens=max_new_tokens, cutoff=cutoff)
+    report = run_probe(model, prompts, data_dir, sampling, template, temperature, seed, out)
     report.pop("correct_per_problem")
     typer.echo(json.dumps(report, indent=2))
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from octothinker.data.curate import stage_tasks
 from octothinker.data.pipeline import DataRecipe
 from octothinker.errors import OctoError
+from octothinker.midtrain.trainer import PEAK_BF16_TFLOPS
 from octothinker.models import HUB_PREFIX, MODEL_SIZES
 from octothinker.study import Stage, StudyRecipe, Work, fingerprint, plan, stage_done
 
@@ -32,7 +33,7 @@ def _finished(stages: list[Stage]) -> dict[str, bool]:
         done[stage.name] = stage_done(stage, made[stage.name])
     return done
 
-H100_PEAK_TFLOPS = 989.0
+H100_PEAK_TFLOPS = PEAK_BF16_TFLOPS["H100"]   # the table mid-training computes its MFU with
 TRAIN_MFU = 0.417          # BENCHMARKS.md, "Mid-training throughput": 41.7% compiled on one H100
 DECODE_MFU = 0.05          # an assumption, not a measurement (see the module docstring)
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import get_args
+from pydantic import BaseModel, ConfigDict, Field
 
-from octothinker.errors import DataError, OctoError
+from octothinker.errors import DataError
 from octothinker.eval.generation import SCORING_BATCH, SamplingParams, make_generator
 from octothinker.eval.metrics import pass_at_k
 from octothinker.runs import atomic_write_json, derive_seed
@@ -40,11 +40,20 @@ def probe_task(prompts: str) -> str:
     return prompts
 
 
-def probe(model: str, prompts: str, data_dir: str | None = None, k: int = 8, limit: int = 64,
-          template: str = DEFAULT_TEMPLATE, temperature: float = 1.0, max_new_tokens: int = 512, seed: int = 0,
-          out: str | None = None, generator=None, cutoff: CutoffRule = DEFAULT_CUTOFF) -> dict:
-    if cutoff not in get_args(CutoffRule):
-        raise OctoError(f"cutoff {cutoff!r}: use {', '.join(get_args(CutoffRule))}")
+class ProbeSampling(BaseModel):
+    """How much the probe samples, and how it grades a cut answer: declared here once, for `octo probe`
+    and a study's `probe:` section alike."""
+    model_config = ConfigDict(extra="forbid")
+    k: int = Field(8, ge=1)                      # samples per prompt
+    limit: int = Field(64, ge=1)                 # prompts
+    max_new_tokens: int = Field(512, ge=1)
+    cutoff: CutoffRule = DEFAULT_CUTOFF
+
+
+def probe(model: str, prompts: str, data_dir: str | None = None, sampling: ProbeSampling = ProbeSampling(),
+          template: str = DEFAULT_TEMPLATE, temperature: float = 1.0, seed: int = 0, out: str | None = None,
+          generator=None) -> dict:
+    k, limit, max_new_tokens, cutoff = sampling.k, sampling.limit, sampling.max_new_tokens, sampling.cutoff
     tpl = get_template(template)
     spec = probe_task(prompts)
     task = get_benchmark(spec)

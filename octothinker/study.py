@@ -40,6 +40,7 @@ from octothinker.errors import OctoError, check_names
 from octothinker.midtrain.stages import FINAL_LR, MidtrainRecipe
 from octothinker.midtrain.torchrun import LaunchSpec
 from octothinker.models import HUB_PREFIX
+from octothinker.probe import ProbeSampling
 from octothinker.report.layout import ArmInfo, RunLayout, SubjectPaths, in_run
 from octothinker.recipe import RecipeError, Strict, merge
 from octothinker.rl.trainer import RLConfig
@@ -72,13 +73,9 @@ class EvalPlan(Strict):
     before_rl: list[Literal["few-shot", "zero-shot"]] = Field(default_factory=lambda: ["few-shot"])  # after RL: zero-shot
 
 
-class ProbePlan(Strict):
+class ProbePlan(ProbeSampling):
     prompts: str                               # JSONL of question/answer, or a benchmark name
     data_dir: str | None = None
-    k: int = Field(8, ge=1)
-    limit: int = Field(64, ge=1)
-    max_new_tokens: int = Field(128, ge=1)
-    cutoff: CutoffRule = DEFAULT_CUTOFF
 
 
 CLAIMS = ("quality", "budget", "instruct", "qwen")
@@ -738,8 +735,8 @@ def _probe(recipe: StudyRecipe, s: Subject, target: Path) -> None:
     from octothinker.probe import probe
 
     p, rl = recipe.probe, _probe_rl_settings(recipe.rl_for(s.key))
-    probe(str(s.model), p.prompts, p.data_dir, p.k, p.limit, rl["template"], rl["temperature"], p.max_new_tokens,
-          s.seed, out=str(target / "probe.json"), cutoff=p.cutoff)
+    probe(str(s.model), p.prompts, p.data_dir, ProbeSampling(**p.model_dump(exclude={"prompts", "data_dir"})),
+          rl["template"], rl["temperature"], s.seed, out=str(target / "probe.json"))
 
 
 def _evaluate(recipe: StudyRecipe, s: Subject, model: Path, mode: str, target: Path) -> None:

@@ -20,7 +20,7 @@ ALLOWED = {
     "probe": {"errors", "runs", "models", "tasks", "eval"},
     "report": {"errors", "runs", "tasks", "eval"},
     "study": {"errors", "runs", "recipe", "models", "tasks", "data", "eval", "midtrain", "rl", "probe", "report"},
-    "launch": {"errors", "runs", "recipe", "models", "data", "study"},
+    "launch": {"errors", "runs", "recipe", "models", "data", "midtrain", "study"},
     "rehearse": {"errors", "runs", "recipe", "models", "tasks", "data", "rl", "study"},
     "cli": {"errors", "runs", "recipe", "models", "tasks", "data", "eval", "midtrain", "rl", "probe", "report",
             "study", "launch", "rehearse"},

@@ -1,7 +1,7 @@
 import json
 
 from octothinker.eval.generation import Completion
-from octothinker.probe import probe
+from octothinker.probe import ProbeSampling, probe
 
 
 class Fixed:
@@ -18,7 +18,7 @@ class Fixed:
 def test_probe_metrics(tmp_path):
     prompts = tmp_path / "p.jsonl"
     prompts.write_text("".join(json.dumps({"question": f"#{i} what?", "answer": str(i)}) + "\n" for i in range(6)))
-    report = probe("fixed", str(prompts), k=2, limit=4, template="simple", out=str(tmp_path / "r.json"),
+    report = probe("fixed", str(prompts), sampling=ProbeSampling(k=2, limit=4), template="simple", out=str(tmp_path / "r.json"),
                    generator=Fixed())
     assert report["problems"] == 4
     assert report["pass@1"] == 50.0 and report["pass@2"] == 100.0
@@ -46,7 +46,8 @@ def test_probe_reports_truncation_and_grades_cut_answers_by_the_rule(tmp_path):
         def generate(self, prompts, params, on_batch=None):
             return [[Completion("the sum is 3 + 5 = 8 and 2 x", 8, "length")] * params.n for _ in prompts]
 
-    strict = probe("fixed", str(prompts), k=2, limit=4, template="simple", generator=CutAtEight())
-    loose = probe("fixed", str(prompts), k=2, limit=4, template="simple", generator=CutAtEight(), cutoff="as-complete")
+    strict = probe("fixed", str(prompts), sampling=ProbeSampling(k=2, limit=4), template="simple", generator=CutAtEight())
+    loose = probe("fixed", str(prompts), sampling=ProbeSampling(k=2, limit=4, cutoff="as-complete"), template="simple",
+                  generator=CutAtEight())
     assert strict["truncated"] == 100.0 and strict["cutoff"] == "final-answer" and strict["answer_extracted"] == 0.0
     assert loose["answer_extracted"] == 100.0  # "2", the last number it wrote before it was cut

@@ -71,7 +71,7 @@ def test_eval_score_periodic_eval_probe_and_verl_reward(tmp_path):
     """The remaining entry points: `octo eval score`, RL's periodic evaluation, the probe, and the verl
     reward module (training and validation rows)."""
     from octothinker.eval.runner import score_predictions
-    from octothinker.probe import probe
+    from octothinker.probe import ProbeSampling, probe
     from octothinker.rl.trainer import EvalSpec, RLConfig, periodic_eval
     from octothinker.rl.verl import write_reward_module
     from octothinker.tasks.templates import get_template
@@ -92,7 +92,7 @@ def test_eval_score_periodic_eval_probe_and_verl_reward(tmp_path):
     start = time.perf_counter()
     result = periodic_eval(Adversary(), get_template("simple"), EvalSpec(benchmarks=[], files={"q": str(questions)}), 8)
     assert result[0]["accuracy"] == 0.0
-    report = probe("adversary", str(questions), k=2, limit=len(texts), generator=Adversary())
+    report = probe("adversary", str(questions), sampling=ProbeSampling(k=2, limit=len(texts)), generator=Adversary())
     assert report["pass@1"] == 0.0 and report["problems"] == len(texts)
     assert time.perf_counter() - start < 60
 
