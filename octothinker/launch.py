@@ -21,7 +21,8 @@ from octothinker.data.pipeline import DataRecipe
 from octothinker.errors import OctoError
 from octothinker.midtrain.trainer import PEAK_BF16_TFLOPS
 from octothinker.models import HUB_PREFIX, MODEL_SIZES
-from octothinker.study import Stage, StudyRecipe, Work, fingerprint, plan, stage_done
+from octothinker.stages import Stage, Work, fingerprint, stage_done
+from octothinker.study import StudyRecipe, plan
 
 
 def _finished(stages: list[Stage]) -> dict[str, bool]:

@@ -20,14 +20,8 @@ revision, seeds and every stage's status and timing.
 
 from __future__ import annotations
 
-import glob
-import hashlib
-import json
-import shutil
-import time
 from collections.abc import Callable
-from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from typing import Literal
@@ -39,19 +33,15 @@ from octothinker.data.synthetic import WorldSize
 from octothinker.errors import OctoError, check_names
 from octothinker.midtrain.stages import FINAL_LR, MidtrainRecipe
 from octothinker.midtrain.torchrun import LaunchSpec
-from octothinker.models import HUB_PREFIX
 from octothinker.probe import ProbeSampling
-from octothinker.report.layout import ArmInfo, RunLayout, SubjectPaths, in_run
+from octothinker.report.layout import ArmInfo, RunLayout, SubjectPaths
 from octothinker.recipe import RecipeError, Strict, merge
 from octothinker.rl.trainer import RLConfig
-from octothinker.runs import atomic_write_json, run_metadata
-from octothinker.runs.files import ensure_writable, recover_dir, replace_dir
-from octothinker.runs.lock import LOCK_FILE, folder_lock
+from octothinker.runs import run_metadata
+from octothinker.stages import (Stage, Work, check_paths, dump, external_paths, fixed_root, link, run_stages,
+                                within)
 from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule
 from octothinker.tasks.templates import template_file
-
-MARKER = ".octo-stage.json"
-
 
 class PretrainSpec(Strict):
     """Pre-train a fresh model into the study's "base" (the demo's stand-in for a general base model)."""
@@ -215,7 +205,7 @@ class StudyRecipe(Strict):
         for name, value in changes.items():
             section = isinstance(getattr(self.rl, name, None), BaseModel) and isinstance(value, dict)
             merged[name] = merge(merged[name], value) if section else value
-        return RLConfig.model_validate(merged)
+        return type(self.rl).model_validate(merged)
 
     def seed_list(self) -> list[int]:
         return self.seeds or [self.seed]
@@ -245,7 +235,7 @@ class StudyRecipe(Strict):
             merged = merge(main.midtrain.model_dump(), arm.midtrain or {})
             if arm.pretrain is not None:
                 merged["base"] = str(root / "arms" / name / "base" / "final")
-            midtrain = MidtrainRecipe.model_validate(merged)
+            midtrain = type(main.midtrain).model_validate(merged)
         return Line(f"{name}/", root / "arms" / name, pretrain, midtrain, seed, shared=main)
 
 
@@ -265,21 +255,24 @@ class Line:
             return ["base"] if self.pretrain is not None else []
         return ["base", "stable", *(self.midtrain.decay.branches if self.midtrain.decay else {})]
 
-    def own(self, model: str) -> bool:
-        """Does this line make `model` itself (its settings differ from the shared line's)?"""
-        s = self.shared
-        if s is None:
-            return True
+    def making(self, model: str) -> dict:
+        """What `model` is made from: the whole sections that make it, less only what makes other models
+        (the decay section, for the stable model) or says where and how it runs (`out`, `launch`). A field
+        added to a section reaches every model it could change: the model's stage re-runs, and an arm no
+        longer shares it."""
+        m = self.midtrain
         if model == "base":
-            return _dump(self.pretrain) != _dump(s.pretrain)
-        if self.own("base") or self.midtrain.model_dump(include={"stable", "train"}) != \
-                s.midtrain.model_dump(include={"stable", "train"}) or (self.pretrain is None and self.midtrain.base != s.midtrain.base):
-            return True
+            return {"pretrain": self.pretrain, "train": m.train if m else None, "seed": self.seed}
+        stable = {"midtrain": m.model_dump(exclude={"decay", "out", "launch"}),
+                  "base": self.making("base") if self.pretrain is not None else None}
         if model == "stable":
-            return False
-        mine, theirs = self.midtrain.decay, s.midtrain.decay
-        return (mine.model_dump(exclude={"branches"}) != theirs.model_dump(exclude={"branches"})
-                or _dump(mine.branches[model]) != _dump(theirs.branches.get(model)))
+            return stable
+        return {"stable": stable, "decay": m.decay.model_dump(exclude={"branches"}), "branch": m.decay.branches[model]}
+
+    def own(self, model: str) -> bool:
+        """Does this line make `model` itself (what makes it differs from the shared line's)?"""
+        s = self.shared
+        return s is None or dump(self.making(model)) != dump(s.making(model))
 
     def folder(self, model: str) -> Path:
         """The stage folder that makes `model`."""
@@ -291,33 +284,6 @@ class Line:
         if model == "base" and self.pretrain is None and self.midtrain is not None and isinstance(self.midtrain.base, str):
             return Path(self.midtrain.base)
         return self.folder(model) / "final"
-
-
-@dataclass
-class Stage:
-    name: str
-    settings: object                     # what the stage is made from, beyond the files it reads
-    inputs: list[tuple[str, str]]        # (recipe key, path or glob) of everything it reads
-    output: Path                         # the one folder it makes
-    build: Callable[[Path], None]        # makes the stage into the folder it is given
-    depends: list[str] = field(default_factory=list)   # filled by `plan`: stages whose folders it reads
-    work: "Work | None" = None           # what it computes, for `octo run --plan`
-    launch: "LaunchSpec | None" = None   # its nodes and GPUs when more than one process runs it
-    engine: str = "torchrun"             # what starts those processes: torchrun (mid-training) or verl (RL)
-
-
-@dataclass
-class Work:
-    """A stage's compute, as `octo run --plan` prices it: tokens trained and tokens generated, by `model`
-    (a size name, a folder, `hf:org/name`, or the stage that makes it)."""
-    model: str
-    budget: str                          # the recipe's own words: "1.6M tokens", "60 steps x 8 x 8"
-    train_tokens: float = 0.0
-    generated_tokens: float | None = 0.0  # upper bound: every response at its length limit; None: unknown
-
-
-def _dump(section) -> object:
-    return section.model_dump() if hasattr(section, "model_dump") else section
 
 
 @dataclass
@@ -407,8 +373,7 @@ def _training_stages(recipe: StudyRecipe, line: Line, prefix: str, needed: set[s
     m = line.midtrain
     wants_stable = bool(needed - {"base"})
     if line.own("base") and line.pretrain is not None and ("base" in needed or (wants_stable and line.own("stable"))):
-        stages.append(Stage(f"{prefix}{line.prefix}base",
-                            {"pretrain": line.pretrain, "train": m.train, "seed": line.seed, "threads": recipe.threads},
+        stages.append(Stage(f"{prefix}{line.prefix}base", line.making("base"),
                             [("pretrain.data", line.pretrain.data)], line.folder("base"),
                             lambda target, ln=line: _pretrain(ln, target),
                             work=Work(line.pretrain.size, f"{line.pretrain.tokens:,} tokens", line.pretrain.tokens)))
@@ -416,8 +381,7 @@ def _training_stages(recipe: StudyRecipe, line: Line, prefix: str, needed: set[s
         return stages
     if wants_stable and line.own("stable"):
         base = [("midtrain.base", m.base)] if isinstance(m.base, str) else []
-        stages.append(Stage(f"{prefix}{line.prefix}stable",
-                            {**m.model_dump(include={"stable", "train", "base"}), "threads": recipe.threads},
+        stages.append(Stage(f"{prefix}{line.prefix}stable", line.making("stable"),
                             [("midtrain.stable.data", m.stable.data), *base], line.folder("stable"),
                             lambda target, mt=m: _train(stable_run(mt, target), mt.launch, recipe.threads),
                             work=Work(_base_model(line), f"{m.stable.tokens:,} tokens", m.stable.tokens),
@@ -427,9 +391,7 @@ def _training_stages(recipe: StudyRecipe, line: Line, prefix: str, needed: set[s
             continue
         stable_folder = line.folder("stable")
         mt = m.model_copy(update={"out": str(stable_folder.parent)})  # decay_run finds <out>/stable
-        stages.append(Stage(f"{prefix}{line.prefix}decay-{branch}",
-                            {"decay": m.decay.model_dump(exclude={"branches"}), "branch": spec, "train": m.train,
-                             "threads": recipe.threads},
+        stages.append(Stage(f"{prefix}{line.prefix}decay-{branch}", line.making(branch),
                             [(f"midtrain.decay.branches.{branch}.data", spec.data), ("midtrain.stable", str(stable_folder))],
                             line.folder(branch),
                             lambda target, b=branch, mt=mt: _train(decay_run(mt, b, target), mt.launch, recipe.threads),
@@ -501,7 +463,9 @@ def plan(recipe: StudyRecipe) -> list[Stage]:
     made = [(s.name, str(s.output)) for s in stages]
     stages.append(Stage("report", {}, [(f"stage {n}", o) for n, o in made], run / "report",
                         lambda target: _report(recipe, target)))
-    _link(stages)
+    for stage in stages:  # results are bit-exact only at one thread count: every stage's fingerprint has it
+        stage.context = {"threads": recipe.threads}
+    link(stages)
     return stages
 
 
@@ -512,7 +476,7 @@ def _subject_stages(recipe: StudyRecipe, s: Subject, with_rl: bool = True) -> li
     rl = recipe.rl_for(s.key)
     prompt_file = template_file(_template(rl))
     prompt_files = [("rl.template", str(prompt_file))] if prompt_file else []
-    seeded = {"seed": s.seed, "threads": recipe.threads}
+    seeded = {"seed": s.seed}
     stages = []
     if recipe.probe is not None and with_rl:
         p = recipe.probe
@@ -534,7 +498,7 @@ def _subject_stages(recipe: StudyRecipe, s: Subject, with_rl: bool = True) -> li
         if rl.eval:
             rl_inputs += [(f"rl.eval.files.{k}", v) for k, v in rl.eval.files.items()]
             rl_inputs += _benchmark_inputs("rl.eval", rl.eval.benchmarks, rl.eval.data_dir)
-        stages.append(Stage(_stage_name(name, "rl"), {**rl.model_dump(exclude={"out", "seed"}), **seeded},
+        stages.append(Stage(_stage_name(name, "rl"), {"rl": rl, **seeded},
                             [source, *rl_inputs, *prompt_files], s.rl, lambda target, s=s: _rl(recipe, s, target),
                             work=_rl_work(rl, str(s.model)), **_rl_launch(rl)))
         if recipe.eval is not None:
@@ -618,74 +582,9 @@ def _eval_inputs(e: EvalPlan) -> list[tuple[str, str]]:
     return _benchmark_inputs("eval", e.benchmarks, e.data_dir) + exemplars
 
 
-def _within(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
-
-
-def _root(spec: str) -> Path:
-    """The fixed part of a path or glob ("runs/demo/world/web/*.jsonl" -> runs/demo/world/web/)."""
-    return Path(spec.split("*")[0].split("?")[0].split("[")[0] or ".")
-
-
-def _link(stages: list[Stage]) -> None:
-    """Each stage depends on the earlier stages whose folders hold something it reads."""
-    for i, stage in enumerate(stages):
-        for _, spec in stage.inputs:
-            for earlier in stages[:i]:
-                if _within(_root(spec), earlier.output) and earlier.name not in stage.depends:
-                    stage.depends.append(earlier.name)
-
-
-def _external_paths(spec: str) -> list[Path]:
-    paths = [Path(p) for p in sorted(glob.glob(spec))] if any(c in spec for c in "*?[") else [Path(spec)]
-    files = []
-    for path in paths:
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file())[:10_000]
-        elif path.exists():
-            files.append(path)
-    return files
-
-
-def fingerprint(stage: Stage, made: dict[str, str], stages: list[Stage]) -> str:
-    """Hash of the stage's settings, the fingerprints (`made`) of the stages it reads, and the size and time
-    of every outside file it reads (so an edited corpus or a replaced base model re-runs it)."""
-    outside = []
-    for _, spec in stage.inputs:
-        if not any(_within(_root(spec), s.output) for s in stages):
-            outside += [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in _external_paths(spec)]
-    payload = json.dumps({"settings": _dump(stage.settings), "depends": [made[d] for d in sorted(stage.depends)],
-                          "outside": outside}, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
 def preflight(recipe: StudyRecipe, stages: list[Stage], where: str) -> None:
-    """Everything checkable before hours of compute: every input exists or an earlier stage makes it, and
-    no stage folder is the run folder, holds another stage's folder, or holds an outside input."""
-    run = Path(recipe.out).resolve()
-    for i, stage in enumerate(stages):
-        out = stage.output.resolve()
-        if out == run or _within(run, out):
-            raise RecipeError(f"{where}: stage {stage.name} would make {stage.output}, which holds the whole run folder")
-        for other in stages[:i]:
-            if _within(other.output, out) or _within(out, other.output):
-                raise RecipeError(f"{where}: stages {other.name} and {stage.name} share the folder {stage.output}")
-    for i, stage in enumerate(stages):
-        for key, spec in stage.inputs:
-            if spec.startswith(HUB_PREFIX):  # a hub model or dataset: read when the stage runs
-                continue
-            root = _root(spec)
-            maker = next((s for s in stages[:i] if _within(root, s.output)), None)
-            if maker is not None:
-                continue
-            if any(_within(root, s.output) for s in stages[i:]):
-                raise RecipeError(f"{where}: {key}: {spec} is made by a later stage than {stage.name}")
-            if not _external_paths(spec) and not Path(spec).exists():
-                raise RecipeError(f"{where}: {key}: {spec} does not exist, and no stage of this study makes it")
+    """Everything checkable before hours of compute (`stages.check_paths`), as recipe errors."""
+    check_paths(stages, Path(recipe.out), where, RecipeError)
 
 
 def check_data(recipe: StudyRecipe, stages: list[Stage], where: str, missing_ok: bool = False) -> None:
@@ -698,8 +597,8 @@ def check_data(recipe: StudyRecipe, stages: list[Stage], where: str, missing_ok:
     made = [s.output for s in stages if not s.name.startswith("data.")]
     outside = {}
     for name, section in recipe.data.items():
-        sources = [src for src in section.sources if not any(_within(_root(src.path), m) for m in made)
-                   and not (missing_ok and not _external_paths(src.path))]
+        sources = [src for src in section.sources if not any(within(fixed_root(src.path), m) for m in made)
+                   and not (missing_ok and not external_paths(src.path))]
         if sources:
             outside[name] = section.model_copy(update={"sources": sources})
     check_sources(outside, where)
@@ -766,33 +665,6 @@ def _report(recipe: StudyRecipe, target: Path) -> None:
     write_report(recipe.out, target)
 
 
-def _read_marker(folder: Path) -> dict | None:
-    try:
-        return json.loads((folder / MARKER).read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-
-
-def _staging(stage: Stage, key: str, made_before: bool) -> Path:
-    """The folder the stage runs in: an unfinished attempt with the same fingerprint is resumed; one with
-    another fingerprint (other settings) is discarded. Only folders carrying our marker are removed, and
-    an existing output folder must carry it too, or be recorded as this stage's in the manifest
-    (`made_before`)."""
-    staging = stage.output.with_name(stage.output.name + ".staging")
-    if staging.exists():
-        marker = _read_marker(staging)
-        if marker is None:
-            raise OctoError(f"{staging}: exists and was not made by octo run; move it away")
-        if marker.get("fingerprint") != key:
-            shutil.rmtree(staging)
-    if stage.output.exists() and _read_marker(stage.output) is None and not made_before:
-        raise OctoError(f"{stage.output}: exists and was not made by this study (no {MARKER}); move it away or "
-                        "choose another out")
-    staging.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(staging / MARKER, {"stage": stage.name, "fingerprint": key, "status": "running"})
-    return staging
-
-
 def load_study(path: str | Path, overrides: list[str] | None = None, section: str | None = None) -> StudyRecipe:
     """A study recipe, validated whole; overrides apply to `section` when one is named."""
     from octothinker.recipe import read_recipe, validate
@@ -807,24 +679,6 @@ def is_study(path: str | Path) -> bool:
     return bool({"world", "data", "pretrain", "midtrain", "rl", "rl_from", "probe"} & set(load_yaml(path)))
 
 
-def stage_done(stage: Stage, key: str) -> bool:
-    """Is the stage's folder finished, under these settings and inputs (fingerprint `key`)?"""
-    marker = _read_marker(stage.output)
-    return bool(marker and marker.get("fingerprint") == key and marker.get("status") == "done")
-
-
-def check_run_folder(out: str | Path) -> None:
-    """`octo run` writes only into a folder it made (it has manifest.json) or an empty or new one: never
-    into a data folder or a model folder named by mistake."""
-    folder = Path(out)
-    if not folder.is_dir() or (folder / "manifest.json").is_file():
-        return
-    foreign = sorted(p.name for p in folder.iterdir() if not p.name.startswith(LOCK_FILE))
-    if foreign:
-        raise OctoError(f"{folder}: exists, holds files ({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}) "
-                        "and was not made by octo run (no manifest.json); choose another out")
-
-
 def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: str = "recipe",
               only: str | None = None) -> dict:
     """Every stage in order, skipping the finished ones; with `only`, that one stage, once every stage it
@@ -834,80 +688,9 @@ def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: st
         raise RecipeError(f"{where}: no stage {only!r}; `octo run {where} --plan` lists them")
     preflight(recipe, stages, where)
     check_data(recipe, stages, where)
-    check_run_folder(recipe.out)  # before the lock file goes into it
-    with ExitStack() as held:  # one `octo run` a folder; `--stage` jobs share it, each holding its stage
-        held.enter_context(folder_lock(recipe.out, shared=only is not None))
-        if only is not None:
-            held.enter_context(folder_lock(recipe.out, name=f"stage-{only.replace('/', '--')}"))
-        return _run_stages(recipe, stages, log, only)
-
-
-def _run_stages(recipe: StudyRecipe, stages: list[Stage], log: Callable[[str], None], only: str | None) -> dict:
-    run = ensure_writable(recipe.out)
     if recipe.threads:
         import torch
 
         torch.set_num_threads(recipe.threads)
-    manifest_path = run / "manifest.json"
-    old = json.loads(manifest_path.read_text()).get("stages", {}) if manifest_path.exists() else {}
-    # Every stage's last known state: one not reached (a failure came first) keeps its entry.
-    manifest = {"recipe": recipe.model_dump(), **run_metadata(recipe.seed), "layout": layout(recipe).model_dump(),
-                "stages": dict(old)}
-    made: dict[str, str] = {}
-    for stage in stages:
-        recover_dir(stage.output)
-        key = made[stage.name] = fingerprint(stage, made, stages)
-        if only is not None and stage.name != only:
-            continue
-        if only is not None:
-            missing = [d for d in stage.depends if not stage_done(next(s for s in stages if s.name == d), made[d])]
-            if missing:
-                raise OctoError(f"stage {only} reads {', '.join(missing)}, not finished under these settings: run "
-                                "those stages first")
-        if stage_done(stage, key):
-            before = old.get(stage.name, {})
-            manifest["stages"][stage.name] = before if before.get("fingerprint") == key and before.get("status") == "done" \
-                else {"fingerprint": key, "status": "done", "output": in_run(stage.output, run), "depends": stage.depends}
-            log(f"[skip] {stage.name} (finished, nothing it depends on changed)")
-            continue
-        staging = _staging(stage, key, made_before=old.get(stage.name, {}).get("output") == in_run(stage.output, run))
-        manifest["stages"][stage.name] = {"fingerprint": key, "status": "running", "started": time.time(),
-                                          "output": in_run(stage.output, run), "depends": stage.depends}
-        _write_manifest(manifest_path, manifest, stage.name)
-        log(f"[run ] {stage.name}")
-        start = time.perf_counter()
-        try:
-            stage.build(staging)
-        except BaseException as err:
-            interrupted = isinstance(err, KeyboardInterrupt)
-            manifest["stages"][stage.name]["status"] = "interrupted" if interrupted else "failed"
-            _write_manifest(manifest_path, manifest, stage.name)
-            if interrupted:
-                finished = [s.name for s in stages if stage_done(s, made.get(s.name))]
-                log(f"[stop] interrupted during {stage.name}; finished: {', '.join(finished) or 'none'} "
-                    f"({len(finished)} of {len(stages)} stages). Run the same command again to resume: finished "
-                    f"stages are skipped and {stage.name} continues from its last checkpoint.")
-            raise
-        atomic_write_json(staging / MARKER, {"stage": stage.name, "fingerprint": key, "status": "done"})
-        replace_dir(staging, stage.output)
-        manifest["stages"][stage.name].update(status="done", seconds=round(time.perf_counter() - start, 1))
-        _write_manifest(manifest_path, manifest, stage.name)
-        log(f"[done] {stage.name} in {manifest['stages'][stage.name]['seconds']} s")
-    return _write_manifest(manifest_path, manifest, *(s.name for s in stages if only in (None, s.name)))
-
-
-def _write_manifest(path: Path, manifest: dict, *names: str) -> dict:
-    """Write this run's entries for `names` into the manifest as it is on disk now: jobs running single
-    stages at once (a Slurm chain's parallel branches) each keep the others' entries."""
-    import fcntl
-
-    with open(path.with_name(path.name + ".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            current = json.loads(path.read_text()).get("stages", {}) if path.exists() else {}
-        except json.JSONDecodeError:
-            current = {}
-        merged = {**manifest, "stages": {**current, **{n: manifest["stages"][n] for n in names
-                                                      if n in manifest["stages"]}}}
-        atomic_write_json(path, merged)
-    return merged
+    head = {"recipe": recipe.model_dump(), **run_metadata(recipe.seed), "layout": layout(recipe).model_dump()}
+    return run_stages(stages, recipe.out, head, log, only)

@@ -132,17 +132,18 @@ def test_each_branch_runs_rl_with_the_releases_own_settings(name):
     assert [length for _, length in segments(study.rl_for("hybrid"))] == [4096]
     assert [length for _, length in segments(study.rl_for("long"))] == [2048, 4096, 8192]
     stages = {s.name: s for s in plan(study)}
-    assert stages["rl-hybrid"].settings["length_schedule"] == {0: 4096}
-    assert stages["rl-long"].settings["length_schedule"] == {0: 2048, 100: 4096, 160: 8192}
+    assert stages["rl-hybrid"].settings["rl"].length_schedule == {0: 4096}
+    assert stages["rl-long"].settings["rl"].length_schedule == {0: 2048, 100: 4096, 160: 8192}
     assert stages["rl-hybrid"].work.generated_tokens < stages["rl-long"].work.generated_tokens
     # the release's fork drops solved prompts (data.dynamic_remove_easy_sample); each RL stage does, and says so
     for model in ("base", "short", "long", "hybrid"):
-        assert stages[f"rl-{model}"].settings["remove_solved"] is True
+        assert stages[f"rl-{model}"].settings["rl"].remove_solved is True
         assert "solved prompts removed" in stages[f"rl-{model}"].work.budget
 
 
 def test_per_model_rl_settings_are_checked_and_change_only_their_model(tmp_path):
-    from octothinker.study import fingerprint, plan
+    from octothinker.stages import fingerprint
+    from octothinker.study import plan
 
     path = RECIPES / "octothinker-1b.yaml"
     with pytest.raises(RecipeError, match=r"rl_per_model.mystery: not a model RL starts from"):
@@ -188,7 +189,7 @@ def test_the_1b_plan_measures_what_the_claims_need():
     # finding (g) on request: Qwen2.5 of the nearest size, RL-trained alike and compared with the base
     study = load_study(RECIPES / "octothinker-1b.yaml", ["rl_from=[base,short,long,hybrid,qwen]", "qwen=qwen"])
     rl_qwen = {s.name: s for s in plan(study)}["rl-qwen"]
-    assert dict(rl_qwen.inputs)["rl_from"] == "hf:Qwen/Qwen2.5-1.5B" and rl_qwen.settings["length_schedule"] == \
+    assert dict(rl_qwen.inputs)["rl_from"] == "hf:Qwen/Qwen2.5-1.5B" and rl_qwen.settings["rl"].length_schedule == \
         study.rl.length_schedule
     with pytest.raises(RecipeError, match="qwen: 'qwen' is compared with `base` under RL, so both must be in rl_from"):
         load_study(RECIPES / "octothinker-1b.yaml", ["qwen=qwen"])
@@ -213,9 +214,9 @@ def test_released_models_recipes_plan_rl_and_evaluation_from_the_released_bases(
             assert source == f"hf:OctoThinker/OctoThinker-{size.upper()}-{model.capitalize()}-Base"
         assert dict(stages[f"eval-{model}"].inputs)["rl_from"] == source   # the base-model table
         assert f"eval-rl-{model}" in stages
-        assert stages[f"rl-{model}"].settings["steps"] == steps and stages[f"rl-{model}"].settings["remove_solved"]
-    assert stages["rl-hybrid"].settings["length_schedule"] == {0: 4096}
-    assert stages["rl-long"].settings["length_schedule"] == {0: 2048, 100: 4096, 160: 8192}
+        assert stages[f"rl-{model}"].settings["rl"].steps == steps and stages[f"rl-{model}"].settings["rl"].remove_solved
+    assert stages["rl-hybrid"].settings["rl"].length_schedule == {0: 4096}
+    assert stages["rl-long"].settings["rl"].length_schedule == {0: 2048, 100: 4096, 160: 8192}
     assert study.reference == (None if size == "8b" else f"octothinker-{size}")
 
 

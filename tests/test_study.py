@@ -84,13 +84,50 @@ def _ran(output: str) -> set[str]:
 
 
 def _fingerprints(recipe: Path, overrides: list[str]) -> dict[str, str]:
-    from octothinker.study import fingerprint, load_study, plan
+    from octothinker.stages import fingerprint
+    from octothinker.study import load_study, plan
 
     stages = plan(load_study(recipe, overrides))
     made: dict[str, str] = {}
     for stage in stages:
         made[stage.name] = fingerprint(stage, made, stages)
     return made
+
+
+def test_a_field_added_to_a_section_reruns_every_stage_it_can_change():
+    """Fingerprints hash whole sections: a setting nobody listed still re-runs what it can change (and
+    arms stop sharing the models it makes), never silently nothing."""
+    from octothinker.midtrain.stages import MidtrainRecipe
+    from octothinker.rl.trainer import RLConfig
+    from octothinker.stages import fingerprint
+    from octothinker.study import load_study, plan
+
+    class MidtrainPlus(MidtrainRecipe):
+        new_knob: int = 0
+
+    class RLPlus(RLConfig):
+        new_knob: int = 0
+
+    def keys(section: str, value: int) -> dict[str, str]:
+        recipe = load_study(DEMO.parent / "demo-arms.yaml")
+        cls = MidtrainPlus if section == "midtrain" else RLPlus
+        recipe = recipe.model_copy(update={section: cls(**getattr(recipe, section).model_dump(), new_knob=value)})
+        stages = plan(recipe)
+        made: dict[str, str] = {}
+        for stage in stages:
+            made[stage.name] = fingerprint(stage, made, stages)
+        return made
+
+    before, after = keys("midtrain", 0), keys("midtrain", 1)
+    changed = {name for name in before if before[name] != after[name]}
+    assert {"stable", "decay-short", "decay-long", "decay-hybrid", "probe-short", "rl-short", "eval-rl-long",
+            "unfiltered/stable", "unfiltered/rl-short", "report"} <= changed
+    assert not changed & {"world", "data.stable", "base", "rl-base", "probe-base", "qwen-like/base", "qwen-like/rl-base"}
+    before, after = keys("rl", 0), keys("rl", 1)
+    changed = {name for name in before if before[name] != after[name]}
+    assert {"rl-base", "rl-short", "eval-rl-short", "unfiltered/rl-short", "report"} <= changed
+    # what reads only the RL template and temperature (the probe) stays, and so do the models
+    assert not changed & {"stable", "decay-short", "base", "probe-short", "unfiltered/probe-short"}
 
 
 def test_a_study_of_given_models_runs_rl_and_evaluation_from_them(study, tmp_path):

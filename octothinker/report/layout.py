@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from octothinker.runs.files import HUB_PREFIX
+from octothinker.runs.files import HUB_PREFIX, in_run
 
 
 class SubjectPaths(BaseModel):
@@ -56,18 +56,6 @@ class RunLayout(BaseModel):
         subjects = [s.model_copy(update={k: f(getattr(s, k)) for k in ("model", "rl", "probe", "evals")})
                     for s in self.subjects]
         return self.model_copy(update={"subjects": subjects, "models_root": f(self.models_root)})
-
-
-def in_run(path: Path | str, run: Path | str) -> str:
-    """`path` as a manifest records it: relative to the run folder when it lies inside it, so that a run
-    folder can be moved or copied and still be read; otherwise absolute (or a hub id, as given)."""
-    path = str(path)
-    if not path or path.startswith(HUB_PREFIX):  # "": a model laid out by hand, not recorded
-        return path
-    try:
-        return Path(path).resolve().relative_to(Path(run).resolve()).as_posix()
-    except ValueError:
-        return str(Path(path).resolve())
 
 
 def _at(run: Path, recorded: str) -> str:

@@ -48,6 +48,18 @@ def atomic_write_json(path: str | os.PathLike, obj) -> None:
 HUB_PREFIX = "hf:"
 
 
+def in_run(path: Path | str, run: Path | str) -> str:
+    """`path` as a manifest records it: relative to the run folder when it lies inside it, so that a run
+    folder can be moved or copied and still be read; otherwise absolute (or a hub id, as given)."""
+    path = str(path)
+    if not path or path.startswith(HUB_PREFIX):  # "": nothing recorded
+        return path
+    try:
+        return Path(path).resolve().relative_to(Path(run).resolve()).as_posix()
+    except ValueError:
+        return str(Path(path).resolve())
+
+
 def ensure_writable(folder: str | os.PathLike) -> Path:
     """Create `folder` and prove a file can be written in it, before any slow work (loading a model,
     generating) whose results would otherwise be lost."""

@@ -1,0 +1,260 @@
+"""A small, generic stage engine: stages that each read paths and make one folder, run in order,
+skipped when finished under the same fingerprint, resumable, recorded in a manifest. It knows nothing of
+OctoThinker: `study` builds its plan from these stages and hands them to `run_stages`.
+
+A stage's fingerprint hashes its whole settings (a typed config is dumped whole: a field added to a
+section reaches every stage that reads the section), the fingerprints of the stages whose folders it
+reads, and the size and time of every outside file it reads, so a change re-runs exactly the stages that
+depend on it. A stage runs into `<folder>.staging` and replaces its folder only once it has finished, so
+a failed or killed run never deletes finished work; a killed stage resumes from its checkpoints in the
+staging folder. Folders the engine did not make are never deleted: each carries `.octo-stage.json`.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from octothinker.errors import OctoError
+from octothinker.runs import atomic_write_json
+from octothinker.runs.files import HUB_PREFIX, ensure_writable, in_run, recover_dir, replace_dir
+from octothinker.runs.lock import LOCK_FILE, folder_lock
+
+MARKER = ".octo-stage.json"
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class Work:
+    """A stage's compute, as a plan prices it: tokens trained and tokens generated, by `model` (a size
+    name, a folder, `hf:org/name`, or the stage that makes it)."""
+    model: str
+    budget: str                          # the recipe's own words: "1.6M tokens", "60 steps x 8 x 8"
+    train_tokens: float = 0.0
+    generated_tokens: float | None = 0.0  # upper bound: every response at its length limit; None: unknown
+
+
+@dataclass
+class Stage:
+    name: str
+    settings: object                     # what the stage is made from, beyond the files it reads (dumped whole)
+    inputs: list[tuple[str, str]]        # (recipe key, path or glob) of everything it reads
+    output: Path                         # the one folder it makes
+    build: Callable[[Path], None]        # makes the stage into the folder it is given
+    depends: list[str] = field(default_factory=list)   # filled by `link`: stages whose folders it reads
+    work: Work | None = None             # what it computes, for a plan
+    launch: object | None = None         # its nodes and GPUs when more than one process runs it
+    engine: str = "torchrun"             # what starts those processes: torchrun (mid-training) or verl (RL)
+    context: object = None               # run-wide settings every stage's result depends on (a thread count)
+
+
+def dump(value) -> object:
+    """Settings as plain data, every field of every typed config in them."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    if isinstance(value, dict):
+        return {k: dump(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [dump(v) for v in value]
+    return value
+
+
+def within(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def fixed_root(spec: str) -> Path:
+    """The fixed part of a path or glob ("runs/demo/world/web/*.jsonl" -> runs/demo/world/web/)."""
+    return Path(spec.split("*")[0].split("?")[0].split("[")[0] or ".")
+
+
+def link(stages: list[Stage]) -> None:
+    """Each stage depends on the earlier stages whose folders hold something it reads."""
+    for i, stage in enumerate(stages):
+        for _, spec in stage.inputs:
+            for earlier in stages[:i]:
+                if within(fixed_root(spec), earlier.output) and earlier.name not in stage.depends:
+                    stage.depends.append(earlier.name)
+
+
+def external_paths(spec: str) -> list[Path]:
+    paths = [Path(p) for p in sorted(glob.glob(spec))] if any(c in spec for c in "*?[") else [Path(spec)]
+    files = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file())[:10_000]
+        elif path.exists():
+            files.append(path)
+    return files
+
+
+def fingerprint(stage: Stage, made: dict[str, str], stages: list[Stage]) -> str:
+    """Hash of the stage's settings, the fingerprints (`made`) of the stages it reads, and the size and time
+    of every outside file it reads (so an edited corpus or a replaced base model re-runs it)."""
+    outside = []
+    for _, spec in stage.inputs:
+        if not any(within(fixed_root(spec), s.output) for s in stages):
+            outside += [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in external_paths(spec)]
+    payload = json.dumps({"settings": dump(stage.settings), "context": dump(stage.context), "depends": [made[d] for d in sorted(stage.depends)],
+                          "outside": outside}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def check_paths(stages: list[Stage], run: Path, where: str, error=OctoError) -> None:
+    """Before hours of compute: every input exists or an earlier stage makes it, and no stage folder is the
+    run folder, holds another stage's folder, or holds an outside input."""
+    run = run.resolve()
+    for i, stage in enumerate(stages):
+        out = stage.output.resolve()
+        if out == run or within(run, out):
+            raise error(f"{where}: stage {stage.name} would make {stage.output}, which holds the whole run folder")
+        for other in stages[:i]:
+            if within(other.output, out) or within(out, other.output):
+                raise error(f"{where}: stages {other.name} and {stage.name} share the folder {stage.output}")
+    for i, stage in enumerate(stages):
+        for key, spec in stage.inputs:
+            if spec.startswith(HUB_PREFIX):  # a hub model or dataset: read when the stage runs
+                continue
+            root = fixed_root(spec)
+            if any(within(root, s.output) for s in stages[:i]):
+                continue
+            if any(within(root, s.output) for s in stages[i:]):
+                raise error(f"{where}: {key}: {spec} is made by a later stage than {stage.name}")
+            if not external_paths(spec) and not Path(spec).exists():
+                raise error(f"{where}: {key}: {spec} does not exist, and no stage of this study makes it")
+
+
+def _read_marker(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / MARKER).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def stage_done(stage: Stage, key: str | None) -> bool:
+    """Is the stage's folder finished, under these settings and inputs (fingerprint `key`)?"""
+    marker = _read_marker(stage.output)
+    return bool(marker and marker.get("fingerprint") == key and marker.get("status") == "done")
+
+
+def _staging(stage: Stage, key: str, made_before: bool) -> Path:
+    """The folder the stage runs in: an unfinished attempt with the same fingerprint is resumed; one with
+    another fingerprint (other settings) is discarded. Only folders carrying our marker are removed, and
+    an existing output folder must carry it too, or be recorded as this stage's in the manifest
+    (`made_before`)."""
+    staging = stage.output.with_name(stage.output.name + ".staging")
+    if staging.exists():
+        marker = _read_marker(staging)
+        if marker is None:
+            raise OctoError(f"{staging}: exists and was not made by octo run; move it away")
+        if marker.get("fingerprint") != key:
+            shutil.rmtree(staging)
+    if stage.output.exists() and _read_marker(stage.output) is None and not made_before:
+        raise OctoError(f"{stage.output}: exists and was not made by this study (no {MARKER}); move it away or "
+                        "choose another out")
+    staging.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(staging / MARKER, {"stage": stage.name, "fingerprint": key, "status": "running"})
+    return staging
+
+
+def check_run_folder(out: str | Path) -> None:
+    """The engine writes only into a folder it made (it has manifest.json) or an empty or new one: never
+    into a data folder or a model folder named by mistake."""
+    folder = Path(out)
+    if not folder.is_dir() or (folder / MANIFEST).is_file():
+        return
+    foreign = sorted(p.name for p in folder.iterdir() if not p.name.startswith(LOCK_FILE))
+    if foreign:
+        raise OctoError(f"{folder}: exists, holds files ({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}) "
+                        "and was not made by octo run (no manifest.json); choose another out")
+
+
+def run_stages(stages: list[Stage], run: str | Path, head: dict, log: Callable[[str], None] = print,
+               only: str | None = None) -> dict:
+    """Every stage in order, skipping the finished ones; with `only`, that one stage, once every stage it
+    reads is finished (how a scheduler runs a plan: one job a stage). One run a folder at a time: `only`
+    jobs share the folder's lock, each holding its stage's own. `head` is what the manifest records
+    beside the stages (the recipe, versions, the layout). Returns the manifest as written."""
+    check_run_folder(run)  # before the lock file goes into it
+    with ExitStack() as held:
+        held.enter_context(folder_lock(run, shared=only is not None))
+        if only is not None:
+            held.enter_context(folder_lock(run, name=f"stage-{only.replace('/', '--')}"))
+        return _run(stages, ensure_writable(run), head, log, only)
+
+
+def _run(stages: list[Stage], run: Path, head: dict, log, only: str | None) -> dict:
+    manifest_path = run / MANIFEST
+    old = json.loads(manifest_path.read_text()).get("stages", {}) if manifest_path.exists() else {}
+    # Every stage's last known state: one not reached (a failure came first) keeps its entry.
+    manifest = {**head, "stages": dict(old)}
+    made: dict[str, str] = {}
+    for stage in stages:
+        recover_dir(stage.output)
+        key = made[stage.name] = fingerprint(stage, made, stages)
+        if only is not None and stage.name != only:
+            continue
+        if only is not None:
+            missing = [d for d in stage.depends if not stage_done(next(s for s in stages if s.name == d), made[d])]
+            if missing:
+                raise OctoError(f"stage {only} reads {', '.join(missing)}, not finished under these settings: run "
+                                "those stages first")
+        output = in_run(stage.output, run)
+        if stage_done(stage, key):
+            before = old.get(stage.name, {})
+            manifest["stages"][stage.name] = before if before.get("fingerprint") == key and before.get("status") == "done" \
+                else {"fingerprint": key, "status": "done", "output": output, "depends": stage.depends}
+            log(f"[skip] {stage.name} (finished, nothing it depends on changed)")
+            continue
+        staging = _staging(stage, key, made_before=old.get(stage.name, {}).get("output") == output)
+        manifest["stages"][stage.name] = {"fingerprint": key, "status": "running", "started": time.time(),
+                                          "output": output, "depends": stage.depends}
+        _write_manifest(manifest_path, manifest, stage.name)
+        log(f"[run ] {stage.name}")
+        start = time.perf_counter()
+        try:
+            stage.build(staging)
+        except BaseException as err:
+            interrupted = isinstance(err, KeyboardInterrupt)
+            manifest["stages"][stage.name]["status"] = "interrupted" if interrupted else "failed"
+            _write_manifest(manifest_path, manifest, stage.name)
+            if interrupted:
+                finished = [s.name for s in stages if stage_done(s, made.get(s.name))]
+                log(f"[stop] interrupted during {stage.name}; finished: {', '.join(finished) or 'none'} "
+                    f"({len(finished)} of {len(stages)} stages). Run the same command again to resume: finished "
+                    f"stages are skipped and {stage.name} continues from its last checkpoint.")
+            raise
+        atomic_write_json(staging / MARKER, {"stage": stage.name, "fingerprint": key, "status": "done"})
+        replace_dir(staging, stage.output)
+        manifest["stages"][stage.name].update(status="done", seconds=round(time.perf_counter() - start, 1))
+        _write_manifest(manifest_path, manifest, stage.name)
+        log(f"[done] {stage.name} in {manifest['stages'][stage.name]['seconds']} s")
+    return _write_manifest(manifest_path, manifest, *(s.name for s in stages if only in (None, s.name)))
+
+
+def _write_manifest(path: Path, manifest: dict, *names: str) -> dict:
+    """Write this run's entries for `names` into the manifest as it is on disk now: jobs running single
+    stages at once (a Slurm chain's parallel branches) each keep the others' entries."""
+    import fcntl
+
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            current = json.loads(path.read_text()).get("stages", {}) if path.exists() else {}
+        except json.JSONDecodeError:
+            current = {}
+        merged = {**manifest, "stages": {**current, **{n: manifest["stages"][n] for n in names
+                                                      if n in manifest["stages"]}}}
+        atomic_write_json(path, merged)
+    return merged
