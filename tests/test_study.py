@@ -192,7 +192,7 @@ def test_a_failing_stage_deletes_nothing(study, monkeypatch):
         (target / "half-written").write_text("x")
         raise RuntimeError("killed mid-stage")
 
-    monkeypatch.setattr("octothinker.study._rl", broken)
+    monkeypatch.setattr("octothinker.study.planning.build_rl", broken)
     result = runner.invoke(app, ["run", str(recipe), "rl.lr=0.001"])
     assert result.exit_code != 0
     assert (run / "rl-base" / "final" / "model.safetensors").read_bytes() == finished
@@ -343,7 +343,7 @@ def test_torchrun_commands():
 
 def test_gpu_hours_of_a_known_budget():
     from octothinker.launch import Assumptions, gpu_hours, model_params
-    from octothinker.study import Work
+    from octothinker.stages import Work
 
     # 1B parameters x 1B tokens x 6 FLOPs at 50% of 1000 TFLOPs: 12,000 s
     a = Assumptions(train_mfu=0.5, decode_mfu=0.1, peak_tflops=1000.0)
@@ -442,7 +442,7 @@ def test_ctrl_c_during_a_run_says_what_finished_and_how_to_resume(tmp_path, monk
     def interrupted(recipe, target):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("octothinker.study._report", interrupted)
+    monkeypatch.setattr("octothinker.study.planning.build_report", interrupted)
     result = runner.invoke(app, ["run", str(recipe)])
     assert result.exit_code == 130
     assert "[stop] interrupted during report; finished: world (1 of 2 stages). Run the same command again to " \
