@@ -13,6 +13,7 @@ is present (`make_generator`).
 from __future__ import annotations
 
 import inspect
+from contextlib import contextmanager
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -138,16 +139,24 @@ def decode_attention(module, query, key, value, attention_mask, dropout: float =
     return out.reshape(batch, heads, 1, dim).transpose(1, 2).contiguous(), None
 
 
-def use_decode_attention(model) -> None:
-    """Register `decode_attention` with transformers and switch `model` to it (where the model supports
-    switching; others keep their own)."""
+@contextmanager
+def decode_attention_on(model):
+    """`decode_attention` for the model's forward passes while generating, and the model's own
+    implementation again after, so that a training policy's attention is never switched under it."""
     from transformers import AttentionInterface
     from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
     AttentionInterface.register(DECODE_ATTENTION, decode_attention)
     AttentionMaskInterface.register(DECODE_ATTENTION, sdpa_mask)
-    if getattr(model.config, "_attn_implementation", None) == "sdpa" and model._can_set_attn_implementation():
+    own = getattr(model.config, "_attn_implementation", None)
+    switch = own == "sdpa" and model._can_set_attn_implementation()
+    if switch:
         model.set_attn_implementation(DECODE_ATTENTION)
+    try:
+        yield
+    finally:
+        if switch:
+            model.set_attn_implementation(own)
 
 
 def decode_cache(config, capacity: int):
@@ -175,7 +184,6 @@ class HFGenerator:
         self._stop_enders: dict[tuple[str, ...], frozenset[int]] = {}
         # transformers renamed the KV-cache argument (`past_key_values` -> `cache`); pass the one it takes.
         self.cache_kw = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
-        use_decode_attention(model)
 
     def stop_enders(self, stop: tuple[str, ...]) -> frozenset[int]:
         """Tokens that can complete a stop string: those whose text holds a stop string's last character
@@ -214,8 +222,11 @@ class HFGenerator:
             n += 1
         return n if n >= MIN_SHARED_PREFIX else 0
 
-    @torch.inference_mode()
     def generate(self, prompts, params, on_batch=None):
+        with decode_attention_on(self.model), torch.inference_mode():
+            return self._generate(prompts, params, on_batch)
+
+    def _generate(self, prompts, params, on_batch=None):
         tok = self.tokenizer
         encoded = [tok(p, add_special_tokens=True)["input_ids"] for p in prompts]
         results: list[list[Completion]] = [[] for _ in prompts]

@@ -27,7 +27,8 @@ from octothinker.midtrain.parallel import (Dist, barrier, full_state, init_distr
 from octothinker.midtrain.schedule import Schedule, lr_at
 from octothinker.runs import atomic_write_json, checkpoint as ckpt, run_metadata
 from octothinker.runs.files import ensure_writable
-from octothinker.runs.metrics import LoggingSpec, MetricsWriter, Progress
+from octothinker.runs.loop import Loop
+from octothinker.runs.metrics import LoggingSpec
 
 
 class TrainingError(OctoError):
@@ -163,19 +164,22 @@ def train_stage(run: StageRun, resume: bool = True, force_resume: bool = False) 
     if steps < 1:
         raise TrainingError(f"{run.name}: {run.tokens} tokens are less than one global batch ({cfg.global_batch_tokens})")
 
-    # Resume this stage, or start it from another stage's checkpoint (a decay branch from stable).
-    root = out / "checkpoints"
-    start_step, tokens_seen = 0, 0
-    latest = ckpt.latest_checkpoint(root) if resume else None
-    if latest is not None:
+    loop = Loop(out, run.name, steps, cfg.checkpoint_every, cfg.keep_checkpoints, cfg.logging, d.is_main)
+    tokens_seen = 0
+
+    def restore(latest: Path) -> int:  # this stage, resumed
+        nonlocal tokens_seen
         model_state, optim_state, state = ckpt.load_checkpoint(latest) if d.is_main else ({}, {}, None)
         state = _broadcast_json(state, d)
         ckpt.check_resumable(latest, state, run.resume_settings(), force_resume)
         load_full_state(model, optimizer, model_state, optim_state, d)
         reader.load_state_dict(state["reader"])
-        start_step, tokens_seen = state["step"], state["tokens_seen"]
         ckpt.restore_rng(latest)
-    elif run.init_checkpoint:
+        tokens_seen = state["tokens_seen"]
+        return state["step"]
+
+    start_step = loop.start(resume, restore)
+    if start_step == 0 and run.init_checkpoint:  # a decay branch starts from stable's final checkpoint
         path = Path(run.init_checkpoint)
         if not (path / "state.json").is_file():
             raise TrainingError(f"{run.name}: starting checkpoint not found: looked for {path}")
@@ -186,12 +190,12 @@ def train_stage(run: StageRun, resume: bool = True, force_resume: bool = False) 
     if d.is_main:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_json(out / "config.json", {"stage": run.model_dump(), **run_metadata(cfg.seed)})
-    metrics = MetricsWriter(out, cfg.logging, start_step, d.is_main, run.name)
     peak = cfg.peak_tflops or device_peak_tflops(d.device)
     fpt = flops_per_token(config, cfg.seq_len)
     model.train()
-    bar = Progress(steps, run.name, initial=start_step, every=cfg.logging.every, enabled=d.is_main)
-    for step in range(start_step, steps):
+
+    def train_step(step: int) -> dict:
+        nonlocal tokens_seen
         lr = lr_at(step, run.schedule)
         for group in optimizer.param_groups:
             group["lr"] = lr
@@ -209,7 +213,7 @@ def train_stage(run: StageRun, resume: bool = True, force_resume: bool = False) 
         loss_value = mean_across_ranks(loss_sum.item() / accum, d)
         if not (math.isfinite(loss_value) and math.isfinite(grad_norm)):
             optimizer.zero_grad(set_to_none=True)
-            last = ckpt.latest_checkpoint(root)
+            last = ckpt.latest_checkpoint(loop.checkpoints)
             raise TrainingError(f"{run.name}: non-finite loss ({loss_value}) or gradient norm ({grad_norm}) at step "
                                 f"{step}; stopped before the update. Last good checkpoint: {last or 'none'}")
         optimizer.step()
@@ -219,20 +223,18 @@ def train_stage(run: StageRun, resume: bool = True, force_resume: bool = False) 
         seconds = max_across_ranks(time.perf_counter() - t0, d)
         tokens_seen += cfg.global_batch_tokens
         tps = cfg.global_batch_tokens / seconds
-        row = {"step": step + 1, "loss": loss_value, "lr": lr, "grad_norm": grad_norm, "tokens_seen": tokens_seen,
-               "tokens_per_s": tps, "step_seconds": seconds,
-               "mfu": tps * fpt / (peak * 1e12 * d.world_size) if peak else None,
-               "peak_memory_gb": (torch.cuda.max_memory_allocated(d.device) if d.device.type == "cuda"
-                                  else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) / 2**30}
-        metrics.log(row)
-        bar.update(tokens=cfg.global_batch_tokens, loss=round(loss_value, 4), lr=f"{lr:.2e}")
-        if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < steps:
-            _save(root, f"step_{step + 1:08d}", model, optimizer, d, step + 1, tokens_seen, reader, run)
-            if d.is_main:
-                ckpt.prune(root, cfg.keep_checkpoints)
-    metrics.close()
-    bar.close()
-    model_state = _save(root, "final", model, optimizer, d, steps, tokens_seen, reader, run)
+        return {"step": step + 1, "loss": loss_value, "lr": lr, "grad_norm": grad_norm, "tokens_seen": tokens_seen,
+                "tokens_per_s": tps, "step_seconds": seconds,
+                "mfu": tps * fpt / (peak * 1e12 * d.world_size) if peak else None,
+                "peak_memory_gb": (torch.cuda.max_memory_allocated(d.device) if d.device.type == "cuda"
+                                   else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) / 2**30}
+
+    def save(tag: str, step: int) -> dict:
+        return _save(loop.checkpoints, tag, model, optimizer, d, step, tokens_seen, reader, run)
+
+    loop.run(start_step, train_step, save, lambda row: {"tokens": cfg.global_batch_tokens,
+                                                        "loss": round(row["loss"], 4), "lr": f"{row['lr']:.2e}"})
+    model_state = save("final", steps)  # a decay branch starts from stable's
     if d.is_main:
         export_hf(model_state, config, tokenizer, out / "final")
     barrier(d)

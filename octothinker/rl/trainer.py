@@ -30,7 +30,8 @@ from octothinker.rl.grpo import (CLIP_RATIO_C, LOG_RATIO_CLAMP, Aggregation, agg
                                  group_advantages, informative_groups, kl_k3, token_entropy)
 from octothinker.runs import atomic_write_json, checkpoint as ckpt, derive_seed, jsonl_records, run_metadata
 from octothinker.runs.files import ensure_writable
-from octothinker.runs.metrics import LoggingSpec, MetricsWriter, Progress
+from octothinker.runs.loop import Loop
+from octothinker.runs.metrics import LoggingSpec, MetricsWriter
 from octothinker.tasks.benchmarks import get_benchmark, load_problems
 from octothinker.tasks.grading import VerifyPool, accepted, gold_answer
 from octothinker.tasks.rewards import RewardConfig, Scored, score
@@ -379,105 +380,113 @@ def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = 
     reference = load_for_training(policy).model.to(device).eval() if cfg.kl_coef > 0 else None
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.999))
     template = get_template(cfg.template).bind(tokenizer, policy)
+    loop = Loop(out, out.name, cfg.steps, cfg.checkpoint_every, cfg.keep_checkpoints, cfg.logging)
     pool = VerifyPool()
-    prompts, skipped = load_prompts(cfg, template, tokenizer, pool)
-    sampler = PromptSampler(len(prompts), cfg.seed)
+    try:
+        prompts, skipped = load_prompts(cfg, template, tokenizer, pool)
+        sampler = PromptSampler(len(prompts), cfg.seed)
 
-    root = out / "checkpoints"
-    start_step = 0
-    latest = ckpt.latest_checkpoint(root) if resume else None
-    if latest is not None:
-        model_state, optim_state, state = ckpt.load_checkpoint(latest)
-        ckpt.check_resumable(latest, state, cfg.resume_settings(), force_resume)
-        model.load_state_dict(model_state)
-        optimizer.load_state_dict(optim_state)
-        sampler.load_state_dict(state["sampler"])
-        start_step = state["step"]
-        ckpt.restore_rng(latest)
-    atomic_write_json(out / "config.json", {"config": cfg.model_dump(), "policy": policy, "prompts_skipped": skipped,
-                                            "prompts_used": len(prompts), **run_metadata(cfg.seed)})
-    metrics = MetricsWriter(out, cfg.logging, start_step, run_name=out.name)
-    evals = MetricsWriter(out, cfg.logging, start_step, filename="eval.jsonl", tb_prefix="eval/")
-    generator = HFGenerator(model, tokenizer, max_batch=cfg.prompts_per_step * cfg.group_size)
-    eval_generator = HFGenerator(model, tokenizer, max_batch=cfg.eval.batch) if cfg.eval else None
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        def restore(latest: Path) -> int:
+            model_state, optim_state, state = ckpt.load_checkpoint(latest)
+            ckpt.check_resumable(latest, state, cfg.resume_settings(), force_resume)
+            model.load_state_dict(model_state)
+            optimizer.load_state_dict(optim_state)
+            sampler.load_state_dict(state["sampler"])
+            ckpt.restore_rng(latest)
+            return state["step"]
 
-    if start_step == 0 and cfg.eval:
-        _log_eval(evals, 0, eval_generator, template, cfg)
-    bar = Progress(cfg.steps, "rl", initial=start_step, every=cfg.logging.every)
-    for step in range(start_step, cfg.steps):
-        t0 = time.perf_counter()
-        # 1. Sample prompts and roll out a group of G responses each.
-        batch_idx = sampler.next(cfg.prompts_per_step)
-        batch = [prompts[i] for i in batch_idx]
-        max_len = cfg.response_length(step)
-        model.eval()
-        t_roll = time.perf_counter()
-        rollouts = generator.generate([b["prompt"] for b in batch], SamplingParams(
-            max_new_tokens=max_len, temperature=cfg.temperature, top_p=cfg.top_p, n=cfg.group_size,
-            stop=template.stop, seed=derive_seed(cfg.seed, "rollout", step)))
-        rollout_seconds = time.perf_counter() - t_roll
+        start_step = loop.start(resume, restore)
+        atomic_write_json(out / "config.json", {"config": cfg.model_dump(), "policy": policy, "prompts_skipped": skipped,
+                                                "prompts_used": len(prompts), **run_metadata(cfg.seed)})
+        evals = MetricsWriter(out, cfg.logging, start_step, filename="eval.jsonl", tb_prefix="eval/")
+        generator = HFGenerator(model, tokenizer, max_batch=cfg.prompts_per_step * cfg.group_size)
+        eval_generator = HFGenerator(model, tokenizer, max_batch=cfg.eval.batch) if cfg.eval else None
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        if start_step == 0 and cfg.eval:
+            _log_eval(evals, 0, eval_generator, template, cfg)
 
-        # 2. Reward every response, then advantages within each group.
-        flat = score([c.text for g in rollouts for c in g], [b["answer"] for b in batch for _ in range(cfg.group_size)],
-                     [c.finish == "length" for g in rollouts for c in g], cfg.reward, pool)
-        groups = [Group(i, b, responses, flat[k * cfg.group_size:(k + 1) * cfg.group_size], [])
-                  for k, (i, b, responses) in enumerate(zip(batch_idx, batch, rollouts))]
-        rewards = torch.tensor([g.rewards for g in groups], dtype=torch.float32)
-        for g, adv in zip(groups, group_advantages(rewards, scale_by_std=cfg.advantage == "grpo").tolist()):
-            g.advantages = adv
-        keep = informative_groups(rewards).tolist() if cfg.dynamic_sampling else [True] * len(groups)
-        if cfg.remove_solved:
-            sampler.removed.update(g.index for g in groups if all(s.correct for s in g.scored))
-
-        # 3. Policy-gradient updates on the responses that carry a learning signal.
-        rows = []
-        for g, kept in zip(groups, keep):
-            prompt_ids = tokenizer(g.prompt["prompt"])["input_ids"]
-            rows += [(prompt_ids, list(c.token_ids), a) for c, a in zip(g.responses, g.advantages)
-                     if kept and c.token_ids and not (cfg.overlong_filter and c.finish == "length")]
-        stats = update_policy(model, optimizer, rows, cfg, max_len, pad_id, device, reference)
-
-        # 4. Log.
-        updates = max(stats.pop("updates"), 1)
-        pairs = [(c, s) for g in groups for c, s in zip(g.responses, g.scored)]
-        row = {
-            "step": step + 1, "reward": rewards.mean().item(),
-            "accuracy": 100.0 * sum(s.correct for _, s in pairs) / len(pairs),
-            "response_length": _mean([c.tokens for c, _ in pairs]),
-            "response_length_correct": _mean([c.tokens for c, s in pairs if s.correct]),
-            "response_length_incorrect": _mean([c.tokens for c, s in pairs if not s.correct]),
-            "truncation_rate": 100.0 * sum(c.finish == "length" for c, _ in pairs) / len(pairs),
-            "repetition_rate": 100.0 * sum(s.repeated for _, s in pairs) / len(pairs),
-            "max_response_tokens": max_len, "groups_kept": sum(keep), "sequences_trained": len(rows),
-            "loss": stats["loss"] / updates, "clip_fraction": stats["clip_fraction"] / updates,
-            "kl": stats["kl"] / updates, "entropy": stats["entropy"] / updates, "grad_norm": stats["grad_norm"] / updates,
-            "lr": cfg.lr, "rollout_tokens_per_s": sum(c.tokens for c, _ in pairs) / rollout_seconds,
-            "step_seconds": time.perf_counter() - t0,
-        }
-        metrics.log(row)
-        if cfg.save_samples:
-            samples = [{"prompt": g.prompt["prompt"], "response": c.text, "reward": s.reward, "correct": s.correct,
-                        "extracted": s.extracted, "finish": c.finish}
-                       for g in groups for c, s in zip(g.responses, g.scored)]
-            (out / "samples").mkdir(exist_ok=True)
-            (out / "samples" / f"step_{step + 1}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in samples))
-        if cfg.eval and (step + 1) % cfg.eval.every == 0:
+        def train_step(step: int) -> dict:
+            t0 = time.perf_counter()
+            # 1. Sample prompts and roll out a group of G responses each.
+            batch_idx = sampler.next(cfg.prompts_per_step)
+            batch = [prompts[i] for i in batch_idx]
+            max_len = cfg.response_length(step)
             model.eval()
-            _log_eval(evals, step + 1, eval_generator, template, cfg)
-        bar.update(tokens=sum(c.tokens for c, _ in pairs), reward=round(row["reward"], 3),
-                   acc=round(row["accuracy"], 1), len=round(row["response_length"]), cut=round(row["truncation_rate"]))
-        if (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
-            _checkpoint(root, f"step_{step + 1:08d}", model, optimizer, step + 1, sampler, cfg)
-            ckpt.prune(root, cfg.keep_checkpoints)
+            t_roll = time.perf_counter()
+            rollouts = generator.generate([b["prompt"] for b in batch], SamplingParams(
+                max_new_tokens=max_len, temperature=cfg.temperature, top_p=cfg.top_p, n=cfg.group_size,
+                stop=template.stop, seed=derive_seed(cfg.seed, "rollout", step)))
+            rollout_seconds = time.perf_counter() - t_roll
 
-    bar.close()
-    metrics.close()
-    evals.close()
-    _checkpoint(root, "final", model, optimizer, cfg.steps, sampler, cfg)
-    save_model(model, tokenizer, out / "final")
-    pool.close()
+            # 2. Reward every response, then advantages within each group.
+            flat = score([c.text for g in rollouts for c in g],
+                         [b["answer"] for b in batch for _ in range(cfg.group_size)],
+                         [c.finish == "length" for g in rollouts for c in g], cfg.reward, pool)
+            groups = [Group(i, b, responses, flat[k * cfg.group_size:(k + 1) * cfg.group_size], [])
+                      for k, (i, b, responses) in enumerate(zip(batch_idx, batch, rollouts))]
+            rewards = torch.tensor([g.rewards for g in groups], dtype=torch.float32)
+            for g, adv in zip(groups, group_advantages(rewards, scale_by_std=cfg.advantage == "grpo").tolist()):
+                g.advantages = adv
+            keep = informative_groups(rewards).tolist() if cfg.dynamic_sampling else [True] * len(groups)
+            if cfg.remove_solved:
+                sampler.removed.update(g.index for g in groups if all(s.correct for s in g.scored))
+
+            # 3. Policy-gradient updates on the responses that carry a learning signal.
+            rows = []
+            for g, kept in zip(groups, keep):
+                prompt_ids = tokenizer(g.prompt["prompt"])["input_ids"]
+                rows += [(prompt_ids, list(c.token_ids), a) for c, a in zip(g.responses, g.advantages)
+                         if kept and c.token_ids and not (cfg.overlong_filter and c.finish == "length")]
+            stats = update_policy(model, optimizer, rows, cfg, max_len, pad_id, device, reference)
+
+            # 4. The step's row; its samples and the held-out evaluation when due.
+            updates = max(stats.pop("updates"), 1)
+            pairs = [(c, s) for g in groups for c, s in zip(g.responses, g.scored)]
+            if cfg.save_samples:
+                _save_samples(out, step, groups)
+            if cfg.eval and (step + 1) % cfg.eval.every == 0:
+                model.eval()
+                _log_eval(evals, step + 1, eval_generator, template, cfg)
+            return {
+                "step": step + 1, "reward": rewards.mean().item(),
+                "accuracy": 100.0 * sum(s.correct for _, s in pairs) / len(pairs),
+                "response_length": _mean([c.tokens for c, _ in pairs]),
+                "response_length_correct": _mean([c.tokens for c, s in pairs if s.correct]),
+                "response_length_incorrect": _mean([c.tokens for c, s in pairs if not s.correct]),
+                "truncation_rate": 100.0 * sum(c.finish == "length" for c, _ in pairs) / len(pairs),
+                "repetition_rate": 100.0 * sum(s.repeated for _, s in pairs) / len(pairs),
+                "max_response_tokens": max_len, "groups_kept": sum(keep), "sequences_trained": len(rows),
+                "loss": stats["loss"] / updates, "clip_fraction": stats["clip_fraction"] / updates,
+                "kl": stats["kl"] / updates, "entropy": stats["entropy"] / updates,
+                "grad_norm": stats["grad_norm"] / updates, "lr": cfg.lr,
+                "rollout_tokens": sum(c.tokens for c, _ in pairs),
+                "rollout_tokens_per_s": sum(c.tokens for c, _ in pairs) / rollout_seconds,
+                "step_seconds": time.perf_counter() - t0,
+            }
+
+        def save(tag: str, step: int) -> None:
+            ckpt.save_checkpoint(loop.checkpoints, tag, {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                                 optimizer.state_dict(), {"step": step, "sampler": sampler.state_dict(),
+                                                          "settings": cfg.resume_settings()})
+
+        try:
+            loop.run(start_step, train_step, save, lambda row: {
+                "tokens": row["rollout_tokens"], "reward": round(row["reward"], 3), "acc": round(row["accuracy"], 1),
+                "len": round(row["response_length"]), "cut": round(row["truncation_rate"])})
+        finally:
+            evals.close()
+        save_model(model, tokenizer, out / "final")  # what a study and `octo eval` read; no optimizer is kept
+    finally:
+        pool.close()
     return out / "final"
+
+
+def _save_samples(out: Path, step: int, groups: list[Group]) -> None:
+    samples = [{"prompt": g.prompt["prompt"], "response": c.text, "reward": s.reward, "correct": s.correct,
+                "extracted": s.extracted, "finish": c.finish}
+               for g in groups for c, s in zip(g.responses, g.scored)]
+    (out / "samples").mkdir(exist_ok=True)
+    (out / "samples" / f"step_{step + 1}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in samples))
 
 
 def _log_eval(writer: MetricsWriter, step: int, generator, template, cfg: RLConfig) -> None:
@@ -485,9 +494,3 @@ def _log_eval(writer: MetricsWriter, step: int, generator, template, cfg: RLConf
     for row in periodic_eval(generator, template, cfg.eval, cfg.eval.max_response_tokens or cfg.response_length(step),
                              seed=derive_seed(cfg.seed, "eval")):
         writer.log({"step": step, **row}, tag=f"{row['benchmark']}/{row['decoding']}/")
-
-
-def _checkpoint(root: Path, name: str, model, optimizer, step: int, sampler: PromptSampler, cfg: RLConfig) -> None:
-    ckpt.save_checkpoint(root, name, {k: v.detach().cpu() for k, v in model.state_dict().items()},
-                         optimizer.state_dict(), {"step": step, "sampler": sampler.state_dict(),
-                                                  "settings": cfg.resume_settings()})

@@ -95,6 +95,8 @@ def test_hf_generator_batches_stop_and_lengths(micro_model_dir):
     assert len(sampled[0]) == 3
     again = gen.generate(prompts[:1], SamplingParams(max_new_tokens=8, temperature=1.0, n=3, seed=1))
     assert [c.text for c in sampled[0]] == [c.text for c in again[0]]
+    # the model is a training policy between generations: its own attention, as it came
+    assert loaded.model.config._attn_implementation == "sdpa"
 
 
 def test_samples_of_a_prompt_share_its_prefill(micro_model_dir):
