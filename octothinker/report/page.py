@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from octothinker.errors import OctoError
@@ -198,6 +199,129 @@ def _contents(results: dict, layout: RunLayout) -> dict[str, int]:
             "probes": len(probe_rows(layout)[1]), "RL training curves": len(rl_training(layout))}
 
 
+@dataclass
+class Section:
+    """One section of the report, built once and rendered twice (summary.md, index.html)."""
+    title: str
+    note: str = ""                       # before the table
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    empty: str = ""                      # said instead of the table when it has no rows
+    after: str = ""                      # after the table
+    warnings: list[str] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+    figure_note: str = ""
+
+
+def _markdown(s: Section) -> str:
+    parts = [f"## {s.title}\n"] + ([s.note + "\n"] if s.note else [])
+    parts.append(_md_table(s.header, s.rows) if s.rows else s.empty + "\n" if s.empty else "")
+    parts += [f"- WARNING: {w}" for w in s.warnings]
+    parts += [s.after + "\n"] if s.after else []
+    if s.figures:
+        parts.append(f"Figures: {', '.join(s.figures)}" + (f" ({s.figure_note})" if s.figure_note else "") + ".\n")
+    return "\n".join(p for p in parts if p)
+
+
+def _html(s: Section) -> str:
+    return (f"<h2>{html.escape(s.title)}</h2>" + (f"<p>{html.escape(s.note)}</p>" if s.note else "")
+            + (_html_table(s.header, s.rows) if s.rows else f"<p>{html.escape(s.empty)}</p>" if s.empty else "")
+            + "".join(f"<p>WARNING: {html.escape(w)}</p>" for w in s.warnings)
+            + (f"<p>{html.escape(s.after)}</p>" if s.after else "")
+            + (f"<p>{html.escape(s.figure_note)}</p>" if s.figures and s.figure_note else "")
+            + "".join(f'<img src="{html.escape(f)}">' for f in s.figures))
+
+
+def _findings_section(found: list[Finding], setup: str) -> Section:
+    return Section("Findings", header=["claim", "measured effect [95% interval]", "per seed", "verdict"],
+                   rows=findings_rows(found), empty="No RL evaluations to measure claims on.", after=setup)
+
+
+def _rl_sections(results: dict, keys: list[str], table: list[dict], out: Path) -> list[Section]:
+    header = ["RL from", "seeds", "problems x samples", "before RL % [CI]", "after RL % [CI]", "gain [CI]",
+              "question-independent % (most common / model's shuffled, before -> after)", "mean tokens before -> after",
+              "truncated % before -> after", "greedy % before -> after"]
+    rows = [[t["key"], str(len(t["seeds"])), f"{t['problems']} x {t['samples']}", _ci(t["start"]), _ci(t["end"]),
+             _signed(t["gain"]), f"{t['baseline_most_common']:.1f} / {t['baseline_shuffled_start']:.1f} -> "
+             f"{t['baseline_shuffled_end']:.1f}", f"{t['length_start']:.0f} -> {t['length_end']:.0f}",
+             f"{t['truncated_start']:.1f} -> {t['truncated_end']:.1f}",
+             f"{_ci(t['greedy_start'])} -> {_ci(t['greedy_end'])}" if "greedy_start" in t else "-"] for t in table]
+    note = (f"Held-out accuracy on `{table[0]['benchmark']}`, the same prompt and sampling before and after RL "
+            "(the RL run's evaluation at step 0 and at its last step); with several seeds, the mean over seeds.")
+    main = [k for k in keys if "/" not in k]
+    arms = [k for k in keys if "/" in k]
+    figures = []
+    for name, group in (("rl_dynamics.png", main), ("rl_dynamics_arms.png", arms + [k for k in main if k == "base"])):
+        if group and (name == "rl_dynamics.png" or arms):
+            plot_dynamics({k: curve(results, k) for k in group}, table[0]["benchmark"], out / name)
+            figures.append(name)
+    return [Section("Before and after RL", note, header, rows),
+            Section("RL dynamics", figures=figures, figure_note="each seed faint, the mean over seeds bold with its "
+                                                                "95% interval")]
+
+
+def _eval_section(layout: RunLayout) -> Section | None:
+    evals = eval_table(layout)
+    if not evals:
+        return None
+    benches = sorted({b for s in evals.values() for b in s})
+    rows = [[model] + [(_ci([s["accuracy"], *s["accuracy_ci"]]) + (f" (q-indep. {s['baseline']['most_common']:.0f})"
+                                                                     if "baseline" in s else "")
+                        + f"; cut {s.get('truncation_rate', float('nan')):.0f}%")
+                       if (s := evals[model].get(b)) and "accuracy_ci" in s else
+                       f"{evals[model][b]['accuracy']:.1f}" if b in evals[model] else "" for b in benches]
+            for model in evals]
+    used = prompts_used(layout)
+    note = ("Accuracy % [95% interval] (the most common answer's accuracy in brackets); cut: the share of "
+            "answers cut at the token limit, graded by the cut-off rule in each folder's summary.json; first seed."
+            + (f" Prompts: {'; '.join(used)}." if used else ""))
+    return Section("Evaluation", note, ["model"] + benches, rows)
+
+
+def _probe_section(layout: RunLayout) -> Section | None:
+    header, rows = probe_rows(layout)
+    return Section("RL-readiness probe (before RL)", header=header, rows=rows) if rows else None
+
+
+def _midtrain_section(layout: RunLayout, out: Path) -> Section | None:
+    curves = midtrain_curves(Path(layout.models_root))
+    if not curves:
+        return None
+    plot_midtrain(curves, out / "midtrain_loss.png")
+    rows = [[stage, str(points[-1][0]), f"{points[0][1]:.3f}", f"{points[-1][1]:.3f}"] for stage, points in curves.items()]
+    return Section("Mid-training (first seed)", header=["stage", "tokens (end)", "first loss", "last loss"], rows=rows,
+                   figures=["midtrain_loss.png"])
+
+
+def _data_section(run: Path) -> Section | None:
+    header, rows, warnings = data_rows(run)
+    if not rows:
+        return None
+    return Section("Data", "Each data section's sources as built: records read and kept, why the rest made no "
+                   "document, token lengths.", header, rows, warnings=warnings)
+
+
+def _reference_section(layout: RunLayout, reference: str, out: Path) -> Section:
+    curves = rl_eval_curves(layout)
+    header, rows = paper.table(curves, reference)
+    drawn = paper.plot(curves, reference, out / "reference.png")
+    note = (f"Your RL curves beside the paper's ({reference}: {load_reference(resolve(reference)[0]).source}). The "
+            "paper's values are one run each, without an interval, on its own models and budget: a paper value "
+            "inside your interval is no measurable difference.")
+    return Section(f"Beside the paper ({reference})", note, header, rows,
+                   empty="No step that both your run and the paper validated.",
+                   figures=["reference.png"] if drawn else [], figure_note="yours solid, the paper's dashed")
+
+
+def _training_section(layout: RunLayout, out: Path) -> Section | None:
+    training = rl_training(layout)
+    if not training:
+        return None
+    plot_training(training, out / "rl_training.png")
+    return Section("RL training", figures=["rl_training.png"],
+                   figure_note="reward, response length and the share of cut responses per step, first seed")
+
+
 def write_report(run_dir: str | Path, out: str | Path | None = None, reference: str | None = None) -> Path:
     """Write the report of `run_dir` into `out` (default `<run_dir>/report`), its RL curves beside the
     paper's `reference` (default: the one the run's recipe names). A report that would hold less than
@@ -221,102 +345,25 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, reference: 
                         "it. Are the run's stage folders all there?")
     out.mkdir(parents=True, exist_ok=True)
     found = all_findings(results, layout)
-    html_parts, md = [], [f"# Study report: {run.name}\n"]
-
-    setup = _setup(run, layout, results)
-    header = ["claim", "measured effect [95% interval]", "per seed", "verdict"]
-    rows = findings_rows(found)
-    md.append("## Findings\n\n" + (_md_table(header, rows) if rows else "No RL evaluations to measure claims on.\n")
-              + f"\n{setup}\n")
-    html_parts.append("<h2>Findings</h2>" + (_html_table(header, rows) if rows else "") +
-                      f"<p>{html.escape(setup)}</p>")
-
+    sections = [_findings_section(found, _setup(run, layout, results))]
     keys = model_keys(results)
     if keys:
         table = [before_after(results, k) for k in keys]
-        header = ["RL from", "seeds", "problems x samples", "before RL % [CI]", "after RL % [CI]", "gain [CI]",
-                  "question-independent % (most common / model's shuffled, before -> after)", "mean tokens before -> after",
-                  "truncated % before -> after", "greedy % before -> after"]
-        rows = [[t["key"], str(len(t["seeds"])), f"{t['problems']} x {t['samples']}", _ci(t["start"]), _ci(t["end"]),
-                 _signed(t["gain"]), f"{t['baseline_most_common']:.1f} / {t['baseline_shuffled_start']:.1f} -> "
-                 f"{t['baseline_shuffled_end']:.1f}", f"{t['length_start']:.0f} -> {t['length_end']:.0f}",
-                 f"{t['truncated_start']:.1f} -> {t['truncated_end']:.1f}", f"{_ci(t['greedy_start'])} -> {_ci(t['greedy_end'])}" if "greedy_start" in t else "-"] for t in table]
-        note = (f"Held-out accuracy on `{table[0]['benchmark']}`, the same prompt and sampling before and after RL "
-                "(the RL run's evaluation at step 0 and at its last step); with several seeds, the mean over seeds.")
-        md.append("## Before and after RL\n\n" + note + "\n\n" + _md_table(header, rows))
-        html_parts.append("<h2>Before and after RL</h2><p>" + html.escape(note) + "</p>" + _html_table(header, rows))
+        sections += _rl_sections(results, keys, table, out)
         atomic_write_json(out / "findings.json", {"findings": [f.__dict__ | {"effect": list(f.effect)} for f in found],
                                                   "before_after": table, "layout": layout.model_dump()})
-
-        main = [k for k in keys if "/" not in k]
-        arms = [k for k in keys if "/" in k]
-        benchmark = table[0]["benchmark"]
-        html_parts.append("<h2>RL dynamics</h2>")
-        for name, group in (("rl_dynamics.png", main), ("rl_dynamics_arms.png", arms + [k for k in main if k == "base"])):
-            if group and (name == "rl_dynamics.png" or arms):
-                plot_dynamics({k: curve(results, k) for k in group}, benchmark, out / name)
-                html_parts.append(f'<img src="{name}">')
-        md.append("## RL dynamics\n\nFigures: rl_dynamics.png" + (", rl_dynamics_arms.png" if arms else "") +
-                  " (each seed faint, the mean over seeds bold with its 95% interval).\n")
-
-    evals = eval_table(layout)
-    if evals:
-        benches = sorted({b for s in evals.values() for b in s})
-        rows = [[model] + [(_ci([s["accuracy"], *s["accuracy_ci"]]) + (f" (q-indep. {s['baseline']['most_common']:.0f})"
-                                                                         if "baseline" in s else "")
-                            + f"; cut {s.get('truncation_rate', float('nan')):.0f}%")
-                           if (s := evals[model].get(b)) and "accuracy_ci" in s else
-                           f"{evals[model][b]['accuracy']:.1f}" if b in evals[model] else "" for b in benches]
-                for model in evals]
-        used = prompts_used(layout)
-        note = ("Accuracy % [95% interval] (the most common answer's accuracy in brackets); cut: the share of "
-                "answers cut at the token limit, graded by the cut-off rule in each folder's summary.json; first seed."
-                + (f" Prompts: {'; '.join(used)}." if used else ""))
-        md.append("## Evaluation\n\n" + note + "\n\n" + _md_table(["model"] + benches, rows))
-        html_parts.append("<h2>Evaluation</h2><p>" + html.escape(note) + "</p>" + _html_table(["model"] + benches, rows))
-
-    header, rows = probe_rows(layout)
-    if rows:
-        md.append("## RL-readiness probe (before RL)\n\n" + _md_table(header, rows))
-        html_parts.append("<h2>RL-readiness probe (before RL)</h2>" + _html_table(header, rows))
-
-    curves = midtrain_curves(Path(layout.models_root))
-    if curves:
-        plot_midtrain(curves, out / "midtrain_loss.png")
-        html_parts.append('<h2>Mid-training</h2><img src="midtrain_loss.png">')
-        rows = [[stage, str(points[-1][0]), f"{points[0][1]:.3f}", f"{points[-1][1]:.3f}"] for stage, points in curves.items()]
-        md.append("## Mid-training (first seed)\n\n" + _md_table(["stage", "tokens (end)", "first loss", "last loss"], rows))
-    header, rows, warnings = data_rows(run)
-    if rows:
-        note = "Each data section's sources as built: records read and kept, why the rest made no document, token lengths."
-        md.append("## Data\n\n" + note + "\n\n" + _md_table(header, rows)
-                  + "".join(f"\n- WARNING: {w}" for w in warnings) + "\n")
-        html_parts.append("<h2>Data</h2><p>" + note + "</p>" + _html_table(header, rows)
-                          + "".join(f"<p>WARNING: {html.escape(w)}</p>" for w in warnings))
+    sections += [_eval_section(layout), _probe_section(layout), _midtrain_section(layout, out), _data_section(run)]
     if reference is not None:
-        curves = rl_eval_curves(layout)
-        header, rows = paper.table(curves, reference)
-        drawn = paper.plot(curves, reference, out / "reference.png")
-        name = resolve(reference)[0]
-        note = (f"Your RL curves beside the paper's ({reference}: {load_reference(name).source}). The paper's "
-                "values are one run each, without an interval, on its own models and budget: a paper value "
-                "inside your interval is no measurable difference.")
-        body = _md_table(header, rows) if rows else "No step that both your run and the paper validated.\n"
-        md.append(f"## Beside the paper ({reference})\n\n{note}\n\n{body}"
-                  + ("\nFigure: reference.png (yours solid, the paper's dashed).\n" if drawn else ""))
-        html_parts.append(f"<h2>Beside the paper ({html.escape(reference)})</h2><p>{html.escape(note)}</p>"
-                          + (_html_table(header, rows) if rows else "") + ('<img src="reference.png">' if drawn else ""))
-    training = rl_training(layout)
-    if training:
-        plot_training(training, out / "rl_training.png")
-        html_parts.append('<h3>RL training</h3><img src="rl_training.png">')
+        sections.append(_reference_section(layout, reference, out))
+    sections.append(_training_section(layout, out))
+    sections = [s for s in sections if s is not None]
 
     page = ("<!doctype html><html><head><meta charset='utf-8'><title>octothinker report</title><style>"
             "body{font-family:sans-serif;max-width:1200px;margin:2em auto}table{border-collapse:collapse}"
             "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}img{max-width:100%}"
             "</style></head><body>"
-            f"<h1>Study report: {html.escape(run.name)}</h1>" + "".join(html_parts) + "</body></html>")
+            f"<h1>Study report: {html.escape(run.name)}</h1>" + "".join(map(_html, sections)) + "</body></html>")
     atomic_write_text(out / "index.html", page)
-    atomic_write_text(out / "summary.md", "\n".join(md))
+    atomic_write_text(out / "summary.md", "\n".join([f"# Study report: {run.name}\n", *map(_markdown, sections)]))
     atomic_write_json(out / CONTENTS, contents)
     return out

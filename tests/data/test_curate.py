@@ -132,6 +132,7 @@ def test_a_dedup_language_without_its_tokenizer_installed_is_a_one_line_error(co
     assert not (tmp_path / "fr").exists()
 
 
+@pytest.mark.slow  # starts a local Ray instance
 def test_the_ray_executor_writes_the_shards_of_the_local_one_and_names_a_bad_line(corpus, tmp_path):
     """datatrove's Ray executor on a local Ray instance, which the build starts and stops. A task that
     fails on bad input (Ray's executor only logs it) stops the build with the local executor's error."""

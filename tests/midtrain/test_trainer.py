@@ -120,7 +120,7 @@ def test_two_ranks_match_one_rank_with_twice_the_batch(setup, tmp_path):
     one["stable"]["tokens"] = 1024 * 6
     two = {**one, "out": str(tmp_path / "two"), "train": {**one["train"], "micro_batch": 4}}
     subprocess.run(OCTO + ["midtrain", str(write(tmp_path / "one.yaml", one))], check=True, capture_output=True)
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29533",
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--standalone",
                 "-m", "octothinker.cli", "midtrain", str(write(tmp_path / "two.yaml", two))]
     result = subprocess.run(torchrun, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -92,6 +92,12 @@ def test_arm_claims_and_the_report(tmp_path):
     out = write_report(tmp_path)
     summary = (out / "summary.md").read_text()
     assert "## Mid-training (first seed)" in summary and (out / "midtrain_loss.png").exists()
+    # one set of sections, rendered twice: every heading, table and figure of one page is in the other
+    import re
+    page = (out / "index.html").read_text()
+    assert re.findall(r"^## (.+)$", summary, re.M) == re.findall(r"<h2>(.+?)</h2>", page)
+    assert summary.count("\n|---") == page.count("<table>")
+    assert all(f"src=\"{f}\"" in page for f in re.findall(r"(\w+\.png)", summary))
     assert summary.index("## Findings") < summary.index("## Before and after RL")
     assert "reproduced" in summary and "[" in summary and "seed 1:" in summary
     assert (out / "rl_dynamics.png").exists() and (out / "rl_dynamics_arms.png").exists()
