@@ -71,16 +71,26 @@ def test_second_run_skips_and_a_changed_section_reruns_from_there(study):
     again = runner.invoke(app, ["run", str(recipe)])
     assert again.exit_code == 0, again.output
     assert "[run ]" not in again.output and again.output.count("[skip]") >= 15
-    changed = runner.invoke(app, ["run", str(recipe), "rl.steps=3"])
-    assert changed.exit_code == 0, changed.output
-    ran = [line.split()[-1] for line in changed.output.splitlines() if line.startswith("[run ]")]
-    assert ran[0] == "rl-base" and "report" in ran and "stable" not in ran and "eval-base-zero-shot" not in ran
-    rows = (run / "rl-base" / "metrics.jsonl").read_text().splitlines()
-    assert len(rows) == 3
+    try:
+        changed = runner.invoke(app, ["run", str(recipe), "rl.steps=3"])
+        assert changed.exit_code == 0, changed.output
+        ran = [line.split()[-1] for line in changed.output.splitlines() if line.startswith("[run ]")]
+        assert ran[0] == "rl-base" and "report" in ran and "stable" not in ran and "eval-base-zero-shot" not in ran
+        rows = (run / "rl-base" / "metrics.jsonl").read_text().splitlines()
+        assert len(rows) == 3
+    finally:
+        _restore(recipe)
 
 
 def _ran(output: str) -> set[str]:
     return {line.split()[-1] for line in output.splitlines() if line.startswith("[run ]")}
+
+
+def _restore(recipe: Path) -> None:
+    """Back to the recipe as written: a test that changes the shared run leaves it as every test finds it,
+    so that any one test, or the tests in any order, see the same run."""
+    result = runner.invoke(app, ["run", str(recipe)])
+    assert result.exit_code == 0, result.output
 
 
 def _fingerprints(recipe: Path, overrides: list[str]) -> dict[str, str]:
@@ -200,7 +210,7 @@ def test_a_failing_stage_deletes_nothing(study, monkeypatch):
     manifest = json.loads((run / "manifest.json").read_text())
     assert set(manifest["stages"]) == stages_before and manifest["stages"]["rl-base"]["status"] == "failed"
     monkeypatch.undo()
-    again = runner.invoke(app, ["run", str(recipe), "rl.steps=3"])  # the last finished settings: nothing to do
+    again = runner.invoke(app, ["run", str(recipe)])  # the last finished settings: nothing to do
     assert again.exit_code == 0 and _ran(again.output) == set(), again.output
     statuses = {k: s["status"] for k, s in json.loads((run / "manifest.json").read_text())["stages"].items()}
     assert set(statuses.values()) == {"done"}, [k for k, v in statuses.items() if v != "done"]
@@ -225,14 +235,16 @@ def test_everything_is_checked_before_any_stage_runs(study, tmp_path):
     assert (run / "stranger").is_dir()
 
 
-def test_stage_commands_of_the_recipe_header_run_as_written(study):
+def test_stage_commands_of_the_recipe_header_run_as_written(study, tmp_path):
     run, recipe, _ = study
-    rl = runner.invoke(app, ["rl", str(recipe), "steps=1", "--policy", str(run / "decay-long" / "final")])
+    rl = runner.invoke(app, ["rl", str(recipe), "steps=1", "--policy", str(run / "decay-long" / "final"),
+                             "--out", str(tmp_path / "rl")])
     assert rl.exit_code == 0, rl.output
-    assert (run / "rl" / "final" / "config.json").exists()
-    build = runner.invoke(app, ["data", "build", str(recipe), "--section", "data.long", "mixture.tokens=4096"])
+    assert (tmp_path / "rl" / "final" / "config.json").exists()
+    build = runner.invoke(app, ["data", "build", str(recipe), "--section", "data.long", "mixture.tokens=4096",
+                                f"out={tmp_path / 'long'}"])
     assert build.exit_code == 0, build.output
-    assert json.loads((run / "data" / "long" / "index.json").read_text())["tokens"] >= 4096
+    assert json.loads((tmp_path / "long" / "index.json").read_text())["tokens"] >= 4096
 
 
 def test_plan_prices_stages_and_runs_nothing(study):
@@ -252,6 +264,13 @@ def test_one_stage_at_a_time_and_a_slurm_chain(study):
     blocked = runner.invoke(app, ["run", str(recipe), "rl.steps=4", "--stage", "eval-rl-short"])
     assert blocked.exit_code == 1 and "reads rl-short, not finished" in blocked.output, blocked.output
     one = runner.invoke(app, ["run", str(recipe), "rl.steps=4", "--stage", "rl-short"])
+    try:
+        _one_stage_and_its_chain(run, recipe, one)
+    finally:
+        _restore(recipe)
+
+
+def _one_stage_and_its_chain(run: Path, recipe: Path, one) -> None:
     assert one.exit_code == 0 and _ran(one.output) == {"rl-short"}, one.output
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["stages"]["rl-short"]["status"] == "done" and manifest["stages"]["rl-base"]["status"] == "done"

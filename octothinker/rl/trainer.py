@@ -34,7 +34,7 @@ from octothinker.runs.loop import Loop
 from octothinker.runs.metrics import LoggingSpec, MetricsWriter
 from octothinker.tasks.benchmarks import get_benchmark, load_problems
 from octothinker.tasks.grading import VerifyPool, accepted, gold_answer
-from octothinker.tasks.rewards import RewardConfig, Scored, score
+from octothinker.tasks.rewards import RewardConfig, Scored, reward
 from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule, score as score_task
 from octothinker.tasks.templates import DEFAULT_TEMPLATE, PromptTemplate, get_template
 
@@ -419,7 +419,7 @@ def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = 
             rollout_seconds = time.perf_counter() - t_roll
 
             # 2. Reward every response, then advantages within each group.
-            flat = score([c.text for g in rollouts for c in g],
+            flat = reward([c.text for g in rollouts for c in g],
                          [b["answer"] for b in batch for _ in range(cfg.group_size)],
                          [c.finish == "length" for g in rollouts for c in g], cfg.reward, pool)
             groups = [Group(i, b, responses, flat[k * cfg.group_size:(k + 1) * cfg.group_size], [])

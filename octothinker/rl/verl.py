@@ -77,7 +77,7 @@ rows the task's verdict (0/1), graded exactly as `octo eval` grades. With `remov
 verdict is appended to LEDGER, which the dataset class reads to stop drawing solved prompts."""
 from octothinker.rl.verl import decode_gold
 from octothinker.tasks.benchmarks import get_benchmark
-from octothinker.tasks.rewards import RewardConfig, score
+from octothinker.tasks.rewards import RewardConfig, reward
 from octothinker.tasks.scoring import score as score_task
 
 CONFIG = RewardConfig.model_validate_json({cfg.reward.model_dump_json()!r})
@@ -90,7 +90,7 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None):
     if data_source in TASKS and extra_info.get("split") == "test":
         return float(score_task(get_benchmark(TASKS[data_source]), [solution_str], [decode_gold(str(ground_truth))])[0].correct)
     # verl passes no truncation flag, so the overlong penalty does not apply here.
-    scored = score([solution_str], [decode_gold(str(ground_truth))], [False], CONFIG)[0]
+    scored = reward([solution_str], [decode_gold(str(ground_truth))], [False], CONFIG)[0]
     if LEDGER is not None:
         # one short line in append mode: concurrent reward workers do not interleave within it
         with open(LEDGER, "a") as ledger:

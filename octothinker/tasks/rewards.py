@@ -55,7 +55,7 @@ def has_repetition(text: str, n: int = 8, times: int = 4) -> bool:
     return max(counts.values()) >= times
 
 
-def score(completions: list[str], golds: list[str], truncated: list[bool], cfg: RewardConfig,
+def reward(completions: list[str], golds: list[str], truncated: list[bool], cfg: RewardConfig,
           pool: VerifyPool | None = None) -> list[Scored]:
     if cfg.answer == "last_boxed":
         extracted = [last_boxed(c) for c in completions]

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from octothinker.cli import app
 from octothinker.errors import DataError, OctoError
 from octothinker.tasks.grading import VerifyPool
-from octothinker.tasks.rewards import RewardConfig, score
+from octothinker.tasks.rewards import RewardConfig, reward as score
 from octothinker.models import load_model, load_tokenizer
 from octothinker.tasks.templates import get_template
 from octothinker.rl.trainer import PromptSampler, RLConfig, load_prompts, train

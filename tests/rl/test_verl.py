@@ -172,7 +172,7 @@ def test_reward_module_scores_through_verls_call_as_the_local_trainer(world, pol
     from verl.utils.import_utils import load_extern_object
 
     from octothinker.tasks.benchmarks import get_benchmark
-    from octothinker.tasks.rewards import score
+    from octothinker.tasks.rewards import reward as score
     from octothinker.tasks.scoring import score as score_task
 
     world_dir, _ = world

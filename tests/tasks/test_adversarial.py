@@ -17,7 +17,7 @@ from octothinker.eval.generation import Completion
 from octothinker.tasks.benchmarks import BENCHMARKS, get_benchmark
 from octothinker.tasks.extract import MAX_ANSWER_CHARS, extract_answer, to_number
 from octothinker.tasks.grading import GradeItem, VerifyPool, grade_many
-from octothinker.tasks.rewards import RewardConfig, score as reward
+from octothinker.tasks.rewards import RewardConfig, reward
 from octothinker.tasks.scoring import score
 
 TOWER = "\\boxed{9^{9^{9^{9^{9^{9}}}}}}"

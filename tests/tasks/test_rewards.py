@@ -1,4 +1,4 @@
-from octothinker.tasks.rewards import RewardConfig, has_repetition, score
+from octothinker.tasks.rewards import RewardConfig, has_repetition, reward as score
 
 
 def test_study_reward_plus_minus_one_and_validation_zero_one():
