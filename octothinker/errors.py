@@ -2,9 +2,16 @@
 
 import re
 
+from pydantic import BaseModel, ConfigDict
+
 
 class OctoError(Exception):
     """Bad input or a missing resource; the message says which file, line and field."""
+
+
+class Strict(BaseModel):
+    """A typed config or recipe section: an unknown key (a typo) is an error, not silently ignored."""
+    model_config = ConfigDict(extra="forbid")
 
 
 class DataError(OctoError):

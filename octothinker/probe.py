@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from octothinker.errors import DataError
+from octothinker.errors import DataError, Strict
 from octothinker.eval.generation import SCORING_BATCH, SamplingParams, make_generator
 from octothinker.eval.metrics import pass_at_k
 from octothinker.runs import atomic_write_json, derive_seed
@@ -40,10 +40,9 @@ def probe_task(prompts: str) -> str:
     return prompts
 
 
-class ProbeSampling(BaseModel):
+class ProbeSampling(Strict):
     """How much the probe samples, and how it grades a cut answer: declared here once, for `octo probe`
     and a study's `probe:` section alike."""
-    model_config = ConfigDict(extra="forbid")
     k: int = Field(8, ge=1)                      # samples per prompt
     limit: int = Field(64, ge=1)                 # prompts
     max_new_tokens: int = Field(512, ge=1)

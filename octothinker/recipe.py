@@ -20,16 +20,11 @@ from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from octothinker.errors import OctoError
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class Strict(BaseModel):
-    """A recipe section: an unknown key (a typo) is an error, not silently ignored."""
-    model_config = ConfigDict(extra="forbid")
 
 
 class RecipeError(OctoError):

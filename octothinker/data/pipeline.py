@@ -32,8 +32,7 @@ from octothinker.data.preview import check_sources, percentiles, qa_share, qa_sh
 from octothinker.data.quality import QualityClassifier
 from octothinker.data.readers import read_records
 from octothinker.data.shards import ShardWriter, token_dtype, tokenizer_hash
-from octothinker.errors import DataError, check_name
-from octothinker.recipe import Strict
+from octothinker.errors import DataError, Strict, check_name
 from octothinker.runs import atomic_write_json, atomic_write_text, derive_seed, run_metadata
 from octothinker.runs.files import ensure_writable, replace_dir
 

@@ -7,14 +7,14 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from octothinker.errors import Strict
 from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule
 from octothinker.tasks.templates import DEFAULT_TEMPLATE
 
 
-class EvalConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EvalConfig(Strict):
 
     model: str
     benchmarks: list[str] = Field(default_factory=lambda: ["gsm8k", "math500"])

@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from octothinker.errors import Strict
 
 DecayShape = Literal["cosine", "linear", "1-sqrt"]
 
 
-class Schedule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Schedule(Strict):
 
     peak_lr: float = Field(gt=0)
     warmup_steps: int = Field(0, ge=0)

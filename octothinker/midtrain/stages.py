@@ -12,12 +12,11 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from octothinker.errors import check_names
+from octothinker.errors import Strict, check_names
 from octothinker.midtrain.parallel import destroy
 from octothinker.midtrain.schedule import DecayShape, Schedule
 from octothinker.midtrain.torchrun import LaunchSpec
 from octothinker.midtrain.trainer import StageRun, TrainConfig, TrainingError, train_stage
-from octothinker.recipe import Strict
 
 FINAL_LR = Schedule.model_fields["final_lr"].default  # declared once, in Schedule
 

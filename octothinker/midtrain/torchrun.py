@@ -24,8 +24,7 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from octothinker.errors import OctoError
-from octothinker.recipe import Strict
+from octothinker.errors import OctoError, Strict
 
 SPEC_FILE = "torchrun_stage.json"
 

@@ -18,10 +18,10 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from octothinker.data.shards import ShardReader
-from octothinker.errors import OctoError
+from octothinker.errors import OctoError, Strict
 from octothinker.midtrain.parallel import (Dist, barrier, full_state, init_distributed, load_full_state,
                                            max_across_ranks, mean_across_ranks, shard_model)
 from octothinker.midtrain.schedule import Schedule, lr_at
@@ -35,8 +35,7 @@ class TrainingError(OctoError):
     pass
 
 
-class TrainConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TrainConfig(Strict):
 
     seq_len: int = Field(512, ge=8)
     global_batch_tokens: int = Field(32768, gt=0)   # the study: 4M tokens (512 sequences of 8k)
@@ -61,8 +60,7 @@ class TrainConfig(BaseModel):
                                         "activation_checkpointing", "peak_tflops"})
 
 
-class StageRun(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StageRun(Strict):
 
     name: str
     data: str                      # shard folder

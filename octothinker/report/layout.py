@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
 
+from octothinker.errors import Strict
 from octothinker.runs.files import HUB_PREFIX, in_run
 
 
-class SubjectPaths(BaseModel):
+class SubjectPaths(Strict):
     """A model RL starts from, of one seed: where it is and where its probe, evaluations and RL run are."""
-    model_config = ConfigDict(extra="forbid")
     key: str                 # "short", or "<arm>/short"
     seed: int
     model: str               # a folder, or an hf: id
@@ -23,15 +22,13 @@ class SubjectPaths(BaseModel):
     evals: str               # eval/<model>/<mode>/ below it
 
 
-class ArmInfo(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ArmInfo(Strict):
     claim: str
     compare: str
     models: list[str]
 
 
-class RunLayout(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RunLayout(Strict):
     seeds: list[int]
     per_seed: str = "training"
     subjects: list[SubjectPaths]

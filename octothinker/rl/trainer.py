@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from octothinker.errors import DataError, OctoError, check_names
+from octothinker.errors import DataError, OctoError, Strict, check_names
 from octothinker.eval.generation import SCORING_BATCH, Completion, HFGenerator, SamplingParams
 from octothinker.eval.stats import canonical_answer
 from octothinker.rl.grpo import (CLIP_RATIO_C, LOG_RATIO_CLAMP, Aggregation, aggregate, clipped_policy_loss,
@@ -43,8 +43,7 @@ class RLError(OctoError):
     pass
 
 
-class EvalSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EvalSpec(Strict):
 
     every: int = Field(4, ge=1)                  # the study validated every 4 steps
     data_dir: str | None = None                  # registry benchmarks: <data_dir>/<name>/test.jsonl
@@ -70,16 +69,14 @@ class EvalSpec(BaseModel):
         return list(self.benchmarks) + [f"{name}={path}" for name, path in self.files.items()]
 
 
-class VerlSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class VerlSpec(Strict):
 
     gpus_per_node: int = Field(8, ge=1)
     nodes: int = Field(1, ge=1)
     extra_overrides: list[str] = Field(default_factory=list)  # any other verl `key=value`
 
 
-class RLConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RLConfig(Strict):
 
     out: str | None = None                       # run folder (`octo rl --out`; a study sets one per model)
     prompts: str                                 # JSONL of question/answer records

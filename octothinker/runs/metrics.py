@@ -17,13 +17,13 @@ import sys
 import time
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from octothinker.errors import Strict
 from octothinker.runs.files import read_jsonl, rewrite_jsonl
 
 
-class LoggingSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LoggingSpec(Strict):
 
     tensorboard: bool = False                 # mirror metrics to <out>/tensorboard
     wandb_project: str | None = None          # mirror metrics to this W&B project

@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from octothinker.data.pipeline import DataRecipe
 from octothinker.data.synthetic import WorldSize
-from octothinker.errors import check_names
+from octothinker.errors import Strict, check_names
 from octothinker.midtrain.stages import FINAL_LR, MidtrainRecipe
 from octothinker.probe import ProbeSampling
-from octothinker.recipe import Strict, merge
+from octothinker.recipe import merge
 from octothinker.rl.trainer import RLConfig
 from octothinker.study.lines import Line
 from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule

@@ -17,14 +17,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
 
+from octothinker.errors import Strict
 from octothinker.tasks.extract import count_boxed, extract_answer, last_boxed
 from octothinker.tasks.grading import GradeItem, VerifyPool, grade_many
 
 
-class RewardConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RewardConfig(Strict):
 
     answer: Literal["last_boxed", "task"] = "last_boxed"  # what counts as the response's answer (see above)
     scheme: Literal["pm1", "01"] = "pm1"      # +1/-1 (the study's training reward) or 1/0
