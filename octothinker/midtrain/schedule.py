@@ -33,6 +33,17 @@ class Schedule(Strict):
         return self.warmup_steps + self.stable_steps + self.decay_steps
 
 
+def for_tokens(tokens: int, batch_tokens: int, peak_lr: float, warmup_tokens: int = 0, decay: bool = False,
+               final_lr: float = 0.0, shape: DecayShape = "cosine") -> Schedule:
+    """A stage of `tokens` in optimizer steps of `batch_tokens`: warmup (at most the whole stage), then the
+    peak rate, or with `decay` the rest of the stage decaying to `final_lr` (a decay branch: no warmup)."""
+    steps = tokens // batch_tokens
+    warmup = min(warmup_tokens // batch_tokens, steps)
+    decay_steps = steps - warmup if decay else 0
+    return Schedule(peak_lr=peak_lr, warmup_steps=warmup, stable_steps=steps - warmup - decay_steps,
+                    decay_steps=decay_steps, final_lr=final_lr, shape=shape)
+
+
 def decay_factor(progress: float, shape: DecayShape) -> float:
     """1 at the start of the decay, 0 at its end; `progress` in [0, 1]."""
     progress = min(max(progress, 0.0), 1.0)

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator
 
 from octothinker.errors import Strict, check_names
 from octothinker.midtrain.parallel import destroy
-from octothinker.midtrain.schedule import DecayShape, Schedule
+from octothinker.midtrain.schedule import DecayShape, Schedule, for_tokens
 from octothinker.midtrain.torchrun import LaunchSpec
 from octothinker.midtrain.trainer import StageRun, TrainConfig, TrainingError, train_stage
 
@@ -85,12 +85,10 @@ def base_source(recipe: MidtrainRecipe, stable_out: Path) -> str:
 
 def stable_run(recipe: MidtrainRecipe, out: Path | None = None) -> StageRun:
     """The stable stage, written to `out` (default `<recipe.out>/stable`)."""
-    t = recipe.train
+    t, st = recipe.train, recipe.stable
     out = out or stage_dir(recipe, "stable")
-    steps = recipe.stable.tokens // t.global_batch_tokens
-    warmup = min(recipe.stable.warmup_tokens // t.global_batch_tokens, steps)
-    return StageRun(name="stable", data=recipe.stable.data, init=base_source(recipe, out), tokens=recipe.stable.tokens,
-                    schedule=Schedule(peak_lr=recipe.stable.lr, warmup_steps=warmup, stable_steps=steps - warmup),
+    return StageRun(name="stable", data=st.data, init=base_source(recipe, out), tokens=st.tokens,
+                    schedule=for_tokens(st.tokens, t.global_batch_tokens, st.lr, st.warmup_tokens),
                     out=str(out), train=t)
 
 
@@ -111,8 +109,8 @@ def decay_run(recipe: MidtrainRecipe, branch: str, out: Path | None = None) -> S
     return StageRun(name=f"decay-{branch}", data=spec.data, init=str(stable / "final"), init_checkpoint=str(start),
                     tokens=tokens,
                     # No new warmup: the decay starts at the stable learning rate (OctoThinker's schedule).
-                    schedule=Schedule(peak_lr=recipe.stable.lr, decay_steps=tokens // recipe.train.global_batch_tokens,
-                                      final_lr=recipe.decay.final_lr, shape=recipe.decay.shape),
+                    schedule=for_tokens(tokens, recipe.train.global_batch_tokens, recipe.stable.lr, decay=True,
+                                        final_lr=recipe.decay.final_lr, shape=recipe.decay.shape),
                     out=str(out or stage_dir(recipe, "decay", branch)), train=recipe.train)
 
 

@@ -30,18 +30,16 @@ def build_midtrain(run, launch: LaunchSpec, threads: int | None) -> None:
 
 
 def build_base(line: Line, target: Path) -> None:
-    from octothinker.midtrain.schedule import Schedule
+    from octothinker.midtrain.schedule import for_tokens
     from octothinker.midtrain.stages import fresh_model
     from octothinker.midtrain.trainer import StageRun, train_stage
 
     p, train = line.pretrain, line.midtrain.train
     init = fresh_model(target / "init", p.size, p.data, line.seed)
-    steps = p.tokens // train.global_batch_tokens
-    warmup = min(p.warmup_tokens // train.global_batch_tokens, steps)
-    decay = steps - warmup if p.final_lr < p.lr else 0
+    schedule = for_tokens(p.tokens, train.global_batch_tokens, p.lr, p.warmup_tokens, decay=p.final_lr < p.lr,
+                          final_lr=p.final_lr)
     train_stage(StageRun(name="base", data=p.data, init=str(init), tokens=p.tokens, out=str(target), train=train,
-                         schedule=Schedule(peak_lr=p.lr, warmup_steps=warmup, stable_steps=steps - warmup - decay,
-                                           decay_steps=decay, final_lr=p.final_lr, shape="cosine")))
+                         schedule=schedule))
 
 
 def template_of(rl: RLConfig | None) -> str:

@@ -30,3 +30,18 @@ def test_decay_stage_starts_at_the_stable_rate_without_warmup():
 def test_constant_stage():
     s = Schedule(peak_lr=3e-4, stable_steps=10)
     assert {lr_at(i, s) for i in range(10)} == {3e-4}
+
+
+def test_a_stage_of_tokens_in_steps():
+    from octothinker.midtrain.schedule import for_tokens
+
+    # 10 steps of 100 tokens (the remainder is not a step), 2 of them warmup, the rest at the peak
+    s = for_tokens(1050, 100, 1e-3, warmup_tokens=250)
+    assert (s.warmup_steps, s.stable_steps, s.decay_steps) == (2, 8, 0)
+    # a decay branch: no warmup, every step decaying to the final rate
+    d = for_tokens(1000, 100, 1e-3, decay=True, final_lr=1e-4, shape="linear")
+    assert (d.warmup_steps, d.stable_steps, d.decay_steps, d.final_lr) == (0, 0, 10, 1e-4)
+    # pre-training: warmup, then the rest decays; warmup longer than the stage is the whole stage
+    p = for_tokens(1000, 100, 1e-3, warmup_tokens=300, decay=True)
+    assert (p.warmup_steps, p.stable_steps, p.decay_steps) == (3, 0, 7)
+    assert for_tokens(200, 100, 1e-3, warmup_tokens=900).warmup_steps == 2
