@@ -20,7 +20,7 @@ from octothinker.data.curate import stage_tasks
 from octothinker.data.pipeline import DataRecipe
 from octothinker.errors import OctoError
 from octothinker.midtrain.trainer import PEAK_BF16_TFLOPS
-from octothinker.models import HUB_PREFIX, MODEL_SIZES
+from octothinker.models import HUB_PREFIX, MODEL_SIZES, llama_parameters
 from octothinker.stages import Stage, Work, fingerprint, stage_done
 from octothinker.study import StudyRecipe, plan
 
@@ -64,15 +64,8 @@ def gpu_hours(params: float, work: Work, a: Assumptions) -> float:
 
 
 def _count_params(config) -> float:
-    """Parameters of a Llama-family config, without building the model."""
-    h, i, layers = config["hidden_size"], config["intermediate_size"], config["num_hidden_layers"]
-    heads, kv = config["num_attention_heads"], config.get("num_key_value_heads") or config["num_attention_heads"]
-    head_dim = config.get("head_dim") or h // heads
-    attention = h * head_dim * (heads + 2 * kv) + heads * head_dim * h
-    per_layer = attention + 3 * h * i + 2 * h
-    vocab = config.get("vocab_size", 32000)
-    embeddings = vocab * h * (1 if config.get("tie_word_embeddings") else 2)
-    return float(layers * per_layer + embeddings + h)
+    p = llama_parameters(config)
+    return p["blocks"] + p["norms"] + p["vocab"] * (1 if p["tied"] else 2)
 
 
 def model_params(spec: str, stages: list[Stage], vocab_size: int | None = None) -> float | None:

@@ -292,5 +292,18 @@ def create_tiny(size: str, texts: Iterable[str], vocab_size: int = 1024, seed: i
     return create_model(size, tokenizer, seed=seed), tokenizer
 
 
+def llama_parameters(config) -> dict[str, float]:
+    """A Llama-family config's parameters by kind, without building the model (an HF config or its
+    dict): the blocks' matrices (attention and MLP), the norms, and one vocabulary matrix (the embedding;
+    the head is another unless tied)."""
+    c = config if isinstance(config, dict) else config.to_dict()
+    h, i, layers = c["hidden_size"], c["intermediate_size"], c["num_hidden_layers"]
+    heads, kv = c["num_attention_heads"], c.get("num_key_value_heads") or c["num_attention_heads"]
+    head_dim = c.get("head_dim") or h // heads
+    attention = h * head_dim * (heads + 2 * kv) + heads * head_dim * h
+    return {"blocks": float(layers * (attention + 3 * h * i)), "norms": float(layers * 2 * h + h),
+            "vocab": float(c.get("vocab_size", 32000) * h), "tied": bool(c.get("tie_word_embeddings"))}
+
+
 def count_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())

@@ -92,12 +92,12 @@ def device_peak_tflops(device: torch.device) -> float | None:
 
 
 def flops_per_token(config, seq_len: int) -> float:
-    """Training FLOPs per token: 6 N (weights, forward + backward) + 12 L H T (attention scores)."""
-    h, layers, inter = config.hidden_size, config.num_hidden_layers, config.intermediate_size
-    kv = config.num_key_value_heads * (h // config.num_attention_heads)
-    per_layer = h * h * 2 + h * kv * 2 + 3 * h * inter  # q, o, k, v, gate/up/down projections
-    n = layers * per_layer + config.vocab_size * h      # the LM head (tied or not) is one matmul
-    return 6 * n + 12 * layers * h * seq_len
+    """Training FLOPs per token: 6 N (the blocks' matrices and the LM head, tied or not one matmul; forward
+    and backward) + 12 L H T (attention scores)."""
+    from octothinker.models import llama_parameters
+
+    p = llama_parameters(config)
+    return 6 * (p["blocks"] + p["vocab"]) + 12 * config.num_hidden_layers * config.hidden_size * seq_len
 
 
 def causal_lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
