@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -95,6 +96,23 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
     cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
     var = math.sqrt(sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry))
     return cov / var if var else None
+
+
+def spearman_permutation_p(x: Sequence[float], y: Sequence[float], exact_up_to: int = 8, draws: int = 20_000,
+                           seed: int = 0) -> float | None:
+    """One-sided p-value of Spearman's rho over the models themselves: the share of orderings of `y`
+    against `x` whose rho is at least the observed one (all n! orderings up to `exact_up_to` models, else
+    `draws` random ones). With n models no ranking can do better than 1/n!: with 4, 1/24."""
+    observed = spearman(x, y)
+    if observed is None:
+        return None
+    if len(y) <= exact_up_to:
+        orders = list(itertools.permutations(y))
+    else:
+        rng = random.Random(seed)
+        orders = [rng.sample(list(y), len(y)) for _ in range(draws)]
+    at_least = sum(1 for order in orders if (spearman(x, order) or 0.0) >= observed - 1e-12)
+    return at_least / len(orders)
 
 
 def question_independent(answer_counts: dict[str, int], gold_counts: dict[str, int], unanswered: int = 0) -> dict:

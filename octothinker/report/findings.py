@@ -24,11 +24,15 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from octothinker.eval.stats import bootstrap, mean, question_independent, spearman_interval
+from octothinker.eval.stats import bootstrap, mean, question_independent, spearman_interval, spearman_permutation_p
 from octothinker.report.layout import ArmInfo, RunLayout
 from octothinker.runs import read_jsonl
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive at this budget"
+TOO_FEW_MODELS = "too few models to judge"
+# A rank correlation over models is judged only over enough models that chance rarely orders them as
+# well: with 4 a perfect ranking has a permutation p of 1/24, and rho 0.4 comes one time in three.
+MIN_MODELS, MAX_PERMUTATION_P = 5, 0.05
 
 
 @dataclass
@@ -187,9 +191,12 @@ def claim_b(results: dict) -> Finding | None:
 
 
 def claim_c(results: dict) -> Finding | None:
-    """Spearman between the probe's pass@k and the accuracy RL reached, over every model of a seed."""
+    """Spearman between the probe's pass@k and the accuracy RL reached, over every model of a seed. The
+    bootstrap interval is over prompts and problems; whether the models' order could be chance is a
+    permutation test over the models themselves (on the means over seeds), and with fewer than
+    MIN_MODELS models there is no verdict to give."""
     seeds = sorted({s for (_, s) in results})
-    per_seed = {}
+    per_seed, means = {}, {}
     for s in seeds:
         models = [k for (k, seed) in results if seed == s and results[(k, s)].probe
                   and "correct_per_problem" in results[(k, s)].probe]
@@ -198,15 +205,26 @@ def claim_c(results: dict) -> Finding | None:
         probe_cols = [[1.0 if c > 0 else 0.0 for c in results[(m, s)].probe["correct_per_problem"]] for m in models]
         rl_cols = [results[(m, s)].end for m in models]
         per_seed[s] = spearman_interval(probe_cols, rl_cols, seed=s)
+        for m, p, o in zip(models, probe_cols, rl_cols):
+            means.setdefault(m, []).append((mean(p), mean(o)))
     if not per_seed:
         return None
     values = list(per_seed.values())
     pooled = tuple(mean([v[i] for v in values]) for i in range(3))
-    n_models = len([k for (k, seed) in results if seed == seeds[0]])
-    return Finding(f"(c) The RL-readiness probe ranks the {n_models} models as RL does",
-                   "Spearman's rho between probe pass@k and accuracy after RL", pooled, per_seed, "rho",
-                   verdict(pooled, per_seed),
-                   note="interval: bootstrap over probe prompts and held-out problems; pooled: mean over seeds")
+    models = sorted(means)
+    p = spearman_permutation_p([mean([a for a, _ in means[m]]) for m in models],
+                               [mean([b for _, b in means[m]]) for m in models])
+    if len(models) < MIN_MODELS:
+        judged = TOO_FEW_MODELS
+    else:
+        judged = verdict(pooled, per_seed)
+        if judged == REPRODUCED and (p is None or p >= MAX_PERMUTATION_P):
+            judged = INCONCLUSIVE
+    chance = f"permutation p over the {len(models)} models {p:.3f}" if p is not None else "no spread to rank"
+    return Finding(f"(c) The RL-readiness probe ranks the {len(models)} models as RL does",
+                   "Spearman's rho between probe pass@k and accuracy after RL", pooled, per_seed, "rho", judged,
+                   note=f"interval: bootstrap over probe prompts and held-out problems; pooled: mean over seeds; "
+                        f"{chance} (judged from {MIN_MODELS} models, at p < {MAX_PERMUTATION_P})")
 
 
 _ARM_CLAIMS = {

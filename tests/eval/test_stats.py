@@ -63,3 +63,15 @@ def test_spearman_interval():
     mixed = [[0.0] * 20, [float(i % 2) for i in range(20)], [1.0] * 20]
     rho, lo, hi = spearman_interval(mixed, [[0.1] * 30, [0.9] * 30, [0.4] * 30], n_boot=300)
     assert rho == pytest.approx(0.5) and lo <= 0.5 <= hi
+
+
+def test_spearman_permutation_p_counts_the_orderings_as_good():
+    from octothinker.eval.stats import spearman_permutation_p
+
+    assert spearman_permutation_p([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1 / 24)  # the best 4 can do
+    # rho 0.8: the identity and the three adjacent swaps reach it, 4 of 24 orderings
+    assert spearman_permutation_p([1, 2, 3, 4], [1, 2, 4, 3]) == pytest.approx(4 / 24)
+    assert spearman_permutation_p([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(1.0)
+    assert spearman_permutation_p([1, 2, 3], [5, 5, 5]) is None
+    # beyond exact_up_to models, random orderings: a perfect ranking of 10 is about 1/10! (none of 20,000)
+    assert spearman_permutation_p(list(range(10)), list(range(10))) < 1e-3

@@ -5,8 +5,8 @@ import pytest
 
 from octothinker.report.collect import midtrain_curves
 from octothinker.report.layout import RunLayout, read_layout
-from octothinker.report.findings import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, all_findings, before_after,
-                                         load_results)
+from octothinker.report.findings import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, TOO_FEW_MODELS, all_findings,
+                                         before_after, load_results)
 from octothinker.report.page import write_report
 
 
@@ -85,6 +85,7 @@ def test_arm_claims_and_the_report(tmp_path):
     assert found["(g) A Qwen-like base (qwen-like/base) gains more under RL than the Llama-like base"].verdict == REPRODUCED
     rho = found["(c) The RL-readiness probe ranks the 4 models as RL does"]
     assert rho.unit == "rho" and rho.effect[0] > 0.5
+    assert rho.verdict == TOO_FEW_MODELS and "permutation p over the 4 models" in rho.note  # 1/24 at best
 
     # mid-training made once in the run folder, RL per seed in seed-<s>/ (the fidelity runs' per_seed: rl)
     _jsonl(tmp_path / "stable" / "metrics.jsonl", [{"tokens_seen": 100, "loss": 5.0}, {"tokens_seen": 200, "loss": 4.0}])
@@ -109,3 +110,14 @@ def test_layout_of_stages_laid_out_by_hand(tmp_path):
     (tmp_path / "decay-short").mkdir()
     layout = read_layout(tmp_path)
     assert [s.key for s in layout.subjects] == ["short"] and layout.branches == ["short"]
+
+
+def test_the_probe_claim_is_judged_over_enough_models_and_against_chance(tmp_path):
+    # six models whose probe and RL order agree, two seeds: enough models, an order chance rarely gives
+    spec = {name: (p, p + 0.2, 30) for name, p in
+            zip(["base", "short", "long", "hybrid", "arm/short", "arm/long"], [0.05, 0.2, 0.35, 0.5, 0.65, 0.8])}
+    layout = _study(tmp_path, spec)
+    rho = {f.claim: f for f in all_findings(load_results(layout), layout)}[
+        "(c) The RL-readiness probe ranks the 6 models as RL does"]
+    p = float(rho.note.split("permutation p over the 6 models ")[1].split()[0])
+    assert rho.verdict == REPRODUCED and 1 / 720 <= p < 0.05
