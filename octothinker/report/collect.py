@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from octothinker.errors import OctoError
+from octothinker.eval.records import HeldOutEval
 from octothinker.report.layout import RunLayout, read_layout
 from octothinker.runs import read_jsonl
 from octothinker.tasks.templates import TEMPLATES, template_file
@@ -66,18 +67,17 @@ def check_finished(run: Path) -> None:
         raise OctoError(f"{run}: not a run folder (no manifest.json, no rl-<model>/ folders)")
 
 
-def rl_eval_curves(layout: RunLayout) -> dict[str, dict[str, list[dict]]]:
+def rl_eval_curves(layout: RunLayout) -> dict[str, dict[str, list[HeldOutEval]]]:
     """Model -> benchmark -> its RL run's evaluation rows of the primary decoding (the first a row has),
     by step, for the first seed."""
-    curves: dict[str, dict[str, list[dict]]] = {}
+    curves: dict[str, dict[str, list[HeldOutEval]]] = {}
     for s in layout.first_seed():
-        rows = read_jsonl(Path(s.rl) / "eval.jsonl")
-        if not rows or "correct_per_problem" not in rows[0]:
+        rows = [HeldOutEval.model_validate(r) for r in read_jsonl(Path(s.rl) / "eval.jsonl")]
+        if not rows or rows[0].correct_per_problem is None:
             continue
-        decoding = rows[0].get("decoding")
         for r in rows:
-            if r.get("decoding") == decoding:
-                curves.setdefault(s.key, {}).setdefault(r["benchmark"], []).append(r)
+            if r.decoding == rows[0].decoding:
+                curves.setdefault(s.key, {}).setdefault(r.benchmark, []).append(r)
     return curves
 
 

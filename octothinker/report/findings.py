@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from octothinker.eval.records import HeldOutEval
 from octothinker.eval.stats import bootstrap, mean, question_independent, spearman_interval, spearman_permutation_p
 from octothinker.report.layout import ArmInfo, RunLayout
 from octothinker.runs import read_jsonl
@@ -72,23 +73,22 @@ def load_results(layout: RunLayout) -> dict[tuple[str, int], Result]:
     """Results of every model and seed the layout names (those whose RL run has an evaluation)."""
     results = {}
     for s in layout.subjects:
-        rows = read_jsonl(Path(s.rl) / "eval.jsonl")
-        if not rows or "correct_per_problem" not in rows[0]:
+        rows = [HeldOutEval.model_validate(r) for r in read_jsonl(Path(s.rl) / "eval.jsonl")]
+        if not rows or rows[0].correct_per_problem is None:
             continue
-        benchmark, decoding = rows[0]["benchmark"], rows[0].get("decoding")  # the primary decoding comes first
-        greedy = [r for r in rows if r["benchmark"] == benchmark and r.get("decoding") == "greedy"
-                  and decoding != "greedy"]
-        rows = [r for r in rows if r["benchmark"] == benchmark and r.get("decoding") == decoding]
+        benchmark, decoding = rows[0].benchmark, rows[0].decoding  # the primary decoding comes first
+        greedy = [r for r in rows if r.benchmark == benchmark and r.decoding == "greedy" and decoding != "greedy"]
+        rows = [r for r in rows if r.benchmark == benchmark and r.decoding == decoding]
         probe_path = Path(s.probe)
         results[(s.key, s.seed)] = Result(
-            key=s.key, seed=s.seed, benchmark=benchmark, samples=rows[0]["samples"],
-            steps=[r["step"] for r in rows],
-            accuracy=[[c / r["samples"] for c in r["correct_per_problem"]] for r in rows],
-            length=[r["tokens_per_problem"] for r in rows],
-            baselines=[question_independent(r["answer_counts"], r["gold_counts"], r.get("unanswered", 0)) for r in rows],
+            key=s.key, seed=s.seed, benchmark=benchmark, samples=rows[0].samples,
+            steps=[r.step for r in rows],
+            accuracy=[[c / r.samples for c in r.correct_per_problem] for r in rows],
+            length=[r.tokens_per_problem for r in rows],
+            baselines=[question_independent(r.answer_counts, r.gold_counts, r.unanswered) for r in rows],
             training=read_jsonl(Path(s.rl) / "metrics.jsonl"),
-            greedy=[[c / r["samples"] for c in r["correct_per_problem"]] for r in greedy],
-            truncated=[r.get("truncation_rate", float("nan")) for r in rows],
+            greedy=[[c / r.samples for c in r.correct_per_problem] for r in greedy],
+            truncated=[r.truncation_rate for r in rows],
             probe=json.loads(probe_path.read_text()) if probe_path.is_file() else None)
     return results
 

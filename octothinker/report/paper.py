@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from octothinker.eval.records import HeldOutEval
 from octothinker.eval.stats import bootstrap, mean, wilson
 from octothinker.report.reference import Reference, load_reference, resolve
 
 TABLE_STEPS = 5   # steps of each curve shown in the table: the first, the last and evenly between
 
 
-def pairs(curves: dict[str, dict[str, list[dict]]], spec: str) -> list[tuple[str, str, str, Reference]]:
+def pairs(curves: dict[str, dict[str, list[HeldOutEval]]], spec: str) -> list[tuple[str, str, str, Reference]]:
     """(model, benchmark, the paper's curve, reference) for every run curve the reference has a curve
     for: the model's own name (`octothinker-1b`), or one named curve for all (`octothinker-1b-long`)."""
     name, fixed = resolve(spec)
@@ -30,9 +31,9 @@ def pairs(curves: dict[str, dict[str, list[dict]]], spec: str) -> list[tuple[str
     return out
 
 
-def _interval(row: dict) -> tuple[float, float, float]:
-    per_problem = [c / row["samples"] for c in row["correct_per_problem"]]
-    if row["samples"] == 1:
+def _interval(row: HeldOutEval) -> tuple[float, float, float]:
+    per_problem = [c / row.samples for c in row.correct_per_problem]
+    if row.samples == 1:
         lo, hi = wilson(sum(per_problem), len(per_problem))
         return 100 * mean(per_problem), 100 * lo, 100 * hi
     return tuple(100 * v for v in bootstrap([per_problem], mean))
@@ -44,12 +45,12 @@ def _spread(steps: list[int], k: int) -> list[int]:
     return sorted({steps[round(i * (len(steps) - 1) / (k - 1))] for i in range(k)})
 
 
-def table(curves: dict[str, dict[str, list[dict]]], spec: str) -> tuple[list[str], list[list[str]]]:
+def table(curves: dict[str, dict[str, list[HeldOutEval]]], spec: str) -> tuple[list[str], list[list[str]]]:
     header = ["RL from", "benchmark", "step", "yours % [95% CI]", "paper %", "yours - paper", "paper inside your CI",
               "tokens: yours / paper"]
     rows = []
     for model, bench, curve, ref in pairs(curves, spec):
-        mine = {r["step"]: r for r in curves[model][bench]}
+        mine = {r.step: r for r in curves[model][bench]}
         shared = _spread(sorted(s for s in mine if ref.at(curve, bench, "accuracy", s) is not None), TABLE_STEPS)
         for step in shared:
             point, lo, hi = _interval(mine[step])
@@ -58,11 +59,11 @@ def table(curves: dict[str, dict[str, list[dict]]], spec: str) -> tuple[list[str
             rows.append([model if curve == model else f"{model} (paper: {curve})", bench, str(step),
                          f"{point:.1f} [{lo:.1f}, {hi:.1f}]", f"{paper:.1f}", f"{point - paper:+.1f}",
                          "yes" if lo <= paper <= hi else "no",
-                         f"{mine[step]['mean_response_tokens']:.0f} / " + (f"{length:.0f}" if length is not None else "-")])
+                         f"{mine[step].mean_response_tokens:.0f} / " + (f"{length:.0f}" if length is not None else "-")])
     return header, rows
 
 
-def plot(curves: dict[str, dict[str, list[dict]]], spec: str, path: Path) -> bool:
+def plot(curves: dict[str, dict[str, list[HeldOutEval]]], spec: str, path: Path) -> bool:
     """Accuracy and response length per benchmark, each model's curve solid over the paper's dashed in
     the same colour; False (nothing drawn) when the run has no curve the reference has."""
     from octothinker.report.page import _plt
@@ -78,7 +79,8 @@ def plot(curves: dict[str, dict[str, list[dict]]], spec: str, path: Path) -> boo
         row = axes[benches.index(bench)]
         mine = curves[model][bench]
         for ax, metric, key in ((row[0], "accuracy", "accuracy"), (row[1], "length", "mean_response_tokens")):
-            ax.plot([r["step"] for r in mine], [r[key] for r in mine], color=colors[model], lw=2, label=f"{model} (yours)")
+            ax.plot([r.step for r in mine], [getattr(r, key) for r in mine], color=colors[model], lw=2,
+                    label=f"{model} (yours)")
             paper = ref.series(curve, bench, metric)
             ax.plot([s for s, _ in paper], [v for _, v in paper], color=colors[model], lw=1.2, ls="--",
                     label=f"{curve} ({ref.name})")

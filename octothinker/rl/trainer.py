@@ -25,6 +25,7 @@ from pydantic import Field, field_validator, model_validator
 
 from octothinker.errors import DataError, OctoError, Strict, check_names
 from octothinker.eval.generation import SCORING_BATCH, Completion, HFGenerator, SamplingParams
+from octothinker.eval.records import HeldOutEval
 from octothinker.eval.stats import canonical_answer
 from octothinker.rl.grpo import (CLIP_RATIO_C, LOG_RATIO_CLAMP, Aggregation, aggregate, clipped_policy_loss,
                                  group_advantages, informative_groups, kl_k3, token_entropy)
@@ -251,7 +252,7 @@ def token_logprobs(model, ids, attention, with_entropy: bool = False):
 
 # --- evaluation during training -------------------------------------------------------------------------
 
-def periodic_eval(generator, template: PromptTemplate, spec: EvalSpec, max_tokens: int, seed: int = 0) -> list[dict]:
+def periodic_eval(generator, template: PromptTemplate, spec: EvalSpec, max_tokens: int, seed: int = 0) -> list[HeldOutEval]:
     """Zero-shot accuracy and response lengths per benchmark (the study's dynamics curves): greedy, or the
     mean over `spec.samples` sampled answers per problem (and greedy too with `spec.greedy`). Graded by
     the one scoring path, as `octo eval` grades, whatever the training reward. One row per benchmark and
@@ -273,18 +274,18 @@ def periodic_eval(generator, template: PromptTemplate, spec: EvalSpec, max_token
             correct = [v.correct for v in verdicts]
             lengths = [c.tokens for c in comps]
             right = [t for t, ok in zip(lengths, correct) if ok]
-            rows.append({
-                "benchmark": task.name, "decoding": decoding, "accuracy": 100.0 * sum(correct) / len(correct),
-                "problems": len(problems), "samples": n,
-                "correct_per_problem": [sum(correct[i * n:(i + 1) * n]) for i in range(len(problems))],
-                "tokens_per_problem": [sum(lengths[i * n:(i + 1) * n]) / n for i in range(len(problems))],
-                "mean_response_tokens": sum(lengths) / len(lengths),
-                "mean_correct_response_tokens": sum(right) / len(right) if right else None,
-                "truncation_rate": 100.0 * sum(c.finish == "length" for c in comps) / len(comps),
+            rows.append(HeldOutEval(
+                benchmark=task.name, decoding=decoding, accuracy=100.0 * sum(correct) / len(correct),
+                problems=len(problems), samples=n,
+                correct_per_problem=[sum(correct[i * n:(i + 1) * n]) for i in range(len(problems))],
+                tokens_per_problem=[sum(lengths[i * n:(i + 1) * n]) / n for i in range(len(problems))],
+                mean_response_tokens=sum(lengths) / len(lengths),
+                mean_correct_response_tokens=sum(right) / len(right) if right else None,
+                truncation_rate=100.0 * sum(c.finish == "length" for c in comps) / len(comps),
                 # what answering without reading the questions scores: see eval.stats.question_independent
-                "answer_counts": dict(Counter(canonical_answer(v.extracted) for v in verdicts if v.extracted is not None)),
-                "unanswered": sum(v.extracted is None for v in verdicts),
-                "gold_counts": dict(Counter(canonical_answer(accepted(p.gold)[0]) for p in problems))})
+                answer_counts=dict(Counter(canonical_answer(v.extracted) for v in verdicts if v.extracted is not None)),
+                unanswered=sum(v.extracted is None for v in verdicts),
+                gold_counts=dict(Counter(canonical_answer(accepted(p.gold)[0]) for p in problems))))
     return rows
 
 
@@ -490,4 +491,4 @@ def _log_eval(writer: MetricsWriter, step: int, generator, template, cfg: RLConf
     # The same seed at every evaluation: sampled accuracies differ by the policy, not by the draw.
     for row in periodic_eval(generator, template, cfg.eval, cfg.eval.max_response_tokens or cfg.response_length(step),
                              seed=derive_seed(cfg.seed, "eval")):
-        writer.log({"step": step, **row}, tag=f"{row['benchmark']}/{row['decoding']}/")
+        writer.log(row.model_copy(update={"step": step}).model_dump(), tag=f"{row.benchmark}/{row.decoding}/")

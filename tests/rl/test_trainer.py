@@ -199,15 +199,15 @@ def test_periodic_eval_greedy_and_sampled(tmp_path):
     template = get_template("simple")
     gen = ScriptedGenerator({template.render(r["question"]): r["answer"] for r in rows})
     greedy = periodic_eval(gen, template, EvalSpec(benchmarks=[], files={"t": str(path)}), 16)
-    assert [(r["benchmark"], r["decoding"], r["accuracy"]) for r in greedy] == [("t", "greedy", 100.0)]
+    assert [(r.benchmark, r.decoding, r.accuracy) for r in greedy] == [("t", "greedy", 100.0)]
     assert gen.params.n == 1 and gen.params.temperature == 0
-    assert greedy[0]["correct_per_problem"] == [1, 1] and greedy[0]["gold_counts"] == {"5": 1, "8": 1}
+    assert greedy[0].correct_per_problem == [1, 1] and greedy[0].gold_counts == {"5": 1, "8": 1}
     spec = EvalSpec(benchmarks=[], files={"t": str(path)}, temperature=1.0, samples=4, greedy=True)
     sampled, also_greedy = periodic_eval(gen, template, spec, 16, seed=3)
-    assert sampled["decoding"] == "sampled" and sampled["accuracy"] == 25.0  # one right answer in four samples
-    assert sampled["correct_per_problem"] == [1, 1] and sampled["samples"] == 4
-    assert sampled["answer_counts"] == {"5": 1, "8": 1, "1000001": 2, "1000002": 2, "1000003": 2}
-    assert also_greedy["decoding"] == "greedy" and also_greedy["accuracy"] == 100.0
+    assert sampled.decoding == "sampled" and sampled.accuracy == 25.0  # one right answer in four samples
+    assert sampled.correct_per_problem == [1, 1] and sampled.samples == 4
+    assert sampled.answer_counts == {"5": 1, "8": 1, "1000001": 2, "1000002": 2, "1000003": 2}
+    assert also_greedy.decoding == "greedy" and also_greedy.accuracy == 100.0
     assert gen.params.n == 1 and gen.params.seed == 3
 
 

@@ -91,7 +91,7 @@ def test_eval_score_periodic_eval_probe_and_verl_reward(tmp_path):
 
     start = time.perf_counter()
     result = periodic_eval(Adversary(), get_template("simple"), EvalSpec(benchmarks=[], files={"q": str(questions)}), 8)
-    assert result[0]["accuracy"] == 0.0
+    assert result[0].accuracy == 0.0
     report = probe("adversary", str(questions), sampling=ProbeSampling(k=2, limit=len(texts)), generator=Adversary())
     assert report["pass@1"] == 0.0 and report["problems"] == len(texts)
     assert time.perf_counter() - start < 60
