@@ -378,7 +378,7 @@ def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = 
     reference = load_for_training(policy).model.to(device).eval() if cfg.kl_coef > 0 else None
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.999))
     template = get_template(cfg.template).bind(tokenizer, policy)
-    loop = Loop(out, out.name, cfg.steps, cfg.checkpoint_every, cfg.keep_checkpoints, cfg.logging)
+    loop = Loop(out, "rl", cfg.steps, cfg.checkpoint_every, cfg.keep_checkpoints, cfg.logging, run_name=out.name)
     pool = VerifyPool()
     try:
         prompts, skipped = load_prompts(cfg, template, tokenizer, pool)

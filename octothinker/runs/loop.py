@@ -16,12 +16,13 @@ from octothinker.runs.metrics import LoggingSpec, MetricsWriter, Progress
 @dataclass
 class Loop:
     out: Path                      # the run folder: metrics.jsonl, checkpoints/
-    name: str                      # progress lines and the W&B run name
+    name: str                      # progress lines (and the W&B run, unless `run_name`)
     steps: int
     checkpoint_every: int
     keep_checkpoints: int
     logging: LoggingSpec
     is_main: bool = True           # the rank that writes (every rank steps)
+    run_name: str | None = None    # the W&B run name
 
     @property
     def checkpoints(self) -> Path:
@@ -38,7 +39,7 @@ class Loop:
         """Steps `start` .. `steps`: each one's row to metrics.jsonl and, as `shown` picks its fields (with
         `tokens` for the rate), to the progress line; a checkpoint `step_<n>` every `checkpoint_every`
         steps but the last (the trainer saves what it keeps at the end), the oldest pruned."""
-        metrics = MetricsWriter(self.out, self.logging, start, self.is_main, self.name)
+        metrics = MetricsWriter(self.out, self.logging, start, self.is_main, self.run_name or self.name)
         bar = Progress(self.steps, self.name, initial=start, every=self.logging.every, enabled=self.is_main)
         try:
             for step in range(start, self.steps):
