@@ -381,10 +381,11 @@ def test_ctrl_c_in_a_terminal_ends_an_evaluation_in_one_line(tmp_path, micro_mod
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "octothinker.cli", "eval", str(micro_model_dir), "--benchmarks",
                              "gsm8k", "--data-dir", str(benchmarks_dir), "--batch-size", "1", "--max-new-tokens", "48",
-                             # 8 samples a problem: seconds of work left after the first record, on a busy machine too
-                             "--n", "8", "--temperature", "1.0", "--out", str(out)],
-                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                             "--out", str(out)],
+                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
+                            # as a terminal's job has it, even when this test runs in a background job
+                            # (whose SIGINT the shell ignores, and the child would inherit)
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         if (out / "gsm8k.jsonl").is_file() and (out / "gsm8k.jsonl").stat().st_size:  # graded: workers are up
