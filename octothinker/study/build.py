@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from octothinker.midtrain.torchrun import LaunchSpec
-from octothinker.probe import ProbeSampling
 from octothinker.rl.trainer import RLConfig
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ def build_probe(recipe: StudyRecipe, s: Subject, target: Path) -> None:
     from octothinker.probe import probe
 
     p, rl = recipe.probe, probe_rl_settings(recipe.rl_for(s.key))
-    probe(str(s.model), p.prompts, p.data_dir, ProbeSampling(**p.model_dump(exclude={"prompts", "data_dir"})),
+    probe(str(s.model), p.prompts, p.data_dir, p,  # a ProbePlan is the probe's sampling settings and its prompts
           rl["template"], rl["temperature"], s.seed, out=str(target / "probe.json"))
 
 
