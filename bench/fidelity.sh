@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Does the embedded study reproduce the paper's findings across seeds? Runs the demo with three seeds,
-# then the arms recipe (corpus quality, stable budget, instruction data, a Qwen-like base) into the same
+# then the arms recipe (QA data, template, length schedule, QA share, corpus quality, stable budget,
+# instruction data, a Qwen-like base) into the same
 # folder, which skips every stage the two share; times both and pastes the Findings into BENCHMARKS.md.
 #   bash bench/fidelity.sh                       RL, the probe and evaluation per seed; mid-training shared
 #   PER_SEED=training bash bench/fidelity.sh     mid-training per seed too (runs/fidelity-training)

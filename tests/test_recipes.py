@@ -107,8 +107,18 @@ def test_extends_merges_the_child_over_its_parent(tmp_path):
 
 def test_arms_recipe_is_the_demo_plus_arms():
     demo, arms = load_study(RECIPES / "demo.yaml"), load_study(RECIPES / "demo-arms.yaml")
-    assert arms.midtrain == demo.midtrain and arms.rl == demo.rl
-    assert {a.claim for a in arms.arms.values()} == {"quality", "budget", "instruct", "qwen"}
+    assert arms.midtrain == demo.midtrain and arms.rl == demo.rl and arms.rl_from == [*demo.rl_from, "stable"]
+    assert {a.claim for a in arms.arms.values()} == {"qa", "template", "schedule", "qa-share", "quality", "budget",
+                                                     "instruct", "qwen"}
+    # the RL-only arms (C7) change RL alone, and so share every model with the demo
+    assert arms.rl_for("stair/long").response_length(0) == 96 and arms.rl_for("bare/long").template == "{question}\n"
+    from octothinker.study.planning import plan
+
+    names = {s.name for s in plan(arms)}
+    assert {"bare/rl-long", "stair/rl-long", "rl-stable", "web-only/stable", "qa-30/decay-short"} <= names
+    assert not {n for n in names if n.startswith(("bare/", "stair/")) and "decay" in n}
+    with pytest.raises(RecipeError, match="arms.qa-10: a qa-share arm needs `value` and `compare_value`"):
+        load_study(RECIPES / "demo-arms.yaml", ["arms.qa-10.compare_value=null"])
 
 
 def test_an_override_of_one_use_of_a_yaml_anchor_leaves_the_others(tmp_path):

@@ -9,12 +9,17 @@ seeds. A verdict is:
 - not reproduced: the interval lies below zero (the opposite of the claim);
 - inconclusive at this budget: otherwise (no measurable difference).
 
-Claims: (a) RL from each mid-trained branch gains more than RL from the base; (b) long-CoT responses are
-longer than short-CoT ones, before and during RL; (c) the probe ranks the models as RL does; and, from
-the study's arms: (d) quality-filtered web beats unfiltered web for RL, (e) a longer stable stage
-raises what RL reaches, (f) instruction data in the decay mix helps RL, (g) a base that saw QA data
-in pre-training ("Qwen-like") gains under RL where the "Llama-like" base does not, and the Llama-like
-base's responses grow longer without its accuracy growing.
+Claims: (a) RL from each mid-trained branch gains more than RL from the base, in sampled accuracy and,
+where the run evaluates greedily too, in greedy accuracy (the paper's validation is greedy); (b) long-CoT
+responses are longer than short-CoT ones, before and during RL; (c) the probe ranks the models as RL
+does; (C4) long chain of thought makes RL less stable: a larger fall of held-out accuracy between
+evaluations, or responses that run away in length; (C9) stable-then-decay raises the base's accuracy
+before any RL; and, from the study's arms: (C3) QA data in the stable mix helps RL, (C7) the template
+mid-training taught and a stair length schedule help RL, (C8) the QA share of the decay mix has an
+optimum inside the shares tried, (d) quality-filtered web beats unfiltered web for RL, (e) a longer
+stable stage raises what RL reaches, (f) instruction data in the decay mix helps RL, (g) a base that
+saw QA data in pre-training ("Qwen-like") gains under RL where the "Llama-like" base does not, and the
+Llama-like base's responses grow longer without its accuracy growing.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from octothinker.eval.records import HeldOutEval
 from octothinker.eval.stats import bootstrap, mean, question_independent, spearman_interval, spearman_permutation_p
@@ -62,6 +69,11 @@ class Result:
 
     def gain(self) -> list[float]:
         return [e - s for e, s in zip(self.end, self.start)]
+
+    def series(self, decoding: str) -> list[list[float]]:
+        """Per evaluation, per-problem accuracy: of the samples ("sampled", the primary decoding) or of
+        the greedy answer ("greedy", when the run evaluated both)."""
+        return self.greedy if decoding == "greedy" else self.accuracy
 
     def during_length(self) -> list[float]:
         """Per problem, the mean response length over the evaluations after step 0."""
@@ -155,24 +167,103 @@ def _seeds_with(results: dict, *keys: str) -> list[int]:
     return [s for s in seeds if all((k, s) in results for k in keys)]
 
 
-def claim_a(results: dict, branches: list[str]) -> list[Finding]:
+def claim_a(results: dict, branches: list[str], decoding: str = "sampled") -> list[Finding]:
+    """Per branch: its RL gain minus the base's, and its own gain above zero. With `decoding="greedy"`,
+    the same rule on the greedy answers (only where every run of the pair evaluated them)."""
+    def acc(key, s, i):
+        return results[(key, s)].series(decoding)[i]
+
+    out = []
+    for branch in branches:
+        seeds = [s for s in _seeds_with(results, branch, "base")
+                 if decoding != "greedy" or (results[(branch, s)].greedy and results[("base", s)].greedy)]
+        if not seeds:
+            continue
+        gain, gain_seeds = _paired(results, seeds, lambda s: [acc(branch, s, -1), acc(branch, s, 0)], _diff, 100)
+        diff, diff_seeds = _paired(results, seeds, lambda s: [acc(branch, s, -1), acc(branch, s, 0),
+                                                             acc("base", s, -1), acc("base", s, 0)], _gain_diff, 100)
+        base_gain, _ = _paired(results, seeds, lambda s: [acc("base", s, -1), acc("base", s, 0)], _diff, 100)
+        both = {s: (diff_seeds[s][0], min(diff_seeds[s][1], gain_seeds[s][1]), diff_seeds[s][2]) for s in seeds}
+        v = verdict((diff[0], min(diff[1], gain[1]), diff[2]), both)
+        greedy = " greedy" if decoding == "greedy" else ""
+        out.append(Finding(f"(a{', greedy' if greedy else ''}) RL from the {branch} branch gains more held-out"
+                           f"{greedy} accuracy than RL from the base",
+                           f"{greedy.strip() + ' ' if greedy else ''}gain of {branch} minus gain of base", diff,
+                           diff_seeds, "points", v,
+                           note=f"gain of {branch}: {_fmt(gain)}; gain of base: {_fmt(base_gain)}"))
+    return out
+
+
+def claim_c9(results: dict, branches: list[str]) -> list[Finding]:
+    """Per branch: held-out accuracy before any RL (the RL run's step-0 evaluation, the same prompt and
+    decoding for every model), branch minus base. The paper's base-model table shows the same few-shot;
+    here the prompt is the RL frame, zero-shot."""
     out = []
     for branch in branches:
         seeds = _seeds_with(results, branch, "base")
         if not seeds:
             continue
-        gain, gain_seeds = _paired(results, seeds, lambda s: [results[(branch, s)].end, results[(branch, s)].start],
+        effect, per_seed = _paired(results, seeds, lambda s: [results[(branch, s)].start, results[("base", s)].start],
                                    _diff, 100)
-        diff, diff_seeds = _paired(results, seeds, lambda s: [results[(branch, s)].end, results[(branch, s)].start,
-                                                             results[("base", s)].end, results[("base", s)].start],
-                                   _gain_diff, 100)
-        base_gain, _ = _paired(results, seeds, lambda s: [results[("base", s)].end, results[("base", s)].start], _diff, 100)
-        both = {s: (diff_seeds[s][0], min(diff_seeds[s][1], gain_seeds[s][1]), diff_seeds[s][2]) for s in seeds}
-        v = verdict((diff[0], min(diff[1], gain[1]), diff[2]), both)
-        out.append(Finding(f"(a) RL from the {branch} branch gains more held-out accuracy than RL from the base",
-                           f"gain of {branch} minus gain of base", diff, diff_seeds, "points", v,
-                           note=f"gain of {branch}: {_fmt(gain)}; gain of base: {_fmt(base_gain)}"))
+        note = ""
+        greedy_seeds = [s for s in seeds if results[(branch, s)].greedy and results[("base", s)].greedy]
+        if greedy_seeds == seeds:
+            greedy, _ = _paired(results, seeds, lambda s: [results[(branch, s)].greedy[0],
+                                                           results[("base", s)].greedy[0]], _diff, 100)
+            note = f"greedy: {_fmt(greedy)}"
+        out.append(Finding(f"(C9) Stable-then-decay ({branch} branch) raises the base's held-out accuracy before any RL",
+                           f"accuracy before RL, {branch} minus base", effect, per_seed, "points",
+                           verdict(effect, per_seed), note=note))
     return out
+
+
+def _drawdown(*evaluations):
+    """The largest fall of mean accuracy from one evaluation to any later one (0 when it never falls)."""
+    means = [mean(e) for e in evaluations]
+    fall = 0.0 * means[0]
+    for i, earlier in enumerate(means):
+        for later in means[i + 1:]:
+            fall = np.maximum(fall, earlier - later)
+    return fall
+
+
+def _instability(k: int):
+    """`_drawdown` of the first k columns minus that of the next k (long's evaluations, then short's)."""
+    return lambda *cols: _drawdown(*cols[:k]) - _drawdown(*cols[k:])
+
+
+def _growth(end_a, start_a, end_b, start_b):
+    """Relative growth of mean length over RL, a minus b (in fractions: 0.5 is +50%)."""
+    return (mean(end_a) / mean(start_a) - 1) - (mean(end_b) / mean(start_b) - 1)
+
+
+def claim_c4(results: dict) -> list[Finding]:
+    """Long chain of thought makes RL less stable than short, by two rules on the held-out curves: the
+    largest fall of accuracy from one evaluation to a later one (a sudden drop, in points), and the
+    relative growth of the mean response length over RL (a runaway length). The curves have as many
+    points as the run's evaluations (`rl.eval.every`): a drop between two of them is not seen."""
+    seeds = [s for s in _seeds_with(results, "long", "short")
+             if len(results[("long", s)].accuracy) == len(results[("short", s)].accuracy) >= 2]
+    if not seeds:
+        return []
+    k = len(results[("long", seeds[0])].accuracy)
+    seeds = [s for s in seeds if len(results[("long", s)].accuracy) == k]
+    drop, drop_seeds = _paired(results, seeds, lambda s: [*results[("long", s)].accuracy, *results[("short", s)].accuracy],
+                               _instability(k), 100)
+    growth, growth_seeds = _paired(results, seeds, lambda s: [results[("long", s)].length[-1], results[("long", s)].length[0],
+                                                              results[("short", s)].length[-1], results[("short", s)].length[0]],
+                                   _growth, 100)
+    trunc = {key: mean([results[(key, s)].truncated[-1] for s in seeds if results[(key, s)].truncated])
+             for key in ("long", "short")}
+    return [
+        Finding("(C4) RL from the long branch suffers larger sudden drops of held-out accuracy than from the short",
+                f"largest fall of accuracy between evaluations ({k} of them), long minus short", drop, drop_seeds,
+                "points", verdict(drop, drop_seeds)),
+        Finding("(C4) RL from the long branch lets response length run away more than from the short",
+                "growth of mean response length over RL, long minus short", growth, growth_seeds, "%",
+                verdict(growth, growth_seeds),
+                note=f"answers cut at the limit after RL: long {trunc['long']:.1f}%, short {trunc['short']:.1f}%"),
+    ]
 
 
 def claim_b(results: dict) -> Finding | None:
@@ -227,10 +318,15 @@ def claim_c(results: dict) -> Finding | None:
                         f"{chance} (judged from {MIN_MODELS} models, at p < {MAX_PERMUTATION_P})")
 
 
+# Per arm claim: the claim's words, and whether the arm holds the paper's choice (its effect is then the
+# arm minus the main model it is compared with) or the main line does (the main model minus the arm).
 _ARM_CLAIMS = {
-    "quality": "(d) Mid-training on quality-filtered math web beats unfiltered web for RL",
-    "budget": "(e) A longer stable stage raises what RL reaches",
-    "instruct": "(f) Instruction data in the decay mix helps RL",
+    "qa": ("(C3) QA data in the stable mix (beside the math web) helps RL", False),
+    "template": ("(C7) RL in the frame mid-training taught beats RL from a bare question", False),
+    "schedule": ("(C7) A stair schedule of the response limit helps RL against a fixed limit", True),
+    "quality": ("(d) Mid-training on quality-filtered math web beats unfiltered web for RL", False),
+    "budget": ("(e) A longer stable stage raises what RL reaches", False),
+    "instruct": ("(f) Instruction data in the decay mix helps RL", False),
 }
 
 
@@ -240,19 +336,60 @@ def claim_arms(results: dict, arms: dict[str, ArmInfo]) -> list[Finding]:
         if arm.claim == "qwen":
             out += claim_g(results, f"{name}/{arm.models[0]}")
             continue
+        if arm.claim == "qa-share":
+            continue  # judged over all its arms together (claim_c8)
+        text, arm_holds_choice = _ARM_CLAIMS[arm.claim]
         for model in arm.models:
             key = f"{name}/{model}"
             seeds = _seeds_with(results, arm.compare, key)
             if not seeds:
                 continue
-            effect, per_seed = _paired(results, seeds, lambda s: [results[(arm.compare, s)].end, results[(key, s)].end],
+            better, worse = (key, arm.compare) if arm_holds_choice else (arm.compare, key)
+            effect, per_seed = _paired(results, seeds, lambda s: [results[(better, s)].end, results[(worse, s)].end],
                                        _diff, 100)
-            gains, _ = _paired(results, seeds, lambda s: [results[(arm.compare, s)].end, results[(arm.compare, s)].start,
-                                                          results[(key, s)].end, results[(key, s)].start], _gain_diff, 100)
-            out.append(Finding(_ARM_CLAIMS[arm.claim], f"accuracy after RL, {arm.compare} minus {key}",
-                               effect, per_seed, "points", verdict(effect, per_seed),
-                               note=f"difference of RL gains: {_fmt(gains)}"))
-    return out
+            gains, _ = _paired(results, seeds, lambda s: [results[(better, s)].end, results[(better, s)].start,
+                                                          results[(worse, s)].end, results[(worse, s)].start], _gain_diff, 100)
+            note = f"difference of RL gains: {_fmt(gains)}"
+            k = len(results[(better, seeds[0])].accuracy)
+            if k >= 2 and all(len(results[(m, s)].accuracy) == k for m in (better, worse) for s in seeds):
+                calm, _ = _paired(results, seeds, lambda s: [*results[(worse, s)].accuracy, *results[(better, s)].accuracy],
+                                  _instability(k), 100)
+                note += f"; largest fall of accuracy between evaluations, {worse} minus {better}: {_fmt(calm)}"
+            out.append(Finding(text, f"accuracy after RL, {better} minus {worse}", effect, per_seed, "points",
+                               verdict(effect, per_seed), note=note))
+    return out + claim_c8(results, arms)
+
+
+def _interior_gain(n: int):
+    """With n accuracy columns in order of the varied setting: the best interior one minus the better end."""
+    def statistic(*cols):
+        means = [mean(c) for c in cols]
+        interior = means[1]
+        for m in means[2:n - 1]:
+            interior = np.maximum(interior, m)
+        return interior - np.maximum(means[0], means[n - 1])
+    return statistic
+
+
+def claim_c8(results: dict, arms: dict[str, ArmInfo]) -> list[Finding]:
+    """The QA share of the decay mix has an optimum inside the shares tried (the paper: about 30% of
+    10-40%): the best interior share's accuracy after RL minus the better of the two ends, over the arms
+    of claim `qa-share` and the main model they are compared with."""
+    shares = {f"{n}/{m}": a.value for n, a in arms.items() if a.claim == "qa-share" for m in a.models}
+    compare = {(a.compare, a.compare_value) for a in arms.values() if a.claim == "qa-share"}
+    if not shares:
+        return []
+    shares.update(dict(compare))
+    order = sorted(shares, key=lambda k: shares[k])
+    seeds = _seeds_with(results, *order)
+    if len(order) < 3 or not seeds:
+        return []
+    effect, per_seed = _paired(results, seeds, lambda s: [results[(k, s)].end for k in order], _interior_gain(len(order)), 100)
+    each = ", ".join(f"{100 * shares[k]:.0f}% ({k}) {100 * mean([mean(results[(k, s)].end) for s in seeds]):.1f}"
+                     for k in order)
+    return [Finding(f"(C8) The QA share of the decay mix has an optimum inside the {len(order)} shares tried",
+                    "accuracy after RL, best interior share minus the better end", effect, per_seed, "points",
+                    verdict(effect, per_seed), note=f"after RL by share: {each}")]
 
 
 def claim_g(results: dict, qwen: str) -> list[Finding]:
@@ -285,10 +422,12 @@ def _fmt(e: tuple[float, float, float], unit: str = "points") -> str:
 
 
 def all_findings(results: dict, layout: RunLayout) -> list[Finding]:
-    found = claim_a(results, [b for b in layout.branches if any(k == b for k, _ in results)])
+    branches = [b for b in layout.branches if any(k == b for k, _ in results)]
+    found = claim_a(results, branches) + claim_a(results, branches, decoding="greedy")
     for extra in (claim_b(results), claim_c(results)):
         if extra is not None:
             found.append(extra)
+    found += claim_c4(results) + claim_c9(results, branches)
     if layout.qwen:
         found += claim_g(results, layout.qwen)
     return found + claim_arms(results, layout.arms)

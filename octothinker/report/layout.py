@@ -26,6 +26,8 @@ class ArmInfo(Strict):
     claim: str
     compare: str
     models: list[str]
+    value: float | None = None           # what the arm sets the varied setting to (claim qa-share)
+    compare_value: float | None = None   # and what the main line sets it to
 
 
 class RunLayout(Strict):

@@ -80,7 +80,8 @@ def layout(recipe: StudyRecipe) -> RunLayout:
         seeds=recipe.seed_list(), per_seed=recipe.per_seed,
         subjects=[SubjectPaths(key=s.key, seed=s.seed, model=str(s.model), rl=str(s.rl),
                                probe=str(s.probe / "probe.json"), evals=str(s.evals)) for s in subjects(recipe)],
-        arms={name: ArmInfo(claim=arm.claim, compare=arm.compare, models=arm.models) for name, arm in recipe.arms.items()},
+        arms={name: ArmInfo(claim=arm.claim, compare=arm.compare, models=arm.models, value=arm.value,
+                              compare_value=arm.compare_value) for name, arm in recipe.arms.items()},
         branches=branches(recipe), qwen=recipe.qwen, models_root=str(first_line.root)).relative_to(recipe.out)
 
 

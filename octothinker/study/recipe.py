@@ -43,15 +43,16 @@ class ProbePlan(ProbeSampling):
     data_dir: str | None = None
 
 
-CLAIMS = ("quality", "budget", "instruct", "qwen")
-
-
 class ArmSpec(Strict):
     """A variant of the main mid-training recipe that tests one finding of the study against a model of
     the main line (`compare`): the arm's stages are made only where its settings differ from the main
     line's, the rest is shared."""
-    claim: Literal["quality", "budget", "instruct", "qwen"]
+    claim: Literal["qa", "template", "schedule", "qa-share", "quality", "budget", "instruct", "qwen"]
     compare: str = "short"                      # the main model it is measured against
+    # qa-share: the share of QA in the decay mix of this arm and of the main line (the arms of one claim
+    # and the main model are judged together, in order of the share)
+    value: float | None = None
+    compare_value: float | None = None
     pretrain: dict | None = None                # merged into `pretrain`: the arm has a base of its own
     midtrain: dict | None = None                # merged into `midtrain`
     models: list[str]                           # the arm's models that RL starts from
@@ -161,6 +162,9 @@ class StudyRecipe(Strict):
                 first = err.errors()[0]
                 raise ValueError(f"rl_per_model.{key}.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
         for name, arm in self.arms.items():
+            if arm.claim == "qa-share" and (arm.value is None or arm.compare_value is None):
+                raise ValueError(f"arms.{name}: a qa-share arm needs `value` and `compare_value` (its share and the "
+                                 "main line's)")
             if arm.compare not in known:
                 raise ValueError(f"arms.{name}.compare: {arm.compare!r} is not a model of this study")
             line = self.arm_line(name, Path(self.out))

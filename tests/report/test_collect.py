@@ -121,3 +121,79 @@ def test_the_probe_claim_is_judged_over_enough_models_and_against_chance(tmp_pat
         "(c) The RL-readiness probe ranks the 6 models as RL does"]
     p = float(rho.note.split("permutation p over the 6 models ")[1].split()[0])
     assert rho.verdict == REPRODUCED and 1 / 720 <= p < 0.05
+
+
+def _found(layout: RunLayout) -> dict:
+    return {f.claim: f for f in all_findings(load_results(layout), layout)}
+
+
+def _curves(tmp_path, spec: dict, seeds=(0, 1, 2), n=300, arms=None) -> RunLayout:
+    """A fake run from each model's curves: per evaluation, the chance a sample is right and the mean
+    length; `greedy` (optional) the chance the greedy answer is right, per evaluation."""
+    subjects = []
+    for seed in seeds:
+        rng = random.Random(seed)
+        for key, curve in spec.items():
+            rl = tmp_path / f"seed-{seed}" / f"rl-{key.replace('/', '-')}"
+            rows = []
+            for step, (p, tokens) in enumerate(zip(curve["sampled"], curve["tokens"])):
+                rows.append(_eval_row(10 * step, [sum(rng.random() < p for _ in range(4)) for _ in range(n)], tokens=tokens)
+                            | {"decoding": "sampled"})
+            for step, p in enumerate(curve.get("greedy", [])):
+                rows.append(_eval_row(10 * step, [int(rng.random() < p) for _ in range(n)], samples=1) | {"decoding": "greedy"})
+            _jsonl(rl / "eval.jsonl", rows)
+            subjects.append({"key": key, "seed": seed, "rl": str(rl), "probe": str(rl / "none.json"),
+                             "evals": str(tmp_path / "eval"), "model": ""})
+    return RunLayout.model_validate({"seeds": list(seeds), "subjects": subjects, "arms": arms or {},
+                                     "models_root": str(tmp_path), "branches": ["short", "long"]})
+
+
+def test_greedy_gains_are_judged_apart_from_sampled_ones(tmp_path):
+    # RL sharpens the short branch's sampling toward its greedy answer: sampled accuracy rises, greedy does not
+    flat = {"tokens": [30, 30]}
+    found = _found(_curves(tmp_path, {"base": {**flat, "sampled": [0.05, 0.05], "greedy": [0.1, 0.1]},
+                                      "short": {**flat, "sampled": [0.4, 0.6], "greedy": [0.7, 0.7]},
+                                      "long": {**flat, "sampled": [0.3, 0.5], "greedy": [0.5, 0.8]}}))
+    assert found["(a) RL from the short branch gains more held-out accuracy than RL from the base"].verdict == REPRODUCED
+    greedy_short = found["(a, greedy) RL from the short branch gains more held-out greedy accuracy than RL from the base"]
+    assert greedy_short.verdict == INCONCLUSIVE and abs(greedy_short.effect[0]) < 8
+    greedy_long = found["(a, greedy) RL from the long branch gains more held-out greedy accuracy than RL from the base"]
+    assert greedy_long.verdict == REPRODUCED and greedy_long.effect[0] == pytest.approx(30, abs=8)
+    before = found["(C9) Stable-then-decay (short branch) raises the base's held-out accuracy before any RL"]
+    assert before.verdict == REPRODUCED and before.effect[0] == pytest.approx(35, abs=4) and before.note.startswith("greedy: +5")
+
+
+def test_long_cot_instability_is_a_rule_on_the_curves(tmp_path):
+    # the long branch's accuracy rises, falls back and its answers double; the short one climbs steadily
+    spec = {"base": {"sampled": [0.05, 0.05, 0.05], "tokens": [30, 30, 30]},
+            "short": {"sampled": [0.4, 0.5, 0.6], "tokens": [30, 30, 30]},
+            "long": {"sampled": [0.3, 0.6, 0.35], "tokens": [60, 90, 120]}}
+    found = _found(_curves(tmp_path, spec))
+    drop = found["(C4) RL from the long branch suffers larger sudden drops of held-out accuracy than from the short"]
+    assert drop.verdict == REPRODUCED and drop.effect[0] == pytest.approx(25, abs=4)
+    runaway = found["(C4) RL from the long branch lets response length run away more than from the short"]
+    assert runaway.verdict == REPRODUCED and runaway.effect[0] == pytest.approx(100) and runaway.unit == "%"
+
+    steady = {**spec, "long": {"sampled": [0.3, 0.4, 0.5], "tokens": [60, 60, 60]}}
+    found = _found(_curves(tmp_path / "b", steady))
+    assert found["(C4) RL from the long branch suffers larger sudden drops of held-out accuracy than from the short"
+                 ].verdict == INCONCLUSIVE
+
+
+@pytest.mark.parametrize("middle, expected", [(0.6, REPRODUCED), (0.45, INCONCLUSIVE), (0.2, NOT_REPRODUCED)])
+def test_an_optimum_share_is_the_best_interior_one_against_the_better_end(tmp_path, middle, expected):
+    arms = {"qa-10": {"claim": "qa-share", "compare": "short", "models": ["short"], "value": 0.1, "compare_value": 0.5},
+            "qa-30": {"claim": "qa-share", "compare": "short", "models": ["short"], "value": 0.3, "compare_value": 0.5},
+            "stair": {"claim": "schedule", "compare": "long", "models": ["long"]}}
+    flat = {"tokens": [30, 30]}
+    spec = {"base": {**flat, "sampled": [0.05, 0.05]}, "short": {**flat, "sampled": [0.3, 0.45]},
+            "long": {**flat, "sampled": [0.3, 0.4]},
+            "qa-10/short": {**flat, "sampled": [0.3, 0.4]}, "qa-30/short": {**flat, "sampled": [0.3, middle]},
+            "stair/long": {**flat, "sampled": [0.3, 0.6]}}
+    found = _found(_curves(tmp_path, spec, arms=arms))
+    optimum = found["(C8) The QA share of the decay mix has an optimum inside the 3 shares tried"]
+    assert optimum.verdict == expected and optimum.effect[0] == pytest.approx(100 * (middle - 0.45), abs=4)
+    assert optimum.note.startswith("after RL by share: 10% (qa-10/short)") and "50% (short)" in optimum.note
+    # the stair arm holds the paper's choice: its effect is the arm minus the demo's fixed limit
+    stair = found["(C7) A stair schedule of the response limit helps RL against a fixed limit"]
+    assert stair.verdict == REPRODUCED and stair.measure == "accuracy after RL, stair/long minus long"
