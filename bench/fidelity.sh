@@ -13,8 +13,9 @@ per_seed=${PER_SEED:-rl}
 octo=.venv/bin/octo
 out=runs/fidelity$([ "$per_seed" = rl ] || echo "-$per_seed")
 block=fidelity$([ "$per_seed" = rl ] || echo "-$per_seed")
-mkdir -p $out
-times=$out/times.md
+# beside the run folder, not in it: `octo run` takes only a folder it made (or an empty one)
+mkdir -p runs
+times=runs/$block-times.md
 echo "Machine at the start: \`$(uptime)\`; $(nproc) cores." > $times
 run() {  # label, then the octo run arguments
     local label=$1; shift

@@ -303,7 +303,3 @@ def llama_parameters(config) -> dict[str, float]:
     attention = h * head_dim * (heads + 2 * kv) + heads * head_dim * h
     return {"blocks": float(layers * (attention + 3 * h * i)), "norms": float(layers * 2 * h + h),
             "vocab": float(c.get("vocab_size", 32000) * h), "tied": bool(c.get("tie_word_embeddings"))}
-
-
-def count_parameters(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())

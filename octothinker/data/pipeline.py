@@ -8,9 +8,10 @@ decontamination -> tokenize -> mixture -> packed shards, plus a data report (JSO
 them bad stops the build before anything runs), the sources go through the filters on datatrove (`curate.py`: its fastText
 filter and MinHash stages on its local, Slurm or Ray executor, as `executor` says) into staging token
 files; the mixture then picks documents per source by weight and budget, and the shards are written in
-a seeded interleaved order. Memory holds per-document offsets, never the corpus. The build writes into
-`<out>.partial` and replaces `<out>` only when it is complete, so a failed rebuild leaves the previous
-shards (and their index.json) as they were, and no `<out>.partial` behind.
+a seeded interleaved order. Memory holds per-document offsets, never the corpus. On its own (`octo data
+build`) the build writes into `<out>.partial` and replaces `<out>` only when it is complete, so a failed
+rebuild leaves the previous shards (and their index.json) as they were, and no `<out>.partial` behind;
+within a study, the stage runner stages it so.
 """
 
 from __future__ import annotations
@@ -196,10 +197,14 @@ def histogram(lengths: np.ndarray, bins: int = 10) -> dict:
     return {"edges": [int(e) for e in edges], "counts": [int(c) for c in counts]}
 
 
-def build(recipe: DataRecipe) -> dict:
-    """Run the whole data build; returns the report (also written to `<out>/report.json` and `.md`)."""
+def build(recipe: DataRecipe, staged: bool = False) -> dict:
+    """Run the whole data build; returns the report (also written to `<out>/report.json` and `.md`).
+    `staged`: `out` is a staging folder of the caller's (the study's stage runner), which replaces the
+    finished output only when the build completes, so it is written as it is."""
     require_executor(recipe)
     check_sources({recipe.name: recipe}, "data build")
+    if staged:
+        return _build_into(recipe, Path(recipe.out))
     final = Path(recipe.out)
     out = final.with_name(final.name + ".partial")
     shutil.rmtree(out, ignore_errors=True)

@@ -97,16 +97,6 @@ def check_tokenizer(index: dict, tokenizer, where: str) -> None:
                         f"this model's is {actual[:12]}); rebuild the data with this tokenizer")
 
 
-def iter_documents(data_dir: str | Path):
-    """Token arrays of every document, in shard order (EOS included)."""
-    index = read_index(data_dir)
-    for shard in index["shards"]:
-        tokens = np.memmap(Path(data_dir) / shard["file"], dtype=index["dtype"], mode="r")
-        offsets = np.load(Path(data_dir) / shard["file"].replace(".bin", ".docs.npy"))
-        for lo, hi in zip(offsets[:-1], offsets[1:]):
-            yield np.asarray(tokens[lo:hi])
-
-
 class ShardReader:
     """Fixed-length sequences over the concatenated shards; rank r of W takes sequences r, r+W, ...
 

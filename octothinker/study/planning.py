@@ -73,7 +73,7 @@ def plan(recipe: StudyRecipe) -> list[Stage]:
         def build_data(target: Path, data=data):
             from octothinker.data.pipeline import build
 
-            build(data.model_copy(update={"out": str(target)}))
+            build(data.model_copy(update={"out": str(target)}), staged=True)
         inputs = [(f"data.{name}.sources.{s.name}.path", s.path) for s in data.sources]
         inputs.append((f"data.{name}.tokenizer", data.tokenizer))
         if data.quality:

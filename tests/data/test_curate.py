@@ -7,7 +7,7 @@ import random
 import pytest
 
 from octothinker.data.pipeline import DataRecipe, build
-from octothinker.data.shards import iter_documents
+from tests.shards import iter_documents
 from octothinker.models import load_tokenizer
 
 

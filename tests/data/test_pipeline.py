@@ -9,7 +9,8 @@ from octothinker.cli import app
 from octothinker.data.pipeline import DataRecipe, build
 from octothinker.data.quality import QualityClassifier
 from octothinker.data.formats import FORMATS
-from octothinker.data.shards import ShardReader, iter_documents, read_index
+from octothinker.data.shards import ShardReader, read_index
+from tests.shards import iter_documents
 from octothinker.errors import DataError
 from octothinker.models import load_tokenizer, train_tokenizer
 from octothinker.recipe import RecipeError, load_recipe

@@ -10,7 +10,7 @@ from octothinker.data.formats import FORMATS
 from octothinker.data.pipeline import DataRecipe, build
 from octothinker.data.published import UNVERIFIED_SHARE, corpus_file, write_benchmarks, write_corpus, write_prompts, \
     write_seeds
-from octothinker.data.shards import iter_documents
+from tests.shards import iter_documents
 from octothinker.models import load_tokenizer
 from octothinker.recipe import load_yaml
 from octothinker.study import load_study

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from octothinker.cli import app
 from octothinker.errors import DataError, OctoError
 from octothinker.tasks.grading import VerifyPool
-from octothinker.tasks.rewards import RewardConfig, reward as score
+from octothinker.tasks.rewards import RewardConfig, reward
 from octothinker.models import load_model, load_tokenizer
 from octothinker.tasks.templates import get_template
 from octothinker.rl.trainer import PromptSampler, RLConfig, load_prompts, train
@@ -131,8 +131,8 @@ def test_prompt_problems_are_counted_or_refused(world, policy, tmp_path):
                         + json.dumps({"question": "r", "answer": ["9", 9.0, "nine"]}) + "\n")
         records, _ = load_prompts(cfg, get_template("simple"), tok, pool)
         assert [r["answer"] for r in records] == ["9", ("9", "9", "nine")]
-        rewards = score(["so \\boxed{9}", "so \\boxed{9}"], [r["answer"] for r in records], [False, False],
-                        RewardConfig(), pool)
+        rewards = reward(["so \\boxed{9}", "so \\boxed{9}"], [r["answer"] for r in records], [False, False],
+                         RewardConfig(), pool)
         assert [s.reward for s in rewards] == [1.0, 1.0]
         for bad, message in [({"question": ["q"], "answer": "1"}, "field 'question' is a list, not text"),
                              ({"question": "q", "answer": {"v": 1}}, "field 'answer' is a dict, not an answer"),

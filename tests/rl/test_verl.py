@@ -172,7 +172,7 @@ def test_reward_module_scores_through_verls_call_as_the_local_trainer(world, pol
     from verl.utils.import_utils import load_extern_object
 
     from octothinker.tasks.benchmarks import get_benchmark
-    from octothinker.tasks.rewards import reward as score
+    from octothinker.tasks.rewards import reward
     from octothinker.tasks.scoring import score as score_task
 
     world_dir, _ = world
@@ -193,7 +193,7 @@ def test_reward_module_scores_through_verls_call_as_the_local_trainer(world, pol
                                  extra_info={**row["extra_info"], "num_turns": None, "rollout_reward_scores": {}})
                    for t in texts]
             if split == "train":
-                want = [s.reward for s in score(texts, [gold] * len(texts), [False] * len(texts), cfg.reward)]
+                want = [s.reward for s in reward(texts, [gold] * len(texts), [False] * len(texts), cfg.reward)]
             else:
                 want = [float(s.correct) for s in score_task(get_benchmark(cfg.eval.tasks()[0]), texts, [gold] * len(texts))]
             assert row["data_source"] == source and got == want
