@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+
 from pydantic import Field
 
 from octothinker.errors import DataError, Strict
 from octothinker.eval.generation import SCORING_BATCH, SamplingParams, make_generator
 from octothinker.eval.metrics import pass_at_k
+from octothinker.eval.records import ProbeReport
 from octothinker.runs import atomic_write_json, derive_seed
 from octothinker.runs.files import ensure_writable
 from octothinker.runs.metrics import Progress
@@ -72,18 +74,17 @@ def probe(model: str, prompts: str, data_dir: str | None = None, sampling: Probe
     verdicts = score(task, [c.text for c in comps], [p.gold for p in problems for _ in range(k)],
                      cut=[c.finish == "length" for c in comps], cutoff=cutoff)
     correct = [sum(v.correct for v in verdicts[i * k:(i + 1) * k]) for i in range(len(problems))]
-    report = {
-        "model": model, "prompts": prompts, "problems": len(problems), "k": k, "template": template,
-        "temperature": temperature, "max_new_tokens": max_new_tokens, "seed": seed, "cutoff": cutoff,
-        "pass@1": 100.0 * sum(pass_at_k(k, c, 1) for c in correct) / len(problems),
-        f"pass@{k}": 100.0 * sum(pass_at_k(k, c, k) for c in correct) / len(problems),
-        "answer_extracted": 100.0 * sum(v.extracted is not None for v in verdicts) / len(verdicts),
-        "boxed": 100.0 * sum(count_boxed(c.text) > 0 for c in comps) / len(comps),
-        "truncated": 100.0 * sum(c.finish == "length" for c in comps) / len(comps),
-        "mean_response_tokens": sum(c.tokens for c in comps) / len(comps),
-        "repetition": 100.0 * sum(has_repetition(c.text) for c in comps) / len(comps),
-        "correct_per_problem": correct,
-    }
+    report = ProbeReport(
+        model=model, prompts=prompts, problems=len(problems), k=k, template=template, temperature=temperature,
+        max_new_tokens=max_new_tokens, seed=seed, cutoff=cutoff,
+        pass_at_1=100.0 * sum(pass_at_k(k, c, 1) for c in correct) / len(problems),
+        pass_at_k=100.0 * sum(pass_at_k(k, c, k) for c in correct) / len(problems),
+        answer_extracted=100.0 * sum(v.extracted is not None for v in verdicts) / len(verdicts),
+        boxed=100.0 * sum(count_boxed(c.text) > 0 for c in comps) / len(comps),
+        truncated=100.0 * sum(c.finish == "length" for c in comps) / len(comps),
+        mean_response_tokens=sum(c.tokens for c in comps) / len(comps),
+        repetition=100.0 * sum(has_repetition(c.text) for c in comps) / len(comps),
+        correct_per_problem=correct).as_json()
     if out:
         atomic_write_json(out, report)
     return report

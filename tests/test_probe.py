@@ -1,4 +1,5 @@
 import json
+import math
 
 from octothinker.eval.generation import Completion
 from octothinker.probe import ProbeSampling, probe
@@ -51,3 +52,15 @@ def test_probe_reports_truncation_and_grades_cut_answers_by_the_rule(tmp_path):
                   generator=CutAtEight())
     assert strict["truncated"] == 100.0 and strict["cutoff"] == "final-answer" and strict["answer_extracted"] == 0.0
     assert loose["answer_extracted"] == 100.0  # "2", the last number it wrote before it was cut
+
+
+def test_a_probe_report_is_typed_and_reads_older_reports(tmp_path):
+    from octothinker.eval.records import ProbeReport
+
+    old = {"model": "m", "prompts": "p.jsonl", "problems": 4, "k": 8, "pass@1": 25.0, "pass@8": 50.0,
+           "truncated": 0.0, "mean_response_tokens": 30.0, "repetition": 0.0}   # before boxed and per-problem counts
+    (tmp_path / "probe.json").write_text(json.dumps(old))
+    report = ProbeReport.read(tmp_path / "probe.json")
+    assert report.pass_at_k == 50.0 and report.correct_per_problem is None and math.isnan(report.boxed)
+    again = report.as_json()
+    assert again["pass@8"] == 50.0 and again["pass@1"] == 25.0 and "pass_at_k" not in again

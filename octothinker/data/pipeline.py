@@ -232,7 +232,8 @@ def _build_into(recipe: DataRecipe, out: Path) -> dict:
         q = recipe.quality
         classifier, metrics = QualityClassifier.train(
             _read_texts(q.positive, recipe.on_bad_line), _read_texts(q.negative, recipe.on_bad_line),
-            seed=recipe.seed, holdout=q.holdout, epochs=q.epochs, lr=q.lr, word_ngrams=q.word_ngrams,
+            seed=derive_seed(recipe.seed, "quality") >> 32, holdout=q.holdout,  # fastText's seed is a C int
+            epochs=q.epochs, lr=q.lr, word_ngrams=q.word_ngrams,
             threshold=q.threshold, dim=q.dim)
         classifier.save(out / "quality.bin")
         report["quality_classifier"] = metrics
@@ -262,7 +263,7 @@ def _build_into(recipe: DataRecipe, out: Path) -> dict:
 
     # 5. Shards, in a seeded interleaving of all selected documents.
     order = [(name, i) for name, plan in plans.items() for i in plan.doc_ids]
-    perm = np.random.default_rng(recipe.seed).permutation(len(order))
+    perm = np.random.default_rng(derive_seed(recipe.seed, "shard-order")).permutation(len(order))
     staged = {name: np.memmap(staging / f"{name}.bin", dtype=np.uint32, mode="r") for name in plans}
     starts = {name: np.concatenate([[0], np.cumsum(lengths[name])]) for name in plans}
     writer = ShardWriter(out, token_dtype(len(tokenizer)), recipe.shard_tokens)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from octothinker.data.synthetic import (WorldSize, generic_doc, hq_web_doc, instruction_record, long_solution,
                                         lq_web_doc, make_problem, short_solution)
+from octothinker.runs.seeds import derive_seed
 
 SIZE = WorldSize()
 UNVERIFIED_SHARE = 0.1     # OpenR1 rows none of whose traces math-verify marks correct
@@ -121,20 +122,20 @@ def corpus_file(spec: str) -> Path:
 
 
 def write_corpus(spec: str, fmt: str, rows: int, seed: int) -> Path:
-    rng = random.Random(f"{fmt}:{seed}")
+    rng = random.Random(derive_seed(seed, "corpus", fmt))
     return _write(corpus_file(spec), [record(fmt, rng, i) for i in range(rows)])
 
 
 def write_seeds(positive: str, negative: str, rows: int, seed: int) -> None:
     """The quality classifier's seed documents: math web (positive), noisy web and everyday text (negative)."""
-    rng = random.Random(f"seeds:{seed}")
+    rng = random.Random(derive_seed(seed, "quality-seeds"))
     _write(Path(positive), [{"text": hq_web_doc(rng, SIZE)} for _ in range(rows)])
     _write(Path(negative), [{"text": lq_web_doc(rng, SIZE) if i % 2 else generic_doc(rng)} for i in range(rows)])
 
 
 def write_prompts(path: str, rows: int, seed: int) -> None:
     """RL prompts: question/answer records (the answer a number, as MATH's level 3-5 set gives it)."""
-    rng = random.Random(f"prompts:{seed}")
+    rng = random.Random(derive_seed(seed, "prompts"))
     _write(Path(path), [{"question": (p := make_problem(rng, SIZE)).question, "answer": str(p.answer)}
                         for _ in range(rows)])
 
@@ -194,6 +195,6 @@ def write_benchmarks(folder: str | Path, problems: int, seed: int, names: list[s
 
     folder = Path(folder)
     for name in names or list(BENCHMARKS):
-        rng = random.Random(f"benchmark:{name}:{seed}")
+        rng = random.Random(derive_seed(seed, "benchmark", name))
         _write(folder / name / "test.jsonl", [benchmark_record(name, rng, i) for i in range(problems)])
     return folder

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from octothinker.runs.seeds import derive_seed
+
 NAMES = ["Ada", "Ben", "Cleo", "Dan", "Eva", "Finn", "Gia", "Hugo", "Iris", "Jon", "Kim", "Leo", "Mia", "Noah",
          "Olga", "Pete", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Vic", "Wes", "Yara", "Zoe"]
 ITEMS = ["apples", "books", "coins", "stamps", "marbles", "pencils", "shells", "cards", "eggs", "flowers",
@@ -280,7 +282,7 @@ def _write_jsonl(path: Path, records) -> int:
 
 def _stream(seed: int, label: str) -> random.Random:
     # Each corpus draws from its own stream, so changing one size leaves the others' bytes unchanged.
-    return random.Random(int(hashlib.sha256(f"{seed}:{label}".encode()).hexdigest()[:16], 16))
+    return random.Random(derive_seed(seed, "world", label))
 
 
 def generate_world(out_dir: str | Path, size: WorldSize = WorldSize(), seed: int = 0) -> dict:

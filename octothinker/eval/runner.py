@@ -18,7 +18,8 @@ from octothinker.errors import DataError, OctoError
 from octothinker.eval.config import EvalConfig
 from octothinker.eval.generation import Generator, SamplingParams
 from octothinker.eval.metrics import summarize
-from octothinker.runs import atomic_write_json, atomic_write_text, jsonl_records, read_jsonl, run_metadata
+from octothinker.runs import (atomic_write_json, atomic_write_text, derive_seed, jsonl_records, read_jsonl,
+                             run_metadata)
 from octothinker.runs.files import ensure_writable
 from octothinker.runs.metrics import Progress
 from octothinker.tasks.benchmarks import Benchmark, Problem, get_benchmark, load_problems
@@ -55,7 +56,7 @@ def evaluate_benchmark(bench: Benchmark, spec: str, cfg: EvalConfig, generator: 
     done = {(r["id"], r["sample"]) for r in read_jsonl(path, repair=True)}
     todo = [i for i, p in enumerate(problems) if any((p.id, s) not in done for s in range(cfg.n))]
     params = SamplingParams(max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
-                            n=cfg.n, stop=stop, seed=cfg.seed)
+                            n=cfg.n, stop=stop, seed=derive_seed(cfg.seed, "eval", bench.name))
     start = time.perf_counter()
     chunk = max(cfg.batch_size, 1)
     bar = Progress(len(todo), bench.name, every=max(chunk, 1), unit="problem")

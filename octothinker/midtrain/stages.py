@@ -69,10 +69,11 @@ def fresh_model(out: Path, size: str, shards: str, seed: int) -> Path:
     """A randomly initialised model of `size` over the tokenizer the shards were made with (created once)."""
     from octothinker.data.shards import read_index
     from octothinker.models import create_model, load_tokenizer, save_model
+    from octothinker.runs import derive_seed
 
     if not (out / "config.json").exists():
         tokenizer = load_tokenizer(read_index(shards)["tokenizer"]["name"])
-        save_model(create_model(size, tokenizer, seed=seed), tokenizer, out)
+        save_model(create_model(size, tokenizer, seed=derive_seed(seed, "init", size)), tokenizer, out)
     return out
 
 

@@ -25,7 +25,7 @@ from octothinker.errors import OctoError, Strict
 from octothinker.midtrain.parallel import (Dist, barrier, full_state, init_distributed, load_full_state,
                                            max_across_ranks, mean_across_ranks, shard_model)
 from octothinker.midtrain.schedule import Schedule, lr_at
-from octothinker.runs import atomic_write_json, checkpoint as ckpt, run_metadata
+from octothinker.runs import atomic_write_json, checkpoint as ckpt, derive_seed, run_metadata
 from octothinker.runs.files import ensure_writable
 from octothinker.runs.loop import Loop
 from octothinker.runs.metrics import LoggingSpec
@@ -140,7 +140,7 @@ def train_stage(run: StageRun, resume: bool = True, force_resume: bool = False) 
     d = init_distributed(cfg.device)
     if d.is_main:
         ensure_writable(out)
-    torch.manual_seed(cfg.seed)
+    torch.manual_seed(derive_seed(cfg.seed, "midtrain", run.name))
     loaded = load_for_training(run.init)
     model, tokenizer = loaded.model, loaded.tokenizer
     config = model.config

@@ -24,14 +24,13 @@ Llama-like base's responses grow longer without its accuracy growing.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from octothinker.eval.records import HeldOutEval
+from octothinker.eval.records import HeldOutEval, ProbeReport
 from octothinker.eval.stats import bootstrap, mean, question_independent, spearman_interval, spearman_permutation_p
 from octothinker.report.layout import ArmInfo, RunLayout
 from octothinker.runs import read_jsonl
@@ -56,7 +55,7 @@ class Result:
     baselines: list[dict]                # per evaluation: question-independent accuracies (%)
     training: list[dict] = field(default_factory=list)
     greedy: list[list[float]] = field(default_factory=list)   # per evaluation, when sampled is the primary
-    probe: dict | None = None
+    probe: ProbeReport | None = None
     truncated: list[float] = field(default_factory=list)      # per evaluation: % of answers cut at the limit
 
     @property
@@ -101,7 +100,7 @@ def load_results(layout: RunLayout) -> dict[tuple[str, int], Result]:
             training=read_jsonl(Path(s.rl) / "metrics.jsonl"),
             greedy=[[c / r.samples for c in r.correct_per_problem] for r in greedy],
             truncated=[r.truncation_rate for r in rows],
-            probe=json.loads(probe_path.read_text()) if probe_path.is_file() else None)
+            probe=ProbeReport.read(probe_path) if probe_path.is_file() else None)
     return results
 
 
@@ -290,10 +289,10 @@ def claim_c(results: dict) -> Finding | None:
     per_seed, means = {}, {}
     for s in seeds:
         models = [k for (k, seed) in results if seed == s and results[(k, s)].probe
-                  and "correct_per_problem" in results[(k, s)].probe]
+                  and results[(k, s)].probe.correct_per_problem is not None]
         if len(models) < 3:
             continue
-        probe_cols = [[1.0 if c > 0 else 0.0 for c in results[(m, s)].probe["correct_per_problem"]] for m in models]
+        probe_cols = [[1.0 if c > 0 else 0.0 for c in results[(m, s)].probe.correct_per_problem] for m in models]
         rl_cols = [results[(m, s)].end for m in models]
         per_seed[s] = spearman_interval(probe_cols, rl_cols, seed=s)
         for m, p, o in zip(models, probe_cols, rl_cols):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from octothinker.errors import OctoError
+from octothinker.eval.records import ProbeReport
 from octothinker.eval.stats import bootstrap, mean, wilson
 from octothinker.report import paper
 from octothinker.report.collect import eval_table, midtrain_curves, prompts_used, rl_eval_curves, rl_training
@@ -153,16 +154,14 @@ def probe_rows(layout: RunLayout) -> tuple[list[str], list[list[str]]]:
         path = Path(s.probe)
         if not path.is_file():
             continue
-        p = json.loads(path.read_text())
-        k = p["k"]
-        per_problem = [c / k for c in p.get("correct_per_problem", [])]
+        p = ProbeReport.read(path)
+        correct = p.correct_per_problem or []
+        per_problem = [c / p.k for c in correct]
         interval = bootstrap([per_problem], mean) if per_problem else (float("nan"),) * 3
-        solved = sum(c > 0 for c in p.get("correct_per_problem", []))
-        lo, hi = wilson(solved, p["problems"])
-        keys = ["pass@1 % [CI]", f"pass@{k} % [CI]", "boxed %", "truncated %", "mean tokens", "repetition %"]
-        rows.append([s.key, _ci([100 * v for v in interval]), _ci([p[f"pass@{k}"], 100 * lo, 100 * hi]),
-                     f"{p.get('boxed', float('nan')):.1f}", f"{p['truncated']:.1f}", f"{p['mean_response_tokens']:.0f}",
-                     f"{p['repetition']:.1f}"])
+        lo, hi = wilson(sum(c > 0 for c in correct), p.problems)
+        keys = ["pass@1 % [CI]", f"pass@{p.k} % [CI]", "boxed %", "truncated %", "mean tokens", "repetition %"]
+        rows.append([s.key, _ci([100 * v for v in interval]), _ci([p.pass_at_k, 100 * lo, 100 * hi]),
+                     f"{p.boxed:.1f}", f"{p.truncated:.1f}", f"{p.mean_response_tokens:.0f}", f"{p.repetition:.1f}"])
     return ["model (seed %d)" % layout.seeds[0], *keys], rows
 
 

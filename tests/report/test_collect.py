@@ -42,7 +42,7 @@ def _study(tmp_path, spec: dict[str, tuple[float, float, float]], seeds=(0, 1), 
             probe = tmp_path / f"seed-{seed}" / "probe" / key.replace("/", "-") / "probe.json"
             probe.parent.mkdir(parents=True)
             correct = [sum(rng.random() < after for _ in range(4)) for _ in range(64)]
-            probe.write_text(json.dumps({"k": 4, "problems": 64, "pass@1": 100 * sum(correct) / 256,
+            probe.write_text(json.dumps({"model": key, "prompts": "train.jsonl", "k": 4, "problems": 64, "pass@1": 100 * sum(correct) / 256,
                                          "pass@4": 100 * sum(c > 0 for c in correct) / 64, "truncated": 0.0,
                                          "mean_response_tokens": tokens, "repetition": 0.0, "boxed": 100.0,
                                          "correct_per_problem": correct}))
