@@ -226,6 +226,12 @@ def _drawdown(*evaluations):
     return fall
 
 
+def _curve_points(results: dict, keys: tuple[str, ...], seeds: list[int]) -> int | None:
+    """The number of evaluations every run of `keys` in `seeds` has, when they all have the same (>= 2)."""
+    counts = {len(results[(key, s)].accuracy) for key in keys for s in seeds}
+    return counts.pop() if len(counts) == 1 and min(counts) >= 2 else None
+
+
 def _instability(k: int):
     """`_drawdown` of the first k columns minus that of the next k (long's evaluations, then short's)."""
     return lambda *cols: _drawdown(*cols[:k]) - _drawdown(*cols[k:])
@@ -241,12 +247,10 @@ def claim_c4(results: dict) -> list[Finding]:
     largest fall of accuracy from one evaluation to a later one (a sudden drop, in points), and the
     relative growth of the mean response length over RL (a runaway length). The curves have as many
     points as the run's evaluations (`rl.eval.every`): a drop between two of them is not seen."""
-    seeds = [s for s in _seeds_with(results, "long", "short")
-             if len(results[("long", s)].accuracy) == len(results[("short", s)].accuracy) >= 2]
-    if not seeds:
+    seeds = _seeds_with(results, "long", "short")
+    k = _curve_points(results, ("long", "short"), seeds) if seeds else None
+    if k is None:
         return []
-    k = len(results[("long", seeds[0])].accuracy)
-    seeds = [s for s in seeds if len(results[("long", s)].accuracy) == k]
     drop, drop_seeds = _paired(results, seeds, lambda s: [*results[("long", s)].accuracy, *results[("short", s)].accuracy],
                                _instability(k), 100)
     growth, growth_seeds = _paired(results, seeds, lambda s: [results[("long", s)].length[-1], results[("long", s)].length[0],
@@ -349,8 +353,8 @@ def claim_arms(results: dict, arms: dict[str, ArmInfo]) -> list[Finding]:
             gains, _ = _paired(results, seeds, lambda s: [results[(better, s)].end, results[(better, s)].start,
                                                           results[(worse, s)].end, results[(worse, s)].start], _gain_diff, 100)
             note = f"difference of RL gains: {_fmt(gains)}"
-            k = len(results[(better, seeds[0])].accuracy)
-            if k >= 2 and all(len(results[(m, s)].accuracy) == k for m in (better, worse) for s in seeds):
+            k = _curve_points(results, (better, worse), seeds)
+            if k is not None:
                 calm, _ = _paired(results, seeds, lambda s: [*results[(worse, s)].accuracy, *results[(better, s)].accuracy],
                                   _instability(k), 100)
                 note += f"; largest fall of accuracy between evaluations, {worse} minus {better}: {_fmt(calm)}"
