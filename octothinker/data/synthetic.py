@@ -53,6 +53,7 @@ class WorldSize(BaseModel):
     duplicate_rate: float = Field(0.1, ge=0, le=1)  # share of high-quality web documents planted again, one word changed
     qa_error_rate: float = Field(0.2, ge=0, le=1)   # share of QA solutions with a slip (short: a wrong answer;
     #                                                 long: a slip its check catches and corrects)
+    misread_rate: float = Field(0.0, ge=0, le=1)    # share of QA solutions that read "triples" as "three more"
     contaminated: int = Field(20, ge=0)   # web documents planted with a held-out question inside
     vocab_size: int = Field(1024, ge=300)  # the world's BPE tokenizer
 
@@ -126,13 +127,25 @@ def _restate(sentence: str) -> str:
     return sentence[:-1] + ":"
 
 
-def short_solution(p: Problem, slip_rng: random.Random | None = None) -> str:
+def _operation(op: str, b: int, misread: bool) -> tuple[str, int]:
+    # The QA source's systematic error: "triples" read as "three more" (x + 3). Unlike a slip, which
+    # scatters over several wrong numbers, a misreading is one consistent wrong choice; where it is the
+    # majority, a model trained on the data answers it greedily while sampling still finds the right
+    # reading now and then, which is what a verifiable reward can raise past the wrong one.
+    if misread and op == "mul" and b == 3:
+        return "add", 3
+    return op, b
+
+
+def short_solution(p: Problem, slip_rng: random.Random | None = None, misread: bool = False) -> str:
     """The worked answer, one equation a step. With `slip_rng`, one step's result is off by a little
-    and the error carries through to a wrong final answer, as in the wrong share of real QA data."""
+    and the error carries through to a wrong final answer, as in the wrong share of real QA data; with
+    `misread`, every "triples" is computed as "three more"."""
     slip = _slip(slip_rng, p)
     parts = [p.sentences[0]]
     x = p.start
     for i, (op, b, _) in enumerate(p.steps):
+        op, b = _operation(op, b, misread)
         result = _OPS[op](x, b)
         if i == slip:
             result = max(0, result + slip_rng.choice([-2, -1, 1, 2]))
@@ -142,15 +155,18 @@ def short_solution(p: Problem, slip_rng: random.Random | None = None) -> str:
     return " ".join(parts)
 
 
-def long_solution(p: Problem, slip_rng: random.Random | None = None) -> str:
+def long_solution(p: Problem, slip_rng: random.Random | None = None, misread: bool = False) -> str:
     """Reasoning that checks itself, as long chain-of-thought data does: every step is verified by its
     inverse before the next one. It starts like the short solution, so what the stable stage taught
     (reading the question) carries over, and it is about twice as long. With `slip_rng`, one step slips,
-    its check catches the slip and the step is redone: long chain-of-thought corrects itself."""
+    its check catches the slip and the step is redone: long chain-of-thought corrects itself. A
+    misreading (`misread`) it does not catch: the check inverts the operation it wrongly chose."""
     slip = _slip(slip_rng, p)
     parts = [p.sentences[0]]
     x = p.start
-    for i, (op, b, result) in enumerate(p.steps, 1):
+    for i, (op, b, _) in enumerate(p.steps, 1):
+        op, b = _operation(op, b, misread)
+        result = _OPS[op](x, b)
         inverse = f"{_INVERSE[op]} {b}"
         if i - 1 == slip:
             wrong = max(0, result + slip_rng.choice([-2, -1, 1, 2]))
@@ -162,7 +178,7 @@ def long_solution(p: Problem, slip_rng: random.Random | None = None) -> str:
         parts.append(f"Step {i}{again}: {_restate(p.sentences[i])} {x} {_SYMBOL[op]} {b} = {result}. Check: "
                      f"{result} {inverse} = {x}. Correct, so {result}.")
         x = result
-    parts.append(f"Every step checks out. The answer is \\boxed{{{p.answer}}}.")
+    parts.append(f"Every step checks out. The answer is \\boxed{{{x}}}.")
     return " ".join(parts)
 
 
@@ -307,9 +323,16 @@ def generate_world(out_dir: str | Path, size: WorldSize = WorldSize(), seed: int
             train.append(p)
 
     qrng = _stream(seed, "qa-errors")
+    mrng = _stream(seed, "qa-misreads")   # its own stream: the slips stay the same whatever the rate
 
     def qa(p: Problem, solution: str) -> dict:
         return {"question": p.question, "solution": solution, "answer": str(p.answer)}
+
+    def slips() -> random.Random | None:
+        return qrng if qrng.random() < size.qa_error_rate else None
+
+    def misreads() -> bool:
+        return mrng.random() < size.misread_rate
 
     counts = {
         "problems/train.jsonl": _write_jsonl(out / "problems" / "train.jsonl",
@@ -317,9 +340,9 @@ def generate_world(out_dir: str | Path, size: WorldSize = WorldSize(), seed: int
         "problems/test.jsonl": _write_jsonl(out / "problems" / "test.jsonl",
                                             ({"question": p.question, "answer": str(p.answer)} for p in test)),
         "qa/short_cot.jsonl": _write_jsonl(out / "qa" / "short_cot.jsonl", (
-            qa(p, short_solution(p, qrng if qrng.random() < size.qa_error_rate else None)) for p in train)),
+            qa(p, short_solution(p, slips(), misreads())) for p in train)),
         "qa/long_cot.jsonl": _write_jsonl(out / "qa" / "long_cot.jsonl", (
-            qa(p, long_solution(p, qrng if qrng.random() < size.qa_error_rate else None)) for p in train)),
+            qa(p, long_solution(p, slips(), misreads())) for p in train)),
     }
     irng = _stream(seed, "instruct")
     counts["instruct/instructions.jsonl"] = _write_jsonl(out / "instruct" / "instructions.jsonl",

@@ -57,3 +57,20 @@ def test_world_plants_what_the_filters_must_find(world):
     assert len(hq) == SMALL.web + info["planted_near_duplicates"] + 20
     lq = [r["text"] for r in _jsonl(out / "web" / "lq.jsonl")]
     assert sum("best trick" in t for t in lq) == len(lq)
+
+
+def test_misreading_is_one_consistent_error_and_leaves_the_slips_alone(tmp_path):
+    size = SMALL.model_copy(update={"misread_rate": 1.0})
+    generate_world(tmp_path / "misread", size, seed=0)
+    generate_world(tmp_path / "plain", SMALL, seed=0)
+    misread, plain = (_jsonl(tmp_path / w / "qa" / "short_cot.jsonl") for w in ("misread", "plain"))
+    triples = [i for i, rec in enumerate(plain) if "triples" in rec["question"]]
+    assert triples and len(triples) < len(plain)
+    for i, (m, p) in enumerate(zip(misread, plain)):
+        if i in triples:   # every "triples" step reads "+ 3" and no "* 3" is left
+            assert "* 3 =" not in m["solution"] and "+ 3 =" in m["solution"]
+        else:              # the same solution, slips and all: the misreading draws from its own stream
+            assert m == p
+    # the long solution's check does not catch a misreading: it ends on the misread answer
+    long_misread = _jsonl(tmp_path / "misread" / "qa" / "long_cot.jsonl")
+    assert all(extract_answer(long_misread[i]["solution"], "number") != long_misread[i]["answer"] for i in triples)
