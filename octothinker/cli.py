@@ -240,6 +240,9 @@ def data_synth(
     max_steps: Annotated[int, typer.Option()] = default(_W, "max_steps"),
     max_operand: Annotated[int, typer.Option()] = default(_W, "max_operand"),
     vocab_size: Annotated[int, typer.Option(help="Tokenizer vocabulary.")] = default(_W, "vocab_size"),
+    qa_error_rate: Annotated[float, typer.Option(help="Share of QA solutions with a slip.")] = default(_W, "qa_error_rate"),
+    misread_rate: Annotated[float, typer.Option(
+        help="Share of QA solutions that read 'triples' as 'three more'.")] = default(_W, "misread_rate"),
     seed: Annotated[int, typer.Option()] = 0,
 ):
     """Write the synthetic math world: problems, QA, instructions, web and generic text, seeds, tokenizer."""
@@ -247,7 +250,8 @@ def data_synth(
     from octothinker.runs.files import ensure_writable
 
     size = WorldSize(problems=problems, test=test, web=web, generic=generic, instruct=instruct, seeds=seeds,
-                     min_steps=min_steps, max_steps=max_steps, max_operand=max_operand, vocab_size=vocab_size)
+                     min_steps=min_steps, max_steps=max_steps, max_operand=max_operand, vocab_size=vocab_size,
+                     qa_error_rate=qa_error_rate, misread_rate=misread_rate)
     with folder_lock(out_dir):
         world = generate_world(ensure_writable(out_dir), size, seed=seed)
     typer.echo(json.dumps(world["files"], indent=2))
