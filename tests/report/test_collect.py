@@ -197,3 +197,14 @@ def test_an_optimum_share_is_the_best_interior_one_against_the_better_end(tmp_pa
     # the stair arm holds the paper's choice: its effect is the arm minus the demo's fixed limit
     stair = found["(C7) A stair schedule of the response limit helps RL against a fixed limit"]
     assert stair.verdict == REPRODUCED and stair.measure == "accuracy after RL, stair/long minus long"
+
+
+def test_two_qwen_like_bases_each_get_their_row_and_the_base_its_own_once(tmp_path):
+    arms = {"qwen-like": {"claim": "qwen", "compare": "base", "models": ["base"]},
+            "qwen-like-40": {"claim": "qwen", "compare": "base", "models": ["base"]}}
+    layout = _study(tmp_path, {"base": (0.05, 0.05, 30), "qwen-like/base": (0.2, 0.5, 30),
+                               "qwen-like-40/base": (0.1, 0.1, 30)}, arms=arms)
+    claims = [f.claim for f in all_findings(load_results(layout), layout)]
+    assert len(claims) == len(set(claims))
+    assert sum(c.startswith("(g) A Qwen-like base") for c in claims) == 2
+    assert "(g) The Llama-like base's responses grow longer under RL without its accuracy growing" in claims
