@@ -15,6 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
+from octothinker.data.synthetic import misread_applies
 from octothinker.eval.records import HeldOutEval
 from octothinker.eval.stats import wilson
 from octothinker.report.layout import read_layout
@@ -44,7 +45,7 @@ def cell(rows: list[HeldOutEval], kind: list[bool]) -> str:
 
 
 def table(run: Path, questions: Path, models: list[str] | None) -> str:
-    misread = ["triples" in json.loads(line)["question"] for line in questions.open() if line.strip()]
+    misread = [misread_applies(json.loads(line)["question"]) for line in questions.open() if line.strip()]
     rest = [not m for m in misread]
     layout = read_layout(run)
     keys = models or list(dict.fromkeys(s.key for s in layout.subjects if "/" not in s.key))

@@ -127,6 +127,12 @@ def _restate(sentence: str) -> str:
     return sentence[:-1] + ":"
 
 
+def misread_applies(question: str) -> bool:
+    """Whether a question has the step the QA source misreads ("triples"): what splits the held-out set
+    when asking where RL's greedy gains come from (scripts/misreading.py)."""
+    return "triples" in question
+
+
 def _operation(op: str, b: int, misread: bool) -> tuple[str, int]:
     # The QA source's systematic error: "triples" read as "three more" (x + 3). Unlike a slip, which
     # scatters over several wrong numbers, a misreading is one consistent wrong choice; where it is the

@@ -396,12 +396,23 @@ def claim_c8(results: dict, arms: dict[str, ArmInfo]) -> list[Finding]:
 
 
 def claim_g(results: dict, qwen: str) -> list[Finding]:
+    """(g) A Qwen-like base (`qwen`) gains more under RL than the Llama-like base."""
     seeds = _seeds_with(results, qwen, "base")
     if not seeds:
         return []
     diff, per_seed = _paired(results, seeds, lambda s: [results[(qwen, s)].end, results[(qwen, s)].start,
                                                         results[("base", s)].end, results[("base", s)].start],
                              _gain_diff, 100)
+    return [Finding(f"(g) A Qwen-like base ({qwen}) gains more under RL than the Llama-like base",
+                    f"gain of {qwen} minus gain of base", diff, per_seed, "points", verdict(diff, per_seed))]
+
+
+def claim_g_runaway(results: dict) -> list[Finding]:
+    """(g)'s other half, about the Llama-like base alone (so judged once, however many Qwen-like bases
+    it is compared with): its responses grow longer under RL without its accuracy growing."""
+    seeds = _seeds_with(results, "base")
+    if not seeds:
+        return []
     growth, growth_seeds = _paired(results, seeds, lambda s: [results[("base", s)].length[-1],
                                                               results[("base", s)].length[0]], _diff, 1)
     base_gain, base_gain_seeds = _paired(results, seeds, lambda s: [results[("base", s)].end,
@@ -410,13 +421,9 @@ def claim_g(results: dict, qwen: str) -> list[Finding]:
     runaway_seeds = {s: (growth_seeds[s][0], growth_seeds[s][1] if base_gain_seeds[s][1] <= 0 else -1.0,
                          growth_seeds[s][2]) for s in seeds}
     runaway = (growth[0], growth[1] if base_gain[1] <= 0 else -1.0, growth[2])
-    return [
-        Finding(f"(g) A Qwen-like base ({qwen}) gains more under RL than the Llama-like base",
-                f"gain of {qwen} minus gain of base", diff, per_seed, "points", verdict(diff, per_seed)),
-        Finding("(g) The Llama-like base's responses grow longer under RL without its accuracy growing",
-                "change of the base's mean response length over RL", growth, growth_seeds, "tokens",
-                verdict(runaway, runaway_seeds), note=f"the base's accuracy gain: {_fmt(base_gain)}"),
-    ]
+    return [Finding("(g) The Llama-like base's responses grow longer under RL without its accuracy growing",
+                    "change of the base's mean response length over RL", growth, growth_seeds, "tokens",
+                    verdict(runaway, runaway_seeds), note=f"the base's accuracy gain: {_fmt(base_gain)}")]
 
 
 def _fmt(e: tuple[float, float, float], unit: str = "points") -> str:
@@ -434,8 +441,9 @@ def all_findings(results: dict, layout: RunLayout) -> list[Finding]:
     if layout.qwen:
         found += claim_g(results, layout.qwen)
     found += claim_arms(results, layout.arms)
-    # (g)'s runaway row is about the base alone: one row however many Qwen-like bases it is compared with
-    return list({f.claim: f for f in reversed(found)}.values())[::-1]
+    if layout.qwen or any(arm.claim == "qwen" for arm in layout.arms.values()):
+        found += claim_g_runaway(results)
+    return found
 
 
 def model_keys(results: dict) -> list[str]:
