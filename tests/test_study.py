@@ -32,6 +32,7 @@ def reduced_demo(tmp_path: Path) -> Path:
     d["rl"]["eval"].update(every=1, limit=6)
     d["eval"].update(limit=6, max_new_tokens=8, before_rl=["zero-shot"])
     d["probe"].update(k=2, limit=4, max_new_tokens=8)
+    d["jobs"] = 1  # one stage at a time, in this process (monkeypatched stages reach it); side by side: below
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(d, sort_keys=False))
     return path
@@ -64,6 +65,30 @@ def test_run_directory(study):
     assert "## RL dynamics" in summary and "## RL-readiness probe" in summary and "## Before and after RL" in summary
     assert "rl-long (zero-shot)" in summary and "long (zero-shot)" in summary
     assert "(a) RL from the short branch" in summary and "(b) The long-CoT branch" in summary
+
+
+def test_stages_side_by_side_make_what_each_makes_alone(tmp_path, capfd):
+    """`jobs: 2`, as the demo runs: every model and evaluation is the one its stage makes run alone at the
+    threads the plan gave it (`octo run --stage`, one after another), whatever ran beside it."""
+    from octothinker.study import load_study, plan
+
+    recipe = reduced_demo(tmp_path)
+    shape = ["jobs=2", "threads=2", "rl_from=[base,short]"]
+    side = runner.invoke(app, ["run", str(recipe), *shape, f"out={tmp_path / 'side'}"])
+    assert side.exit_code == 0, side.output
+    workers = capfd.readouterr().out  # the workers' lines go to the terminal, not through typer
+    assert "[run ] base (2 threads)" in workers and "[run ] rl-short (1 thread)" in workers  # base: read by both
+    stages = plan(load_study(str(recipe), [*shape, f"out={tmp_path / 'alone'}"]))
+    for stage in stages:
+        alone = runner.invoke(app, ["run", str(recipe), *shape, f"out={tmp_path / 'alone'}", "--stage", stage.name])
+        assert alone.exit_code == 0, alone.output
+    manifest = json.loads((tmp_path / "side" / "manifest.json").read_text())
+    assert list(manifest["stages"]) == [s.name for s in stages]
+    assert {n: s["status"] for n, s in manifest["stages"].items()} == {s.name: "done" for s in stages}
+    weights = sorted(p.relative_to(tmp_path / "side") for p in (tmp_path / "side").glob("*/final/model.safetensors"))
+    assert {"base", "stable", "decay-short", "rl-base", "rl-short"} <= {w.parts[0] for w in weights}
+    for rel in weights + [Path("rl-short/eval.jsonl"), Path("eval/rl-short/zero-shot/synth.jsonl")]:
+        assert (tmp_path / "side" / rel).read_bytes() == (tmp_path / "alone" / rel).read_bytes(), rel
 
 
 def test_second_run_skips_and_a_changed_section_reruns_from_there(study):

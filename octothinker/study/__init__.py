@@ -21,6 +21,7 @@ revision, seeds and every stage's status and timing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from octothinker.recipe import RecipeError
 from octothinker.runs import run_metadata
@@ -35,16 +36,21 @@ __all__ = ["ArmSpec", "EvalPlan", "Line", "ProbePlan", "StudyRecipe", "Subject",
 
 def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: str = "recipe",
               only: str | None = None) -> dict:
-    """Every stage in order, skipping the finished ones; with `only`, that one stage, once every stage it
-    reads is finished (how a scheduler runs a study: one job a stage, see `launch.emit_slurm`)."""
+    """Every stage in order, skipping the finished ones (`jobs` of them at once when the recipe asks);
+    with `only`, that one stage, once every stage it reads is finished (how a scheduler runs a study: one
+    job a stage, see `launch.emit_slurm`)."""
     stages = plan(recipe)
     if only is not None and only not in {s.name for s in stages}:
         raise RecipeError(f"{where}: no stage {only!r}; `octo run {where} --plan` lists them")
     preflight(recipe, stages, where)
     check_data(recipe, stages, where)
-    if recipe.threads:
-        import torch
-
-        torch.set_num_threads(recipe.threads)
     head = {"recipe": recipe.model_dump(), **run_metadata(recipe.seed), "layout": layout(recipe).model_dump()}
-    return run_stages(stages, recipe.out, head, log, only)
+    return run_stages(stages, recipe.out, head, log, only, jobs=recipe.jobs, cores=recipe.threads,
+                      runner=partial(_stage_in_worker, recipe, where, head))
+
+
+def _stage_in_worker(recipe: StudyRecipe, where: str, head: dict, name: str) -> None:
+    """One stage of a `jobs` > 1 run, in a worker process: the run that started it holds the folder, and
+    its manifest head (the command, the versions) is the one recorded."""
+    stages = plan(recipe)
+    run_stages(stages, recipe.out, head, print, only=name, worker=True)

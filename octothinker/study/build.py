@@ -17,13 +17,16 @@ def launched(launch: LaunchSpec) -> LaunchSpec | None:
     return launch if launch.world_size > 1 else None
 
 
-def build_midtrain(run, launch: LaunchSpec, threads: int | None) -> None:
-    """One mid-training stage: in this process, or on `launch`'s ranks under torchrun."""
+def build_midtrain(run, launch: LaunchSpec, pinned: bool) -> None:
+    """One mid-training stage: in this process, or on `launch`'s ranks under torchrun, which share the
+    threads the stage was given when the recipe pins them (the stage engine set this process's count)."""
+    import torch
+
     from octothinker.midtrain.torchrun import run_launched
     from octothinker.midtrain.trainer import train_stage
 
     if launched(launch):
-        run_launched(run, launch, threads)
+        run_launched(run, launch, torch.get_num_threads() if pinned else None)
     else:
         train_stage(run)
 

@@ -36,7 +36,7 @@ def _training_stages(recipe: StudyRecipe, line: Line, prefix: str, needed: set[s
         base = [("midtrain.base", m.base)] if isinstance(m.base, str) else []
         stages.append(Stage(f"{prefix}{line.prefix}stable", line.making("stable"),
                             [("midtrain.stable.data", m.stable.data), *base], line.folder("stable"),
-                            lambda target, mt=m: build_midtrain(stable_run(mt, target), mt.launch, recipe.threads),
+                            lambda target, mt=m: build_midtrain(stable_run(mt, target), mt.launch, recipe.threads is not None),
                             work=Work(_base_model(line), f"{m.stable.tokens:,} tokens", m.stable.tokens),
                             launch=launched(m.launch)))
     for branch, spec in (m.decay.branches if m.decay else {}).items():
@@ -47,7 +47,7 @@ def _training_stages(recipe: StudyRecipe, line: Line, prefix: str, needed: set[s
         stages.append(Stage(f"{prefix}{line.prefix}decay-{branch}", line.making(branch),
                             [(f"midtrain.decay.branches.{branch}.data", spec.data), ("midtrain.stable", str(stable_folder))],
                             line.folder(branch),
-                            lambda target, b=branch, mt=mt: build_midtrain(decay_run(mt, b, target), mt.launch, recipe.threads),
+                            lambda target, b=branch, mt=mt: build_midtrain(decay_run(mt, b, target), mt.launch, recipe.threads is not None),
                             work=Work(_base_model(line), f"{m.decay.tokens:,} tokens", m.decay.tokens),
                             launch=launched(m.launch)))
     return stages
@@ -94,17 +94,39 @@ def plan(recipe: StudyRecipe) -> list[Stage]:
         for name, arm in recipe.arms.items():
             stages += _training_stages(recipe, arms[name], prefix, set(arm.models))
 
-    for subject in subjects(recipe):
-        stages += _subject_stages(recipe, subject)
-    for subject in evaluated_only(recipe):
-        stages += _subject_stages(recipe, subject, with_rl=False)
+    subject_of: dict[str, str] = {}
+    for subject, with_rl in [(s, True) for s in subjects(recipe)] + [(s, False) for s in evaluated_only(recipe)]:
+        made = _subject_stages(recipe, subject, with_rl)
+        subject_of.update({stage.name: f"{subject.seed}/{subject.key}" for stage in made})
+        stages += made
     made = [(s.name, str(s.output)) for s in stages]
     stages.append(Stage("report", {}, [(f"stage {n}", o) for n, o in made], run / "report",
                         lambda target: build_report(recipe, target)))
-    for stage in stages:  # results are bit-exact only at one thread count: every stage's fingerprint has it
-        stage.context = {"threads": recipe.threads}
     link(stages)
+    share_threads(recipe, stages, subject_of)
     return stages
+
+
+def share_threads(recipe: StudyRecipe, stages: list[Stage], subject_of: dict[str, str]) -> None:
+    """Each stage's torch threads, fixed by the plan rather than by which stages happen to overlap, since
+    results are bit-exact only at one thread count (every stage's fingerprint has its count). With `jobs`
+    > 1, a stage that the models of two or more subjects come from (the world, the shared data, the base,
+    the stable stage) has all `threads` and runs alone, everything the other stages wait for; the rest
+    (a branch's decay, a model's probe, RL and evaluations) run `jobs` at once, `threads // jobs` each.
+    On 2 cores that pays: the mini model's sampled decoding is no faster on two threads than on one, and
+    two one-thread training steps side by side do 1.3x the work of one two-thread step (BENCHMARKS.md)."""
+    readers: dict[str, set[str]] = {s.name: {subject_of[s.name]} if s.name in subject_of else set() for s in stages}
+    for stage in reversed(stages):  # a stage's subjects are its own and those of every stage reading it
+        for name in stage.depends:
+            readers[name] |= readers[stage.name]
+    for stage in stages:
+        if recipe.threads is None:
+            stage.threads = None
+        elif recipe.jobs == 1 or len(readers[stage.name]) >= 2:
+            stage.threads = recipe.threads
+        else:
+            stage.threads = max(1, recipe.threads // recipe.jobs)
+        stage.context = {"threads": stage.threads}
 
 
 def _subject_stages(recipe: StudyRecipe, s: Subject, with_rl: bool = True) -> list[Stage]:

@@ -89,6 +89,7 @@ class StudyRecipe(Strict):
     seeds: list[int] | None = None              # run the seed-sensitive stages once per seed, in seed-<s>/
     per_seed: Literal["training", "rl"] = "training"  # with `seeds`: which stages run per seed (rl: RL, probe, eval)
     threads: int | None = Field(None, ge=1)     # torch threads: results are bit-exact only at one count
+    jobs: int = Field(1, ge=1)                  # stages at once (within `threads`), see planning.share_threads
     world: WorldSize | None = None
     data: dict[str, DataRecipe] = Field(default_factory=dict)
     pretrain: PretrainSpec | None = None
