@@ -239,3 +239,17 @@ def test_the_zero_recipe_evaluates_the_released_rl_models_and_trains_nothing():
                              for size in ("1B", "3B") for kind in ("Short", "Long", "Hybrid"))
     assert all(s.settings["mode"] == "zero-shot" and len(s.settings["eval"].benchmarks) == 13
                for s in stages if s.name != "report")
+
+
+def test_the_demo_runs_what_every_model_reads_alone_and_the_rest_two_at_a_time():
+    from octothinker.study import plan
+
+    threads = {s.name: s.threads for s in plan(load_study(RECIPES / "demo.yaml"))}
+    assert {n: threads[n] for n in ("world", "data.stable", "base", "stable")} == dict.fromkeys(
+        ("world", "data.stable", "base", "stable"), 2)
+    assert {n: threads[n] for n in ("data.short", "decay-long", "probe-base", "rl-base", "rl-hybrid", "report")} == \
+        dict.fromkeys(("data.short", "decay-long", "probe-base", "rl-base", "rl-hybrid", "report"), 1)
+    seeds = {s.name: s for s in plan(load_study(RECIPES / "demo.yaml", ["seeds=[0,1,2]", "per_seed=rl"]))}
+    assert seeds["decay-long"].threads == 1 and seeds["seed-2/rl-long"].threads == 1  # seeds are not models
+    alone = {s.name: s for s in plan(load_study(RECIPES / "demo.yaml", ["jobs=1"]))}
+    assert set(s.threads for s in alone.values()) == {2}

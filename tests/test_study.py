@@ -78,6 +78,7 @@ def test_stages_side_by_side_make_what_each_makes_alone(tmp_path, capfd):
     assert side.exit_code == 0, side.output
     workers = capfd.readouterr().out  # the workers' lines go to the terminal, not through typer
     assert "[run ] base (2 threads)" in workers and "[run ] rl-short (1 thread)" in workers  # base: read by both
+    assert "2 (and 1 each for the stages run 2 at a time) torch threads" in (tmp_path / "side" / "report" / "summary.md").read_text()
     stages = plan(load_study(str(recipe), [*shape, f"out={tmp_path / 'alone'}"]))
     for stage in stages:
         alone = runner.invoke(app, ["run", str(recipe), *shape, f"out={tmp_path / 'alone'}", "--stage", stage.name])

@@ -139,7 +139,10 @@ def _setup(run: Path, layout: RunLayout, results: dict) -> str:
                      f"sample(s) per evaluation")
     parts += [f"{k} {manifest[k]}" for k in ("octothinker", "torch", "transformers", "numpy", "python")
               if manifest.get(k)]
-    threads = manifest.get("recipe", {}).get("threads") or manifest.get("torch_threads")
+    recipe = manifest.get("recipe", {})
+    threads = recipe.get("threads") or manifest.get("torch_threads")
+    if recipe.get("jobs", 1) > 1 and recipe.get("threads"):
+        threads = f"{threads} (and {max(1, threads // recipe['jobs'])} each for the stages run {recipe['jobs']} at a time)"
     kernels = f", torch kernels {manifest['cpu_kernels']}" if manifest.get("cpu_kernels") else ""
     parts.append(f"CPU {manifest.get('cpu', '?')} ({manifest.get('cpu_count', '?')} cores{kernels}), {threads} torch "
                  "threads (training results are bit-exact only at the same thread count and CPU kernels)")

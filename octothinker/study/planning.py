@@ -97,7 +97,7 @@ def plan(recipe: StudyRecipe) -> list[Stage]:
     subject_of: dict[str, str] = {}
     for subject, with_rl in [(s, True) for s in subjects(recipe)] + [(s, False) for s in evaluated_only(recipe)]:
         made = _subject_stages(recipe, subject, with_rl)
-        subject_of.update({stage.name: f"{subject.seed}/{subject.key}" for stage in made})
+        subject_of.update({stage.name: subject.key for stage in made})
         stages += made
     made = [(s.name, str(s.output)) for s in stages]
     stages.append(Stage("report", {}, [(f"stage {n}", o) for n, o in made], run / "report",
@@ -110,9 +110,10 @@ def plan(recipe: StudyRecipe) -> list[Stage]:
 def share_threads(recipe: StudyRecipe, stages: list[Stage], subject_of: dict[str, str]) -> None:
     """Each stage's torch threads, fixed by the plan rather than by which stages happen to overlap, since
     results are bit-exact only at one thread count (every stage's fingerprint has its count). With `jobs`
-    > 1, a stage that the models of two or more subjects come from (the world, the shared data, the base,
-    the stable stage) has all `threads` and runs alone, everything the other stages wait for; the rest
-    (a branch's decay, a model's probe, RL and evaluations) run `jobs` at once, `threads // jobs` each.
+    > 1, a stage that two or more of the models RL starts from come from (the world, the shared data, the
+    base, the stable stage) has all `threads` and runs alone, everything the other stages wait for; the
+    rest (a branch's decay, a model's probe, RL and evaluations) run `jobs` at once, `threads // jobs`
+    each. Seeds do not count as models, so a 3-seed run's seed 0 is the one-seed run.
     On 2 cores that pays: the mini model's sampled decoding is no faster on two threads than on one, and
     two one-thread training steps side by side do 1.3x the work of one two-thread step (BENCHMARKS.md)."""
     readers: dict[str, set[str]] = {s.name: {subject_of[s.name]} if s.name in subject_of else set() for s in stages}

@@ -1,0 +1,83 @@
+"""Why the demo runs two stages at once, one thread each (`jobs: 2`), after the stages every model reads:
+on the demo's mini model, a training step (8 x 256 tokens, AdamW) and a sampled decoding (the RL
+generator's loop: 64 rows, 160 new tokens at most), each timed in fresh processes three ways: alone on
+two threads, alone on one, and two one-thread processes side by side. Prints the work done per second
+of each way against one process on two threads.
+
+    .venv/bin/python bench/threads.py          (on an idle machine: check `uptime` first)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+CHILD = r"""
+import json, sys, time, torch
+from transformers import LlamaConfig, LlamaForCausalLM
+from octothinker.eval.generation import HFGenerator, SamplingParams
+from octothinker.models import MODEL_SIZES
+torch.set_num_threads(int(sys.argv[1]))
+torch.manual_seed(0)
+model = LlamaForCausalLM(LlamaConfig(vocab_size=1024, tie_word_embeddings=True, **MODEL_SIZES["mini"]))
+opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+x = torch.randint(0, 1024, (8, 256))
+def step():
+    model(input_ids=x, labels=x).loss.backward(); opt.step(); opt.zero_grad()
+for _ in range(3):
+    step()
+start = time.perf_counter()
+for _ in range(30):
+    step()
+train = (time.perf_counter() - start) / 30
+
+class Tokens:  # the generator's tokenizer interface, over plain token ids (no stop strings: every row runs on)
+    pad_token_id = eos_token_id = 0
+    def __call__(self, ids, add_special_tokens=True):
+        return {"input_ids": ids}
+    def decode(self, ids, skip_special_tokens=True):
+        return " ".join(map(str, ids))
+    def __len__(self):
+        return 1024
+model.generation_config.eos_token_id = 0
+generator = HFGenerator(model.eval(), Tokens(), max_batch=64)
+prompts = torch.randint(1, 1024, (8, 30)).tolist()
+params = SamplingParams(n=8, temperature=1.0, max_new_tokens=160, seed=0)
+generator.generate(prompts, params)
+start = time.perf_counter()
+for _ in range(3):
+    generator.generate(prompts, params)
+decode = (time.perf_counter() - start) / 3
+print(json.dumps({"train_s": train, "decode_s": decode}))
+"""
+
+
+def _start(threads: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", CHILD, str(threads)], stdout=subprocess.PIPE, text=True)
+
+
+def _result(proc: subprocess.Popen) -> dict:
+    out, _ = proc.communicate()
+    if proc.returncode:
+        raise SystemExit(f"child failed ({proc.returncode})")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    print(f"uptime: {os.getloadavg()}; {os.cpu_count()} cores")
+    two = _result(_start(2))
+    one = _result(_start(1))
+    pair = [_result(p) for p in [_start(1), _start(1)]]
+    print("| way | training step s | sampled decoding s | training work / s | decoding work / s |\n|---|---|---|---|---|")
+    for label, r, n in [("one process, 2 threads", two, 1), ("one process, 1 thread", one, 1),
+                        ("two processes side by side, 1 thread each", pair[0], 2)]:
+        train = r["train_s"] if n == 1 else max(p["train_s"] for p in pair)
+        decode = r["decode_s"] if n == 1 else max(p["decode_s"] for p in pair)
+        print(f"| {label} | {train:.3f} | {decode:.2f} | {n * two['train_s'] / train:.2f}x | "
+              f"{n * two['decode_s'] / decode:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
