@@ -205,7 +205,7 @@ def run_stages(stages: list[Stage], run: str | Path, head: dict, log: Callable[[
             if runner is None:
                 raise ValueError("run_stages: jobs > 1 needs a runner that runs one stage in a worker process")
             return _run_side_by_side(stages, ensure_writable(run), head, log, jobs, cores or jobs, runner)
-        return _run(stages, ensure_writable(run), head, log, only)
+        return _run(stages, ensure_writable(run), head, log, only, tells_resume=not worker)
 
 
 def _previous(run: Path, head: dict) -> tuple[Path, dict, dict]:
@@ -223,7 +223,7 @@ def _skip(stage: Stage, key: str, run: Path, old: dict, manifest: dict, log) -> 
     log(f"[skip] {stage.name} (finished, nothing it depends on changed)")
 
 
-def _run(stages: list[Stage], run: Path, head: dict, log, only: str | None) -> dict:
+def _run(stages: list[Stage], run: Path, head: dict, log, only: str | None, tells_resume: bool = True) -> dict:
     manifest_path, old, manifest = _previous(run, head)
     made: dict[str, str] = {}
     for stage in stages:
@@ -256,7 +256,7 @@ def _run(stages: list[Stage], run: Path, head: dict, log, only: str | None) -> d
             interrupted = isinstance(err, KeyboardInterrupt)
             manifest["stages"][stage.name]["status"] = "interrupted" if interrupted else "failed"
             _write_manifest(manifest_path, manifest, stage.name)
-            if interrupted:
+            if interrupted and tells_resume:  # a worker's run says it once for all its stages
                 finished = [s.name for s in stages if stage_done(s, made.get(s.name))]
                 log(f"[stop] interrupted during {stage.name}; finished: {', '.join(finished) or 'none'} "
                     f"({len(finished)} of {len(stages)} stages). Run the same command again to resume: finished "

@@ -18,6 +18,9 @@ import re
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stage_times import wall_seconds  # noqa: E402  (its neighbour in scripts/, which is no package)
+
 
 def sections(summary: str, names: list[str]) -> str:
     """The `## name` sections of `summary`, in the order asked for."""
@@ -34,8 +37,10 @@ def block(run: Path, names: list[str]) -> str:
     manifest = json.loads((run / "manifest.json").read_text())
     stages = manifest.get("stages", {})
     seconds = sum(s.get("seconds", 0) for s in stages.values())
+    wall = wall_seconds(stages)
+    side = f", {wall / 60:.1f} min of wall time with stages side by side" if wall < seconds - 1 else ""
     made = f"`{manifest['command']}`" if manifest.get("command") else "the command was not recorded"
-    return (f"From `{run}` ({made}; stage times add up to {seconds / 60:.1f} min) on {machine(manifest)}, copied "
+    return (f"From `{run}` ({made}; stage times add up to {seconds / 60:.1f} min{side}) on {machine(manifest)}, copied "
             f"by `scripts/paste_results.py`. {KERNELS_NOTE}\n\n{sections(summary, names)}\n")
 
 

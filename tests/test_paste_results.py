@@ -31,3 +31,10 @@ def test_sections_are_copied_into_the_block_and_nothing_else_changes(tmp_path):
         paste_results.main([str(run), str(page), "--block", "demo", "--sections", "Missing"])
     with pytest.raises(SystemExit, match="no block"):
         paste_results.main([str(run), str(page), "--block", "other"])
+
+
+def test_stages_side_by_side_are_timed_by_the_wall_clock_too():
+    stages = {"a": {"started": 0.0, "seconds": 10.0}, "b": {"started": 10.0, "seconds": 30.0},
+              "c": {"started": 12.0, "seconds": 20.0}, "d": {"started": 500.0, "seconds": 5.0},  # resumed later
+              "e": {"status": "failed"}}
+    assert paste_results.wall_seconds(stages) == 45.0
