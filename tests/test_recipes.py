@@ -109,7 +109,7 @@ def test_arms_recipe_is_the_demo_plus_arms():
     demo, arms = load_study(RECIPES / "demo.yaml"), load_study(RECIPES / "demo-arms.yaml")
     assert arms.midtrain == demo.midtrain and arms.rl == demo.rl and arms.rl_from == [*demo.rl_from, "stable"]
     assert {a.claim for a in arms.arms.values()} == {"qa", "template", "schedule", "qa-share", "quality", "budget",
-                                                     "instruct", "qwen"}
+                                                     "instruct", "instruct-frame", "qwen"}
     # the RL-only arms (C7) change RL alone, and so share every model with the demo
     assert arms.rl_for("stair/long").response_length(0) == 96 and arms.rl_for("bare/long").template == "{question}\n"
     from octothinker.study.planning import plan
@@ -119,6 +119,10 @@ def test_arms_recipe_is_the_demo_plus_arms():
     assert not {n for n in names if n.startswith(("bare/", "stair/")) and "decay" in n}
     with pytest.raises(RecipeError, match="arms.qa-10: a qa-share arm needs `value` and `compare_value`"):
         load_study(RECIPES / "demo-arms.yaml", ["arms.qa-10.compare_value=null"])
+    # an arm is measured against a main model or another arm's (framed-instruct against no-instruct/short)
+    assert arms.arms["framed-instruct"].compare == "no-instruct/short"
+    with pytest.raises(RecipeError, match="arms.framed-instruct.compare: 'nowhere/short' is not a model of this study, nor of an arm"):
+        load_study(RECIPES / "demo-arms.yaml", ["arms.framed-instruct.compare=nowhere/short"])
 
 
 def test_an_override_of_one_use_of_a_yaml_anchor_leaves_the_others(tmp_path):

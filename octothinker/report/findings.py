@@ -330,6 +330,7 @@ _ARM_CLAIMS = {
     "quality": ("(d) Mid-training on quality-filtered math web beats unfiltered web for RL", False),
     "budget": ("(e) A longer stable stage raises what RL reaches", False),
     "instruct": ("(f) Instruction data in the decay mix helps RL", False),
+    "instruct-frame": ("(f) Instruction data in the decay mix, in the RL prompt's own frame, helps RL", True),
 }
 
 

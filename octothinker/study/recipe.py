@@ -47,8 +47,8 @@ class ArmSpec(Strict):
     """A variant of the main mid-training recipe that tests one finding of the study against a model of
     the main line (`compare`): the arm's stages are made only where its settings differ from the main
     line's, the rest is shared."""
-    claim: Literal["qa", "template", "schedule", "qa-share", "quality", "budget", "instruct", "qwen"]
-    compare: str = "short"                      # the main model it is measured against
+    claim: Literal["qa", "template", "schedule", "qa-share", "quality", "budget", "instruct", "instruct-frame", "qwen"]
+    compare: str = "short"                      # the model it is measured against: the main line's, or an arm's (arm/model)
     # qa-share: the share of QA in the decay mix of this arm and of the main line (the arms of one claim
     # and the main model are judged together, in order of the share)
     value: float | None = None
@@ -166,8 +166,8 @@ class StudyRecipe(Strict):
             if arm.claim == "qa-share" and (arm.value is None or arm.compare_value is None):
                 raise ValueError(f"arms.{name}: a qa-share arm needs `value` and `compare_value` (its share and the "
                                  "main line's)")
-            if arm.compare not in known:
-                raise ValueError(f"arms.{name}.compare: {arm.compare!r} is not a model of this study")
+            if arm.compare not in known and arm.compare not in keys:
+                raise ValueError(f"arms.{name}.compare: {arm.compare!r} is not a model of this study, nor of an arm")
             line = self.arm_line(name, Path(self.out))
             for model in arm.models:
                 if model not in line.models():

@@ -208,3 +208,16 @@ def test_two_qwen_like_bases_each_get_their_row_and_the_base_its_own_once(tmp_pa
     assert len(claims) == len(set(claims))
     assert sum(c.startswith("(g) A Qwen-like base") for c in claims) == 2
     assert "(g) The Llama-like base's responses grow longer under RL without its accuracy growing" in claims
+
+
+def test_an_arm_measured_against_another_arm_is_judged_in_its_direction(tmp_path):
+    arms = {"no-instruct": {"claim": "instruct", "compare": "short", "models": ["short"]},
+            "framed": {"claim": "instruct-frame", "compare": "no-instruct/short", "models": ["short"]}}
+    layout = _study(tmp_path, {"base": (0.05, 0.05, 30), "short": (0.4, 0.7, 30), "no-instruct/short": (0.4, 0.6, 30),
+                               "framed/short": (0.4, 0.3, 30)}, arms=arms)
+    found = {f.claim: f for f in all_findings(load_results(layout), layout)}
+    assert found["(f) Instruction data in the decay mix helps RL"].effect[0] == pytest.approx(10, abs=6)
+    # the framed arm holds the choice (instruction data, framed as RL asks): it minus the arm it is measured against
+    framed = found["(f) Instruction data in the decay mix, in the RL prompt's own frame, helps RL"]
+    assert framed.measure == "accuracy after RL, framed/short minus no-instruct/short"
+    assert framed.effect[0] == pytest.approx(-30, abs=6) and framed.verdict == NOT_REPRODUCED
