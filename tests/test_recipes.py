@@ -245,15 +245,30 @@ def test_the_zero_recipe_evaluates_the_released_rl_models_and_trains_nothing():
                for s in stages if s.name != "report")
 
 
-def test_the_demo_runs_what_every_model_reads_alone_and_the_rest_two_at_a_time():
+def test_the_demo_trains_alone_and_runs_the_rest_two_at_a_time():
     from octothinker.study import plan
 
     threads = {s.name: s.threads for s in plan(load_study(RECIPES / "demo.yaml"))}
-    assert {n: threads[n] for n in ("world", "data.stable", "base", "stable")} == dict.fromkeys(
-        ("world", "data.stable", "base", "stable"), 2)
-    assert {n: threads[n] for n in ("data.short", "decay-long", "probe-base", "rl-base", "rl-hybrid", "report")} == \
-        dict.fromkeys(("data.short", "decay-long", "probe-base", "rl-base", "rl-hybrid", "report"), 1)
-    seeds = {s.name: s for s in plan(load_study(RECIPES / "demo.yaml", ["seeds=[0,1,2]", "per_seed=rl"]))}
-    assert seeds["decay-long"].threads == 1 and seeds["seed-2/rl-long"].threads == 1  # seeds are not models
-    alone = {s.name: s for s in plan(load_study(RECIPES / "demo.yaml", ["jobs=1"]))}
-    assert set(s.threads for s in alone.values()) == {2}
+    alone = ("base", "stable", "decay-short", "decay-long", "decay-hybrid")
+    assert {n: threads[n] for n in alone} == dict.fromkeys(alone, 2)
+    side_by_side = ("world", "data.stable", "probe-base", "rl-base", "rl-hybrid", "eval-rl-long", "report")
+    assert {n: threads[n] for n in side_by_side} == dict.fromkeys(side_by_side, 1)
+    assert {s.threads for s in plan(load_study(RECIPES / "demo.yaml", ["jobs=1"]))} == {2}
+
+
+def test_the_arms_recipe_shares_every_stage_of_the_demo():
+    """`demo-arms.yaml` skips every stage it has in common with the demo run in the same folder: each is
+    the same stage (settings, threads, inputs) in both plans."""
+    from octothinker.stages import fingerprint
+    from octothinker.study import plan
+
+    def keys(recipe):
+        stages, made = plan(load_study(RECIPES / recipe, ["seeds=[0,1,2]", "per_seed=rl"])), {}
+        for stage in stages:
+            made[stage.name] = fingerprint(stage, made, stages)
+        return made
+
+    demo, arms = keys("demo.yaml"), keys("demo-arms.yaml")
+    shared = set(demo) - {"report"}
+    assert shared <= set(arms) and {"decay-long", "seed-2/rl-long", "data.short"} <= shared
+    assert {n for n in shared if demo[n] != arms[n]} == set()

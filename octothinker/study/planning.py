@@ -94,40 +94,31 @@ def plan(recipe: StudyRecipe) -> list[Stage]:
         for name, arm in recipe.arms.items():
             stages += _training_stages(recipe, arms[name], prefix, set(arm.models))
 
-    subject_of: dict[str, str] = {}
-    for subject, with_rl in [(s, True) for s in subjects(recipe)] + [(s, False) for s in evaluated_only(recipe)]:
-        made = _subject_stages(recipe, subject, with_rl)
-        subject_of.update({stage.name: subject.key for stage in made})
-        stages += made
+    for subject in subjects(recipe):
+        stages += _subject_stages(recipe, subject)
+    for subject in evaluated_only(recipe):
+        stages += _subject_stages(recipe, subject, with_rl=False)
     made = [(s.name, str(s.output)) for s in stages]
     stages.append(Stage("report", {}, [(f"stage {n}", o) for n, o in made], run / "report",
                         lambda target: build_report(recipe, target)))
+    for stage in stages:
+        stage.threads = stage_threads(recipe, stage)
+        stage.context = {"threads": stage.threads}  # results are bit-exact only at one thread count
     link(stages)
-    share_threads(recipe, stages, subject_of)
     return stages
 
 
-def share_threads(recipe: StudyRecipe, stages: list[Stage], subject_of: dict[str, str]) -> None:
-    """Each stage's torch threads, fixed by the plan rather than by which stages happen to overlap, since
-    results are bit-exact only at one thread count (every stage's fingerprint has its count). With `jobs`
-    > 1, a stage that two or more of the models RL starts from come from (the world, the shared data, the
-    base, the stable stage) has all `threads` and runs alone, everything the other stages wait for; the
-    rest (a branch's decay, a model's probe, RL and evaluations) run `jobs` at once, `threads // jobs`
-    each. Seeds do not count as models, so a 3-seed run's seed 0 is the one-seed run.
-    On 2 cores that pays: the mini model's sampled decoding is no faster on two threads than on one, and
-    two one-thread training steps side by side do 1.3x the work of one two-thread step (BENCHMARKS.md)."""
-    readers: dict[str, set[str]] = {s.name: {subject_of[s.name]} if s.name in subject_of else set() for s in stages}
-    for stage in reversed(stages):  # a stage's subjects are its own and those of every stage reading it
-        for name in stage.depends:
-            readers[name] |= readers[stage.name]
-    for stage in stages:
-        if recipe.threads is None:
-            stage.threads = None
-        elif recipe.jobs == 1 or len(readers[stage.name]) >= 2:
-            stage.threads = recipe.threads
-        else:
-            stage.threads = max(1, recipe.threads // recipe.jobs)
-        stage.context = {"threads": stage.threads}
+def stage_threads(recipe: StudyRecipe, stage: Stage) -> int | None:
+    """A stage's torch threads, from what it does alone: never from the plan around it (a stage the demo
+    and its arms share is then the same stage in both) nor from which stages happen to overlap. With
+    `jobs` > 1, a stage that trains and generates nothing (pre-training, stable, decay) runs alone with
+    all `threads`: in the demo, two such stages side by side on one thread each did 1.09x the work of one
+    on two. The rest (data, probes, RL, evaluations, report) run `jobs` at a time, `threads // jobs` each:
+    the mini model's sampled decoding is barely faster on two threads than on one (BENCHMARKS.md)."""
+    if recipe.threads is None:
+        return None
+    trains_only = stage.work is not None and stage.work.train_tokens > 0 and stage.work.generated_tokens == 0
+    return recipe.threads if recipe.jobs == 1 or trains_only else max(1, recipe.threads // recipe.jobs)
 
 
 def _subject_stages(recipe: StudyRecipe, s: Subject, with_rl: bool = True) -> list[Stage]:
