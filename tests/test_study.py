@@ -109,7 +109,7 @@ def test_second_run_skips_and_a_changed_section_reruns_from_there(study):
 
 
 def _ran(output: str) -> set[str]:
-    return {line.split()[-1] for line in output.splitlines() if line.startswith("[run ]")}
+    return {line.split()[2] for line in output.splitlines() if line.startswith("[run ]")}  # [run ] name (n threads)
 
 
 def _restore(recipe: Path) -> None:
