@@ -12,11 +12,12 @@ import os
 import subprocess
 import sys
 
-CHILD = r"""
-import json, time, torch
+# The demo's mini model and its timed training step (8 x 256 tokens, AdamW; bench/threads.py times the
+# same step), for a child process whose first line sets its torch threads.
+TRAINING = r"""
+import json, sys, time, torch
 from transformers import LlamaConfig, LlamaForCausalLM
 from octothinker.models import MODEL_SIZES
-torch.set_num_threads(2)
 torch.manual_seed(0)
 model = LlamaForCausalLM(LlamaConfig(vocab_size=1024, **MODEL_SIZES["mini"]))
 opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
@@ -29,6 +30,9 @@ start = time.perf_counter()
 for _ in range(30):
     step()
 train = (time.perf_counter() - start) / 30
+"""
+
+CHILD = "import torch\ntorch.set_num_threads(2)\n" + TRAINING + r"""
 model.eval()
 prompts = torch.randint(0, 1024, (64, 40))
 with torch.no_grad():

@@ -1,8 +1,8 @@
-"""Why the demo runs two stages at once, one thread each (`jobs: 2`), after the stages every model reads:
-on the demo's mini model, a training step (8 x 256 tokens, AdamW) and a sampled decoding (the RL
-generator's loop: 64 rows, 160 new tokens at most), each timed in fresh processes three ways: alone on
-two threads, alone on one, and two one-thread processes side by side. Prints the work done per second
-of each way against one process on two threads.
+"""Why the demo (`jobs: 2`) trains one stage at a time on both threads and runs the stages that decode
+two at a time, one thread each: on the demo's mini model, a training step (8 x 256 tokens, AdamW) and a
+sampled decoding (the RL generator's loop: 64 rows, 160 new tokens at most), each timed in fresh
+processes three ways: alone on two threads, alone on one, and two one-thread processes side by side.
+Prints the work done per second of each way against one process on two threads.
 
     .venv/bin/python bench/threads.py          (on an idle machine: check `uptime` first)
 """
@@ -13,25 +13,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-CHILD = r"""
-import json, sys, time, torch
-from transformers import LlamaConfig, LlamaForCausalLM
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu_kernels import TRAINING  # noqa: E402  (its neighbour in bench/, which is no package)
+
+CHILD = "import sys, torch\ntorch.set_num_threads(int(sys.argv[1]))\n" + TRAINING + r"""
 from octothinker.eval.generation import HFGenerator, SamplingParams
-from octothinker.models import MODEL_SIZES
-torch.set_num_threads(int(sys.argv[1]))
-torch.manual_seed(0)
-model = LlamaForCausalLM(LlamaConfig(vocab_size=1024, tie_word_embeddings=True, **MODEL_SIZES["mini"]))
-opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-x = torch.randint(0, 1024, (8, 256))
-def step():
-    model(input_ids=x, labels=x).loss.backward(); opt.step(); opt.zero_grad()
-for _ in range(3):
-    step()
-start = time.perf_counter()
-for _ in range(30):
-    step()
-train = (time.perf_counter() - start) / 30
 
 class Tokens:  # the generator's tokenizer interface, over plain token ids (no stop strings: every row runs on)
     pad_token_id = eos_token_id = 0
