@@ -304,11 +304,17 @@ def update_policy(model, optimizer, rows: list[tuple[list[int], list[int], float
     def tensors(micro):
         return pack([rows[i][0] for i in micro], [rows[i][1] for i in micro], pad_id, device)
 
+    def by_length(indices):
+        # Micro-batches of similar lengths pad little (verl's dynamic batch size packs by tokens for the
+        # same reason): the mini model's update took 40% less time than on rows in rollout order. The
+        # loss is normalised by the whole mini-batch, so the order changes only how sums are rounded.
+        return sorted(indices, key=lambda i: len(rows[i][0]) + len(rows[i][1]))
+
     # pi_old is the rollout policy. With one on-policy update it is the current policy (ratio 1, no
     # extra pass); otherwise its log-probs are computed once, before the first update.
     off_policy = cfg.epochs > 1 or len(rows) > per_mini
     old_logps: dict[int, torch.Tensor] = {}
-    needed = [i for i in range(len(rows)) if rows[i][2] != 0.0 or reference is not None]
+    needed = by_length(i for i in range(len(rows)) if rows[i][2] != 0.0 or reference is not None)
     if off_policy:
         with torch.no_grad():
             for lo in range(0, len(needed), cfg.micro_batch):
@@ -323,7 +329,7 @@ def update_policy(model, optimizer, rows: list[tuple[list[int], list[int], float
             total_tokens = sum(len(rows[i][1]) for i in mini)
             # A response with zero advantage adds nothing to the loss but its share of the normaliser
             # (kept above), so without a KL term its forward and backward passes are skipped.
-            active = [i for i in mini if rows[i][2] != 0.0 or reference is not None]
+            active = by_length(i for i in mini if rows[i][2] != 0.0 or reference is not None)
             for mlo in range(0, len(active), cfg.micro_batch):
                 micro = active[mlo:mlo + cfg.micro_batch]
                 ids, attention, resp = tensors(micro)

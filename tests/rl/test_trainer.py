@@ -78,6 +78,32 @@ def test_update_moves_the_policy_towards_positive_advantages(world, policy, tmp_
     assert all(torch.equal(zero[k], v) for k, v in model.state_dict().items())  # no advantage, no change
 
 
+def test_micro_batches_of_any_size_make_the_one_batch_update(world, policy, tmp_path):
+    import torch
+
+    from octothinker.rl.trainer import update_policy
+
+    world_dir, _ = world
+    loaded = load_model(policy, device="cpu")
+    model, tok = loaded.model, loaded.tokenizer
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    prompt = tok("User: 2+3?\nAssistant:")["input_ids"]
+    # responses of different lengths in no order: micro-batches are taken by length
+    answers = [" \\boxed{5}", " 2 + 3 = 5. So \\boxed{5}", " \\boxed{6}", " it is 2 + 3 = 4, \\boxed{4}", " 5"]
+    rows = [(prompt, tok(a)["input_ids"], adv) for a, adv in zip(answers, [1.0, 0.5, -1.0, -0.5, 0.0])]
+
+    def updated(micro_batch):
+        model.load_state_dict(start)
+        cfg = RLConfig.model_validate(config(world_dir, tmp_path / "o", prompts_per_step=1, group_size=5,
+                                             mini_batch=1, micro_batch=micro_batch))
+        update_policy(model, torch.optim.SGD(model.parameters(), lr=0.1), rows, cfg, 16, tok.pad_token_id, "cpu")
+        return {k: v.clone() for k, v in model.state_dict().items()}
+
+    whole, micro = updated(5), updated(2)
+    assert any(not torch.equal(whole[k], start[k]) for k in start)
+    assert all(torch.allclose(whole[k], micro[k], atol=1e-6) for k in whole)
+
+
 def test_resume_after_kill_continues_the_same_run(world, policy, tmp_path):
     world_dir, _ = world
     ref = config(world_dir, tmp_path / "ref", steps=8, eval=None)
