@@ -223,23 +223,35 @@ def _skip(stage: Stage, key: str, run: Path, old: dict, manifest: dict, log) -> 
     log(f"[skip] {stage.name} (finished, nothing it depends on changed)")
 
 
-def _run(stages: list[Stage], run: Path, head: dict, log, only: str | None, tells_resume: bool = True) -> dict:
-    manifest_path, old, manifest = _previous(run, head)
+def _unfinished(stages: list[Stage], run: Path, old: dict, manifest: dict, log, only: str | None = None
+                ) -> tuple[dict[str, str], list[Stage]]:
+    """Every stage's fingerprint (a half-replaced output recovered first), and the stages to run: those
+    (or with `only`, that one) not finished under their fingerprint; the finished ones are logged as skipped.
+    Fingerprints come from settings, not outputs, so they can all be taken before anything runs."""
     made: dict[str, str] = {}
+    pending: list[Stage] = []
     for stage in stages:
         recover_dir(stage.output)
-        key = made[stage.name] = fingerprint(stage, made, stages)
+        made[stage.name] = fingerprint(stage, made, stages)
         if only is not None and stage.name != only:
             continue
-        if only is not None:
-            missing = [d for d in stage.depends if not stage_done(next(s for s in stages if s.name == d), made[d])]
-            if missing:
-                raise OctoError(f"stage {only} reads {', '.join(missing)}, not finished under these settings: run "
-                                "those stages first")
-        output = in_run(stage.output, run)
-        if stage_done(stage, key):
-            _skip(stage, key, run, old, manifest, log)
-            continue
+        if stage_done(stage, made[stage.name]):
+            _skip(stage, made[stage.name], run, old, manifest, log)
+        else:
+            pending.append(stage)
+    return made, pending
+
+
+def _run(stages: list[Stage], run: Path, head: dict, log, only: str | None, tells_resume: bool = True) -> dict:
+    manifest_path, old, manifest = _previous(run, head)
+    made, pending = _unfinished(stages, run, old, manifest, log, only)
+    if only is not None and pending:
+        missing = [d for d in pending[0].depends if not stage_done(next(s for s in stages if s.name == d), made[d])]
+        if missing:
+            raise OctoError(f"stage {only} reads {', '.join(missing)}, not finished under these settings: run "
+                            "those stages first")
+    for stage in pending:
+        key, output = made[stage.name], in_run(stage.output, run)
         staging = _staging(stage, key, made_before=old.get(stage.name, {}).get("output") == output)
         manifest["stages"][stage.name] = {"fingerprint": key, "status": "running", "started": time.time(),
                                           "output": output, "depends": stage.depends}
@@ -278,15 +290,7 @@ def _run_side_by_side(stages: list[Stage], run: Path, head: dict, log, jobs: int
     kept waiting behind them). Each worker writes its stage's manifest entry; on a failure the running
     stages finish (their work is kept) and no further one starts, as `make -j` does."""
     manifest_path, old, manifest = _previous(run, head)
-    made: dict[str, str] = {}
-    pending: list[Stage] = []
-    for stage in stages:
-        recover_dir(stage.output)
-        key = made[stage.name] = fingerprint(stage, made, stages)
-        if stage_done(stage, key):
-            _skip(stage, key, run, old, manifest, log)
-        else:
-            pending.append(stage)
+    made, pending = _unfinished(stages, run, old, manifest, log)
     _write_manifest(manifest_path, manifest, *(s.name for s in stages if s not in pending))
     finished = {s.name for s in stages if s not in pending}
     running: dict = {}
