@@ -227,7 +227,7 @@ def _unfinished(stages: list[Stage], run: Path, old: dict, manifest: dict, log, 
                 ) -> tuple[dict[str, str], list[Stage]]:
     """Every stage's fingerprint (a half-replaced output recovered first), and the stages to run: those
     (or with `only`, that one) not finished under their fingerprint; the finished ones are logged as skipped.
-    Fingerprints come from settings, not outputs, so they can all be taken before anything runs."""
+    Fingerprints read settings and outside files, never what a stage writes: all are taken before any runs."""
     made: dict[str, str] = {}
     pending: list[Stage] = []
     for stage in stages:
