@@ -306,8 +306,9 @@ def update_policy(model, optimizer, rows: list[tuple[list[int], list[int], float
 
     def by_length(indices):
         # Micro-batches of similar lengths pad little (verl's dynamic batch size packs by tokens for the
-        # same reason): the mini model's update took 40% less time than on rows in rollout order. The
-        # loss is normalised by the whole mini-batch, so the order changes only how sums are rounded.
+        # same reason): the mini model's update takes half the time it took on rows in rollout order
+        # (bench/rl_update.py). The loss is normalised by the whole mini-batch, so the order changes
+        # only how sums are rounded.
         return sorted(indices, key=lambda i: len(rows[i][0]) + len(rows[i][1]))
 
     # pi_old is the rollout policy. With one on-policy update it is the current policy (ratio 1, no
