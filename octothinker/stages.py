@@ -225,16 +225,17 @@ def _skip(stage: Stage, key: str, run: Path, old: dict, manifest: dict, log) -> 
 
 def _unfinished(stages: list[Stage], run: Path, old: dict, manifest: dict, log, only: str | None = None
                 ) -> tuple[dict[str, str], list[Stage]]:
-    """Every stage's fingerprint (a half-replaced output recovered first), and the stages to run: those
-    (or with `only`, that one) not finished under their fingerprint; the finished ones are logged as skipped.
-    Fingerprints read settings and outside files, never what a stage writes: all are taken before any runs."""
+    """Every stage's fingerprint, and the stages to run: those (or with `only`, that one) not finished
+    under their fingerprint, a half-replaced output recovered first; the finished ones are logged as
+    skipped. Fingerprints read settings and outside files, never what a stage writes: all are taken before
+    any runs. With `only`, no other stage's folder is touched: another job may be replacing it right now."""
     made: dict[str, str] = {}
     pending: list[Stage] = []
     for stage in stages:
-        recover_dir(stage.output)
         made[stage.name] = fingerprint(stage, made, stages)
         if only is not None and stage.name != only:
             continue
+        recover_dir(stage.output)
         if stage_done(stage, made[stage.name]):
             _skip(stage, made[stage.name], run, old, manifest, log)
         else:

@@ -64,3 +64,16 @@ def test_a_failure_beside_a_running_stage_keeps_its_work_and_starts_nothing_afte
     manifest = _side_by_side(tmp_path)  # mended: only b and then d run
     assert all(s["status"] == "done" for s in manifest["stages"].values())
     assert (tmp_path / "c" / "stage.json").read_text() == c_before
+
+
+def test_one_stage_leaves_the_folders_of_the_others_alone(tmp_path):
+    _side_by_side(tmp_path)
+    # b's output in the middle of a swap, as another job replacing it leaves it for a moment
+    (tmp_path / "b").rename(tmp_path / "b.old")
+    (tmp_path / "d" / "stage.json").unlink()
+    (tmp_path / "d" / ".octo-stage.json").unlink()
+    with pytest.raises(Exception, match="reads b"):
+        run_stages(_plan(tmp_path), tmp_path, {}, lambda line: None, only="d")
+    assert (tmp_path / "b.old").exists() and not (tmp_path / "b").exists()
+    run_stages(_plan(tmp_path), tmp_path, {}, lambda line: None, only="b")  # b's own job recovers it
+    assert (tmp_path / "b" / "stage.json").exists() and not (tmp_path / "b.old").exists()
