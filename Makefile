@@ -31,6 +31,9 @@ install: $(BIN)/python
 	@v=$$($(BIN)/python -c "from octothinker.rl.verl import VERL_VERSION; print(VERL_VERSION)"); \
 		grep -qsx "$$v" .verl/verl/version/version || \
 		{ rm -rf .verl && $(BIN)/pip install -q --no-deps --target .verl "verl==$$v"; }
+	@# the release harness's judging workers: sympy's LaTeX parser needs ANTLR 4.11, hydra (verl) needs 4.9
+	@ls .antlr4-4.11/antlr4_python3_runtime-4.11*.dist-info >/dev/null 2>&1 || \
+		$(BIN)/pip install -q --no-deps --target .antlr4-4.11 "antlr4-python3-runtime==4.11.1"
 
 demo: demo-install
 	$(BIN)/octo demo
@@ -39,4 +42,4 @@ test: install
 	OCTO_REQUIRE_VERL=1 $(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) .verl runs .pytest_cache
+	rm -rf $(VENV) .verl .antlr4-4.11 .venv-release runs .pytest_cache

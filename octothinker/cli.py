@@ -65,7 +65,9 @@ def reports_errors(fn):
             fail(str(err))
         except ValidationError as err:
             first = err.errors()[0]
-            fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+            where = ".".join(str(p) for p in first["loc"])
+            message = first["msg"].removeprefix("Value error, ")
+            fail(f"{where}: {message}" if where else message)
         except OSError as err:  # unwritable output, full disk: name the path, drop the traceback
             where = err.filename or ""
             fail(f"{where}: {err.strerror or err}" if where else str(err))
@@ -95,6 +97,9 @@ def _eval_defaults():
 
 
 _E = _eval_defaults()
+HARNESS_HELP = ("ours, or release: the OctoThinker release's own prompts, stop words and grading (quirks kept), "
+                "so numbers stand beside the paper's; needs --release-dir.")
+RELEASE_DIR_HELP = "A checkout of GAIR-NLP/OctoThinker (the release harness reads its prompts from it)."
 
 
 def _probe_defaults():
@@ -117,6 +122,8 @@ def eval_run(
     template: Annotated[str, typer.Option(help="Zero-shot template: complex, simple, qa, chat (the model's own chat "
                                                "template), or a '{question}' string.")] = default(_E, "template"),
     fewshot_file: Annotated[Optional[str], typer.Option(help="JSONL of question/solution/answer exemplars.")] = None,
+    harness: Annotated[str, typer.Option(help=HARNESS_HELP)] = default(_E, "harness"),
+    release_dir: Annotated[Optional[str], typer.Option(help=RELEASE_DIR_HELP)] = None,
     n: Annotated[int, typer.Option(help="Samples per problem.")] = default(_E, "n"),
     temperature: Annotated[float, typer.Option(help="0 is greedy.")] = default(_E, "temperature"),
     top_p: Annotated[float, typer.Option()] = default(_E, "top_p"),
@@ -135,7 +142,8 @@ def eval_run(
     from octothinker.eval.runner import EvalConfig, evaluate, format_summary_md
 
     cfg = EvalConfig(model=model, benchmarks=[b.strip() for b in benchmarks.split(",") if b.strip()],
-                     data_dir=data_dir, hub=hub, mode=mode, template=template, fewshot_file=fewshot_file, n=n,
+                     data_dir=data_dir, hub=hub, mode=mode, template=template, fewshot_file=fewshot_file,
+                     harness=harness, release_dir=release_dir, n=n,
                      temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, cutoff=cutoff, limit=limit, out=out,
                      backend=backend, batch_size=batch_size, seed=seed, device=device, dtype=dtype)
     with folder_lock(cfg.output_dir()):
@@ -144,17 +152,50 @@ def eval_run(
     typer.echo(f"wrote {cfg.output_dir()}")
 
 
+@eval_app.command("prompts")
+@reports_errors
+def eval_prompts(
+    benchmarks: Annotated[str, typer.Option(help="Comma-separated registry names, or NAME=FILE.")] = ",".join(default(_E, "benchmarks")),
+    data_dir: Annotated[Optional[str], typer.Option(help="Folder with <name>/test.jsonl files.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="First N problems of each benchmark.")] = None,
+    mode: Annotated[str, typer.Option(help="few-shot or zero-shot.")] = default(_E, "mode"),
+    template: Annotated[str, typer.Option(help="Zero-shot template (not chat: that needs the model).")] = default(_E, "template"),
+    fewshot_file: Annotated[Optional[str], typer.Option(help="JSONL of question/solution/answer exemplars.")] = None,
+    harness: Annotated[str, typer.Option(help=HARNESS_HELP)] = default(_E, "harness"),
+    release_dir: Annotated[Optional[str], typer.Option(help=RELEASE_DIR_HELP)] = None,
+    out: Annotated[Optional[str], typer.Option(help="JSONL file to write (default: standard output).")] = None,
+):
+    """Write each problem's prompt and stop words without loading a model: one JSON record a problem,
+    {"benchmark", "id", "prompt", "stop"}; `id` is the problem's 0-based line in test.jsonl."""
+    from octothinker.eval.runner import EvalConfig, write_prompts
+
+    cfg = EvalConfig(model="(none)", benchmarks=[b.strip() for b in benchmarks.split(",") if b.strip()],
+                     data_dir=data_dir, limit=limit, mode=mode, template=template, fewshot_file=fewshot_file,
+                     harness=harness, release_dir=release_dir)
+    count = write_prompts(cfg, out)
+    if out:
+        typer.echo(f"wrote {count} prompts to {out}")
+
+
 @eval_app.command("score")
 @reports_errors
 def eval_score(
-    predictions: Annotated[str, typer.Argument(help="JSONL with `completion` and `gold` (or `id`).")],
-    benchmark: Annotated[str, typer.Option(help="Registry name: decides extraction and grading.")],
+    predictions: Annotated[str, typer.Argument(help="JSONL with `completion`, `gold` or `id`, and optionally "
+                                                    "`finish` (\"length\" for a completion cut at the limit).")],
+    benchmark: Annotated[str, typer.Option(help="Registry name (or NAME=FILE): decides extraction and grading.")],
     data_dir: Annotated[Optional[str], typer.Option(help="Where to look up golds by id.")] = None,
+    harness: Annotated[str, typer.Option(help=HARNESS_HELP)] = default(_E, "harness"),
+    release_dir: Annotated[Optional[str], typer.Option(help=RELEASE_DIR_HELP)] = None,
+    cutoff: Annotated[str, typer.Option(help="How a cut-off completion is graded (our harness): final-answer, "
+                                             "no-answer or as-complete.")] = default(_E, "cutoff"),
+    out: Annotated[Optional[str], typer.Option(help="Write each record back with `extracted` and `correct`.")] = None,
 ):
     """Re-grade saved completions and print the accuracy."""
-    from octothinker.eval.runner import score_predictions
+    from octothinker.eval.runner import EvalConfig, score_predictions
 
-    result = score_predictions(predictions, benchmark, data_dir)
+    cfg = EvalConfig(model="(none)", benchmarks=[benchmark], data_dir=data_dir, harness=harness,
+                     release_dir=release_dir, cutoff=cutoff)
+    result = score_predictions(predictions, cfg, out)
     typer.echo(json.dumps(result))
 
 

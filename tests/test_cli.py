@@ -12,11 +12,11 @@ def test_help_lists_every_command_of_the_design():
     group = typer.main.get_command(app)
     assert set(group.commands) == {"data", "midtrain", "rl", "eval", "probe", "report", "run", "demo"}
     assert set(group.commands["data"].commands) == {"build", "preview", "synth"}
-    assert set(group.commands["eval"].commands) == {"run", "score"}
+    assert set(group.commands["eval"].commands) == {"run", "score", "prompts"}
     result = runner.invoke(app, ["--help"])
     listed = {line.split()[1] for line in result.output.splitlines() if line.startswith("│ ") and len(line.split()) > 2}
     assert result.exit_code == 0 and set(group.commands) <= listed
-    for command in (["data", "build"], ["data", "synth"], ["eval", "score"], ["midtrain"], ["rl"], ["run"]):
+    for command in (["data", "build"], ["data", "synth"], ["eval", "score"], ["eval", "prompts"], ["midtrain"], ["rl"], ["run"]):
         help_run = runner.invoke(app, [*command, "--help"])
         assert help_run.exit_code == 0 and "Usage:" in help_run.output
 

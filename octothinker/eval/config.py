@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from octothinker.errors import Strict
 from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule
@@ -20,6 +20,10 @@ class EvalConfig(Strict):
     benchmarks: list[str] = Field(default_factory=lambda: ["gsm8k", "math500"])
     data_dir: str | None = None
     mode: Literal["few-shot", "zero-shot"] = "few-shot"
+    # `release`: prompts, stop words, extraction and grading as the OctoThinker release's own evaluation
+    # (tasks.release), read from the checkout `release_dir`; few-shot only, as the release's harness
+    harness: Literal["ours", "release"] = "ours"
+    release_dir: str | None = None
     template: str = DEFAULT_TEMPLATE          # zero-shot only: complex | simple | qa | chat | "...{question}..."
     fewshot_file: str | None = None           # few-shot only: JSONL of question/solution/answer
     n: int = Field(1, ge=1)
@@ -36,6 +40,16 @@ class EvalConfig(Strict):
     device: str | None = None
     dtype: str | None = None
 
+    @model_validator(mode="after")
+    def _release_needs_its_copy(self):
+        if self.harness == "release":
+            if not self.release_dir:
+                raise ValueError("harness release: give release_dir (--release-dir), a checkout of GAIR-NLP/OctoThinker")
+            if self.mode != "few-shot" or self.fewshot_file:
+                raise ValueError("harness release: few-shot with the release's own exemplars only "
+                                 "(no zero-shot mode, no fewshot_file)")
+        return self
+
     def output_dir(self) -> Path:
         if self.out:
             return Path(self.out)
@@ -48,6 +62,10 @@ class EvalConfig(Strict):
         is named by the contents of its weights, not by its path."""
         key = self.model_dump(include={"mode", "template", "fewshot_file", "n", "temperature", "top_p",
                                        "max_new_tokens", "seed", "cutoff"})
+        if self.harness == "release":  # the prompts come from the copy: named by its contents
+            from octothinker.tasks.release.checkout import ReleaseCopy
+
+            key.update(harness=self.harness, release_copy=ReleaseCopy(self.release_dir).fingerprint())
         return {"model_weights": model_identity(self.model), **key}
 
 

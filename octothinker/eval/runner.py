@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from octothinker.errors import DataError, OctoError
@@ -29,6 +31,18 @@ from octothinker.tasks.scoring import score
 from octothinker.tasks.templates import get_template
 
 
+@dataclass
+class EvalTask:
+    """One benchmark under one harness: its problems, prompts, stop words and verdicts. `ours` is the
+    registry (tasks.benchmarks, fewshot, scoring); `release` the OctoThinker release's evaluation
+    (tasks.release), read from the user's checkout."""
+    name: str
+    problems: list            # tasks.benchmarks.Problem or tasks.release.ReleaseProblem
+    prompts: list[str]
+    stop: tuple[str, ...]
+    grade: Callable[[list, list[str], list[bool]], list]   # (problems, completions, cut) -> verdicts
+
+
 def build_prompts(bench: Benchmark, problems: list[Problem], cfg: EvalConfig,
                   tokenizer=None) -> tuple[list[str], tuple[str, ...]]:
     if cfg.mode == "zero-shot":
@@ -38,35 +52,56 @@ def build_prompts(bench: Benchmark, problems: list[Problem], cfg: EvalConfig,
     return [build_prompt(bench.style, p.question, exemplars) for p in problems], STYLE_STOPS[bench.style]
 
 
+def load_task(spec: str, cfg: EvalConfig, tokenizer=None, limit: int | None = None) -> EvalTask:
+    """The task `spec` names (a registry benchmark or NAME=FILE) under `cfg.harness`."""
+    limit = cfg.limit if limit is None else limit
+    if cfg.harness == "release":
+        from octothinker.tasks.benchmarks import benchmark_path
+        from octothinker.tasks.release import ReleaseHarness
+
+        bench = get_benchmark(spec)
+        if cfg.data_dir is None and not bench.path:
+            raise DataError(f"{spec}: the release harness reads test files: pass --data-dir DIR with DIR/{spec}/test.jsonl")
+        task = ReleaseHarness(cfg.release_dir).task(bench.name)
+        problems = task.problems(cfg.data_dir, limit, benchmark_path(spec, cfg.data_dir))
+        return EvalTask(bench.name, problems, [task.prompt(p) for p in problems], task.stop,
+                        lambda probs, comps, cut: task.score(probs, comps))
+    bench = get_benchmark(spec)
+    problems = load_problems(spec, cfg.data_dir, limit, cfg.hub)
+    prompts, stop = build_prompts(bench, problems, cfg, tokenizer)
+    return EvalTask(bench.name, problems, prompts, stop,
+                    lambda probs, comps, cut: score(bench, comps, [p.gold for p in probs], cut=cut, cutoff=cfg.cutoff))
+
+
 def _check_resumable(out: Path, key: dict) -> None:
     config_path = out / "config.json"
     if not config_path.exists():
         return
     previous = json.loads(config_path.read_text()).get("generation_key", {})
-    changed = sorted(k for k in key if previous.get(k) != key[k])
+    changed = sorted(k for k in {*key, *previous} if previous.get(k) != key.get(k))
     if changed:
         raise OctoError(f"{config_path}: this output folder holds results made with other settings "
                         f"({', '.join(changed)}); choose another --out")
 
 
-def evaluate_benchmark(bench: Benchmark, spec: str, cfg: EvalConfig, generator: Generator, out: Path) -> dict:
-    problems = load_problems(spec, cfg.data_dir, cfg.limit, cfg.hub)
-    prompts, stop = build_prompts(bench, problems, cfg, getattr(generator, "tokenizer", None))
-    path = out / f"{bench.name}.jsonl"
+def evaluate_benchmark(spec: str, cfg: EvalConfig, generator: Generator, out: Path) -> dict:
+    task = load_task(spec, cfg, getattr(generator, "tokenizer", None))
+    problems, prompts, stop = task.problems, task.prompts, task.stop
+    path = out / f"{task.name}.jsonl"
     done = {(r["id"], r["sample"]) for r in read_jsonl(path, repair=True)}
     todo = [i for i, p in enumerate(problems) if any((p.id, s) not in done for s in range(cfg.n))]
     params = SamplingParams(max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
-                            n=cfg.n, stop=stop, seed=derive_seed(cfg.seed, "eval", bench.name))
+                            n=cfg.n, stop=stop, seed=derive_seed(cfg.seed, "eval", task.name))
     start = time.perf_counter()
     chunk = max(cfg.batch_size, 1)
-    bar = Progress(len(todo), bench.name, every=max(chunk, 1), unit="problem")
+    bar = Progress(len(todo), task.name, every=max(chunk, 1), unit="problem")
     with path.open("a") as fh:
         for lo in range(0, len(todo), chunk):
             idx = todo[lo:lo + chunk]
             outs = generator.generate([prompts[i] for i in idx], params, on_batch=bar.update)
             flat = [(i, s, c) for i, comps in zip(idx, outs) for s, c in enumerate(comps)]
-            verdicts = score(bench, [c.text for _, _, c in flat], [problems[i].gold for i, _, _ in flat],
-                             cut=[c.finish == "length" for _, _, c in flat], cutoff=cfg.cutoff)
+            verdicts = task.grade([problems[i] for i, _, _ in flat], [c.text for _, _, c in flat],
+                                  [c.finish == "length" for _, _, c in flat])
             for (i, s, comp), verdict in zip(flat, verdicts):
                 if (problems[i].id, s) in done:
                     continue
@@ -81,7 +116,8 @@ def evaluate_benchmark(bench: Benchmark, spec: str, cfg: EvalConfig, generator: 
     wanted = {p.id for p in problems}
     records = [r for r in read_jsonl(path) if r["id"] in wanted and r["sample"] < cfg.n]
     summary = summarize(records, cfg.n)
-    summary["cutoff"] = cfg.cutoff
+    summary["cutoff"] = cfg.cutoff if cfg.harness == "ours" else "as-complete"  # the release grades cut answers whole
+    summary["harness"] = cfg.harness
     summary["seconds"] = seconds
     summary["problems_per_s"] = len(todo) / seconds if todo and seconds > 0 else None
     return summary
@@ -90,10 +126,14 @@ def evaluate_benchmark(bench: Benchmark, spec: str, cfg: EvalConfig, generator: 
 def format_summary_md(summaries: dict[str, dict], cfg: EvalConfig) -> str:
     extra = [k for k in next(iter(summaries.values()), {}) if k.startswith(("maj@", "pass@"))]
     head = ["benchmark", "problems", "accuracy", *extra, "mean response tokens", "no answer %", "truncated %"]
+    rule = (f"is graded by the rule `{cfg.cutoff}` (tasks.scoring)" if cfg.harness == "ours"
+            else "is graded whole, as the release grades it")
     lines = [f"# Evaluation of `{cfg.model}` ({cfg.mode}"
-             + (f", template `{cfg.template}`" if cfg.mode == "zero-shot" else "") + ")", "",
-             f"A completion cut at {cfg.max_new_tokens} new tokens is graded by the rule `{cfg.cutoff}` "
-             "(tasks.scoring); \"truncated %\" is their share, \"no answer %\" the share without an answer.", "",
+             + (f", template `{cfg.template}`" if cfg.mode == "zero-shot" else "")
+             + (", the release's harness: its prompts, stop words and grading" if cfg.harness == "release" else "")
+             + ")", "",
+             f"A completion cut at {cfg.max_new_tokens} new tokens {rule}; \"truncated %\" is their share, "
+             "\"no answer %\" the share without an answer.", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, s in summaries.items():
         cells = [name, str(s["problems"]), f"{s['accuracy']:.1f}", *(f"{s[k]:.1f}" for k in extra),
@@ -108,13 +148,15 @@ def format_summary_md(summaries: dict[str, dict], cfg: EvalConfig) -> str:
 
 def evaluate(cfg: EvalConfig, generator: Generator | None = None) -> dict[str, dict]:
     """Evaluate `cfg.model` on every benchmark; returns {benchmark: summary} and writes the outputs."""
-    benches = [get_benchmark(name) for name in cfg.benchmarks]
     if cfg.mode == "zero-shot":
         get_template(cfg.template)
     elif cfg.fewshot_file:
         load_exemplars(cfg.fewshot_file)
-    for spec in cfg.benchmarks:  # fail on a missing or malformed file before loading the model
-        load_problems(spec, cfg.data_dir, cfg.limit, cfg.hub)
+    for spec in cfg.benchmarks:  # fail on a missing or malformed file (or release copy) before loading the model
+        if cfg.harness == "release":
+            load_task(spec, cfg)
+        else:
+            load_problems(spec, cfg.data_dir, cfg.limit, cfg.hub)
     if generator is None:  # a device or dtype this machine cannot give fails here, before anything is written
         from octothinker.models import select_device, select_dtype
 
@@ -129,8 +171,7 @@ def evaluate(cfg: EvalConfig, generator: Generator | None = None) -> dict[str, d
         generator = make_generator(cfg.model, cfg.backend, cfg.device, cfg.dtype, cfg.batch_size, cfg.seed)
     atomic_write_json(out / "config.json", {"config": cfg.model_dump(), "generation_key": key,
                                             **run_metadata(cfg.seed)})
-    summaries = {bench.name: evaluate_benchmark(bench, spec, cfg, generator, out)
-                 for bench, spec in zip(benches, cfg.benchmarks)}
+    summaries = {get_benchmark(spec).name: evaluate_benchmark(spec, cfg, generator, out) for spec in cfg.benchmarks}
     # a rerun on fewer benchmarks keeps the others' results (same model and settings: _check_resumable)
     earlier = json.loads((out / "summary.json").read_text()) if (out / "summary.json").is_file() else {}
     everything = {**{k: v for k, v in earlier.items() if k not in summaries}, **summaries}
@@ -139,32 +180,69 @@ def evaluate(cfg: EvalConfig, generator: Generator | None = None) -> dict[str, d
     return summaries
 
 
-def score_predictions(path: str | Path, benchmark: str, data_dir: str | None = None) -> dict:
-    """Re-grade saved completions: records need `completion` and either `gold` or an `id` to look up."""
-    bench = get_benchmark(benchmark)
+def write_prompts(cfg: EvalConfig, out: str | Path | None) -> int:
+    """Every problem's prompt and stop words, without a model: one JSON record a problem,
+    `{"benchmark", "id", "prompt", "stop"}` (lm-eval's `--write_out`); to stdout without `out`."""
+    import sys
+
+    lines = []
+    for spec in cfg.benchmarks:
+        task = load_task(spec, cfg)
+        lines += [json.dumps({"benchmark": task.name, "id": p.id, "prompt": prompt, "stop": list(task.stop)})
+                  for p, prompt in zip(task.problems, task.prompts)]
+    text = "".join(line + "\n" for line in lines)
+    if out:
+        atomic_write_text(Path(out), text)
+    else:
+        sys.stdout.write(text)
+    return len(lines)
+
+
+def score_predictions(path: str | Path, cfg: EvalConfig, out: str | Path | None = None) -> dict:
+    """Re-grade saved completions (records with `completion` and a `gold`, or an `id` to look one up; a
+    `finish` of "length" marks a completion cut at the token limit) under `cfg`'s harness and cut-off
+    rule. With `out`, each record is written back with `extracted` and `correct`."""
+    spec = cfg.benchmarks[0]
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: predictions file not found")
-    golds_by_id = None
-    rows: list[tuple[str, str]] = []
-    for where, rec in jsonl_records(path):
-        if "completion" not in rec:
-            raise DataError(f"{where}: missing field 'completion'")
-        gold = rec.get("gold")
-        if gold is None:
+    task = None
+    records = list(jsonl_records(path))
+    for where, rec in records:
+        if not isinstance(rec.get("completion"), str):
+            raise DataError(f"{where}: " + ("missing field 'completion'" if "completion" not in rec else
+                                            f"field 'completion' is a {type(rec['completion']).__name__}, not text"))
+        if "finish" in rec and rec["finish"] is not None and not isinstance(rec["finish"], str):
+            raise DataError(f"{where}: field 'finish' is not text")
+        if rec.get("gold") is None or cfg.harness == "release":  # the release's golds are its own cleaning's
             if "id" not in rec:
-                raise DataError(f"{where}: missing field 'gold' (or 'id' to look it up)")
-            if golds_by_id is None:
-                golds_by_id = {p.id: p.gold for p in load_problems(benchmark, data_dir)}
-            if str(rec["id"]) not in golds_by_id:
-                raise DataError(f"{where}: id {rec['id']!r} is not a {benchmark} problem")
-            gold = golds_by_id[str(rec["id"])]
-        if not isinstance(rec["completion"], str):
-            raise DataError(f"{where}: field 'completion' is a {type(rec['completion']).__name__}, not text")
-        rows.append((rec["completion"], gold_answer(gold, where, "gold")))
-    if not rows:
+                raise DataError(f"{where}: missing field " + ("'id'" if cfg.harness == "release" else "'gold' (or 'id' to look it up)"))
+            task = task or load_task(spec, cfg, limit=None)
+    by_id = {p.id: p for p in task.problems} if task else {}
+    problems = []
+    for where, rec in records:
+        if rec.get("gold") is not None and cfg.harness == "ours":
+            problems.append(Problem(str(rec.get("id", "")), "", gold_answer(rec["gold"], where, "gold")))
+        elif str(rec["id"]) in by_id:
+            problems.append(by_id[str(rec["id"])])
+        else:
+            raise DataError(f"{where}: id {rec['id']!r} is not a {spec} problem")
+    if not records:
         raise DataError(f"{path}: no predictions")
-    verdicts = score(bench, [c for c, _ in rows], [g for _, g in rows])
-    return {"benchmark": benchmark, "samples": len(rows),
-            "accuracy": 100.0 * sum(v.correct for v in verdicts) / len(rows),
-            "extraction_failure_rate": 100.0 * sum(v.extracted is None for v in verdicts) / len(rows)}
+    if task is None:  # golds given with every record: no test file needed
+        bench = get_benchmark(spec)
+        grade = lambda probs, comps, cut: score(bench, comps, [p.gold for p in probs], cut=cut, cutoff=cfg.cutoff)  # noqa: E731
+    else:
+        grade = task.grade
+    cut = [rec.get("finish") == "length" for _, rec in records]
+    verdicts = grade(problems, [rec["completion"] for _, rec in records], cut)
+    if out:
+        atomic_write_text(Path(out), "".join(
+            json.dumps({**rec, "extracted": v.extracted, "correct": v.correct}) + "\n"
+            for (_, rec), v in zip(records, verdicts)))
+    n = len(records)
+    return {"benchmark": get_benchmark(spec).name, "harness": cfg.harness, "samples": n,
+            "cutoff": cfg.cutoff if cfg.harness == "ours" else "as-complete",
+            "accuracy": 100.0 * sum(v.correct for v in verdicts) / n,
+            "truncation_rate": 100.0 * sum(cut) / n,
+            "extraction_failure_rate": 100.0 * sum(v.extracted is None for v in verdicts) / n}

@@ -96,7 +96,11 @@ def last_number(text: str) -> str | None:
 
 _UNIT_WORDS = re.compile(r"\\(?:text|mbox|mathrm)\{[^{}]*\}")
 _FRAC = re.compile(r"(-?)\\[dt]?frac\{(-?\d+)\}\{(-?\d+)\}")
-_NUMBER_THEN_UNITS = re.compile(r"(-?[\d.,]+)\s*[a-zA-Z][a-zA-Z\s/^\d]*")
+# A unit is a word of two or more letters ("7 cm", "18 eggs"), never one letter or a name of mathematics:
+# "2n" is not 2, "3 pi" is not 3.
+_NUMBER_THEN_UNITS = re.compile(r"(-?[\d.,]+)\s*([a-zA-Z]{2,})[a-zA-Z\s/^\d]*")
+_MATH_WORDS = frozenset({"pi", "sqrt", "ln", "log", "exp", "sin", "cos", "tan", "cot", "sec", "csc", "mod", "times",
+                         "cdot", "frac", "infty", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh"})
 _THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _FLOAT = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?", re.IGNORECASE)
 _RATIO = re.compile(r"(-?\d+)/(\d+)")
@@ -114,7 +118,8 @@ def to_number(text: str | None) -> float | None:
     if frac:
         s = f"{frac.group(1)}{frac.group(2)}/{frac.group(3)}".replace("--", "")
     units = _NUMBER_THEN_UNITS.fullmatch(s)  # anchored at both ends: one pass, no backtracking over starts
-    if units and not re.fullmatch(r"-?(?:\d+(?:\.\d*)?|\.\d+)e[+-]?\d+", s, flags=re.IGNORECASE):
+    if units and units.group(2).lower() not in _MATH_WORDS and not any(
+            w.lower() in _MATH_WORDS for w in re.findall(r"[a-zA-Z]+", s[units.end(1):])):
         s = units.group(1)
     s = s.strip()
     if len(s) > MAX_NUMBER_CHARS:

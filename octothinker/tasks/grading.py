@@ -1,6 +1,7 @@
 """Grading: is an extracted answer equivalent to the gold one?
 
-Cheap checks run in-process (letters, normalised strings, numbers within a tolerance). Everything else
+Cheap checks run in-process (letters, normalised strings, numbers: an integer gold exactly, a decimal
+within DeepSeekMath's tolerance, OCW by Minerva's rule; `numbers_match`). Everything else
 goes to math-verify (`verify(parse(gold), parse(pred))`; gold first, it is asymmetric by design) in
 worker processes with a hard per-answer time limit. math-verify's own timeout relies on SIGALRM, which
 does nothing off the main thread, and some inputs (towers of powers) take seconds or hang: an answer
@@ -57,12 +58,15 @@ def accepted(gold: Gold) -> tuple[str, ...]:
     return gold if isinstance(gold, tuple) else (gold,)
 
 
+Tolerance = str  # "deepseek" | "minerva": how near a number must be (numbers_match)
+
+
 @dataclass(frozen=True)
 class GradeItem:
     pred: str | None
     gold: Gold
     family: str = "math"          # "number", "math" or "choice"
-    rel_tol: float = 1e-4
+    tolerance: Tolerance = "deepseek"
 
 
 def normalize_text(s: str) -> str:
@@ -78,8 +82,28 @@ def normalize_text(s: str) -> str:
     return s
 
 
-def numbers_close(a: float, b: float, rel_tol: float) -> bool:
-    return math.isclose(a, b, rel_tol=rel_tol, abs_tol=1e-9)
+def _written_integer(text: str) -> bool:
+    """Is the gold written as a whole number ("70000", "1,000", "-3"), not a decimal or a fraction?"""
+    return re.fullmatch(r"-?\d{1,3}(?:,\d{3})+|-?\d+", text.strip().strip("$").replace("\\!", "")) is not None
+
+
+def numbers_match(pred: float, gold: float, gold_text: str, tolerance: Tolerance = "deepseek") -> bool:
+    """DeepSeekMath's tolerances where they really apply:
+    - a gold written as an integer needs that integer (no tolerance accepts 70001 for 70000);
+    - `deepseek`: a decimal gold within 1e-3 (its `is_correct`), and never by more than 1% of the gold,
+      so that an absolute tolerance cannot accept 0 for a gold of 0.0005;
+    - `minerva` (OCW): Minerva's `numeric_equality`: within 1% only where one side or the difference is
+      close to zero, numpy's `isclose` (relative 1e-5) everywhere else; never 1% far from zero."""
+    if not (math.isfinite(pred) and math.isfinite(gold)):
+        return False
+    if _written_integer(gold_text) and tolerance == "deepseek":
+        return pred == gold
+    if tolerance == "minerva":
+        near_zero = lambda x: abs(x) <= 1e-8  # noqa: E731  (numpy's isclose(x, 0): atol 1e-8)
+        if near_zero(pred) or near_zero(gold) or near_zero(pred - gold):
+            return abs(pred - gold) < 0.01 * (pred + gold) / 2
+        return abs(pred - gold) <= 1e-8 + 1e-5 * abs(gold)
+    return abs(pred - gold) < 1e-3 and abs(pred - gold) <= 0.01 * abs(gold)
 
 
 def _cheap_grade(item: GradeItem) -> bool | None:
@@ -92,7 +116,7 @@ def _cheap_grade(item: GradeItem) -> bool | None:
         return True
     a, b = to_number(item.pred), to_number(item.gold)
     if a is not None and b is not None:
-        return numbers_close(a, b, item.rel_tol)
+        return numbers_match(a, b, item.gold, item.tolerance)
     if item.family == "number" and "\\" not in item.pred and "\\" not in item.gold:
         # Plain-text answers ("Yes", "3:30 p.m.", "Rug B"): the normalised strings already differed.
         return False
@@ -122,12 +146,16 @@ def _readable_worker(answer: str) -> bool:
         return False
 
 
-def _serve(conn) -> None:
+def _serve(conn, paths: tuple[str, ...] = ()) -> None:
     """A worker: answer (function, arguments) requests until the pipe closes. Ctrl-C reaches every
     process of the terminal's group: the worker leaves it to its parent, which stops it, so an
-    interrupted run prints one line, not a traceback per worker."""
+    interrupted run prints one line, not a traceback per worker. `paths` go first on the worker's
+    import path (a library version the worker alone needs)."""
     import signal
+    import sys
     import warnings
+
+    sys.path[:0] = list(paths)
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -159,9 +187,9 @@ def _context():
 
 
 class _Worker:
-    def __init__(self, ctx):
+    def __init__(self, ctx, paths: tuple[str, ...] = ()):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_serve, args=(child,), daemon=True)
+        self.process = ctx.Process(target=_serve, args=(child, paths), daemon=True)
         self.process.start()
         child.close()
         self.ready = False
@@ -184,8 +212,12 @@ class VerifyPool:
     """Worker processes running math-verify. An answer over `timeout_s` costs the one worker grading it
     (killed and replaced); a worker that dies on an answer grades it wrong and is replaced too."""
 
-    def __init__(self, workers: int = 2, timeout_s: float = DEFAULT_TIMEOUT_S, worker=None):
+    def __init__(self, workers: int = 2, timeout_s: float = DEFAULT_TIMEOUT_S, worker=None,
+                 paths: tuple[str, ...] = ()):
         self.worker = worker or _verify_worker  # any picklable function of one pair's items
+        # workers that import from `paths` first start fresh (spawn): a forkserver child has the server's
+        # modules, math-verify's ANTLR runtime among them, already imported
+        self.paths = tuple(paths)
         self.workers = workers
         self.timeout_s = timeout_s
         self._ctx = None
@@ -217,9 +249,9 @@ class VerifyPool:
         results: list = [False] * len(items)
         queue = deque(range(len(items)))
         if self._ctx is None:
-            self._ctx = _context()
+            self._ctx = mp.get_context("spawn") if self.paths else _context()
         while len(self._pool) < min(self.workers, max(len(items), 1)):
-            self._pool.append(_Worker(self._ctx))
+            self._pool.append(_Worker(self._ctx, self.paths))
         busy: dict[int, _Worker] = {}
         while queue or busy:
             now = time.monotonic()
@@ -268,7 +300,7 @@ class VerifyPool:
             self.timeouts += 1
             log.warning("grading: an answer %s and was graded wrong: %s", why, _shorten(items[w.job]))
         w.kill()
-        self._pool[i] = _Worker(self._ctx)
+        self._pool[i] = _Worker(self._ctx, self.paths)
 
 
 _DEFAULT_POOL: VerifyPool | None = None
@@ -288,7 +320,7 @@ def grade_many(items: list[GradeItem], pool: VerifyPool | None = None) -> list[b
     for i, item in enumerate(items):
         for answer in accepted(item.gold):
             owners.append(i)
-            flat.append(GradeItem(item.pred, answer, item.family, item.rel_tol))
+            flat.append(GradeItem(item.pred, answer, item.family, item.tolerance))
     results = [_cheap_grade(item) for item in flat]
     hard = [i for i, r in enumerate(results) if r is None]
     if hard:

@@ -46,5 +46,5 @@ def score(task: Benchmark, completions: list[str], golds: list[str], pool: Verif
     completions that hit the token limit (none when not given)."""
     cut = cut if cut is not None else [False] * len(completions)
     extracted = [extract(task, c, k, cutoff) for c, k in zip(completions, cut)]
-    correct = grade_many([GradeItem(e, g, task.family, task.rel_tol) for e, g in zip(extracted, golds)], pool)
+    correct = grade_many([GradeItem(e, g, task.family, task.tolerance) for e, g in zip(extracted, golds)], pool)
     return [Verdict(e, ok) for e, ok in zip(extracted, correct)]

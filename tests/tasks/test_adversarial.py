@@ -70,7 +70,7 @@ def test_training_reward_both_answer_modes():
 def test_eval_score_periodic_eval_probe_and_verl_reward(tmp_path):
     """The remaining entry points: `octo eval score`, RL's periodic evaluation, the probe, and the verl
     reward module (training and validation rows)."""
-    from octothinker.eval.runner import score_predictions
+    from octothinker.eval.runner import EvalConfig, score_predictions
     from octothinker.probe import ProbeSampling, probe
     from octothinker.rl.trainer import EvalSpec, RLConfig, periodic_eval
     from octothinker.rl.verl import write_reward_module
@@ -79,7 +79,7 @@ def test_eval_score_periodic_eval_probe_and_verl_reward(tmp_path):
     texts = list(ADVERSARIAL.values())
     preds = tmp_path / "preds.jsonl"
     preds.write_text("".join(json.dumps({"completion": t, "gold": "3"}) + "\n" for t in texts))
-    assert score_predictions(preds, "math500")["accuracy"] == 0.0
+    assert score_predictions(preds, EvalConfig(model="-", benchmarks=["math500"]))["accuracy"] == 0.0
 
     questions = tmp_path / "q.jsonl"
     questions.write_text("".join(json.dumps({"question": f"q{i}", "answer": "3"}) + "\n" for i in range(len(texts))))

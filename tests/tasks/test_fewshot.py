@@ -28,7 +28,7 @@ def test_each_exemplar_grades_as_correct_under_its_benchmark(bench):
     items = []
     for ex in EXEMPLARS[b.style]:
         completion = _completion(b.style, render_shot(b.style, ex.question, ex.solution, ex.answer))
-        items.append(GradeItem(extract_answer(completion, b.family, b.letters), ex.answer, b.family, b.rel_tol))
+        items.append(GradeItem(extract_answer(completion, b.family, b.letters), ex.answer, b.family, b.tolerance))
     assert len(items) >= 4 and all(grade_many(items))
 
 
@@ -38,7 +38,7 @@ def test_zero_shot_style_answers_grade_under_amc23():
     assert EXEMPLARS[b.style] == [] and build_prompt(b.style, "Q?", []) == "Q: Q?\nA:"
     right = _completion(b.style, render_shot(b.style, "Q?", "The sum is $27$.", "27"))
     wrong = _completion(b.style, render_shot(b.style, "Q?", "The sum is $26$.", "26"))
-    verdicts = grade_many([GradeItem(extract_answer(c, b.family, b.letters), "27", b.family, b.rel_tol)
+    verdicts = grade_many([GradeItem(extract_answer(c, b.family, b.letters), "27", b.family, b.tolerance)
                            for c in (right, wrong)])
     assert verdicts == [True, False]
 

@@ -2,7 +2,7 @@ import math
 import time
 
 
-from octothinker.tasks.grading import GradeItem, VerifyPool, grade_many, normalize_text, numbers_close
+from octothinker.tasks.grading import GradeItem, VerifyPool, grade_many, normalize_text, numbers_match
 
 
 def test_normalize_text():
@@ -12,10 +12,19 @@ def test_normalize_text():
     assert normalize_text("\\text{Rug B}") == "rugb"
 
 
-def test_numbers_close():
-    assert numbers_close(0.1 + 0.2, 0.3, 1e-4)
-    assert not numbers_close(100.0, 1.0, 1e-4)
-    assert numbers_close(1.61, 1.6, 0.01)
+def test_numbers_match_known_values():
+    assert numbers_match(0.1 + 0.2, 0.3, "0.3")
+    assert not numbers_match(100.0, 1.0, "1")
+    assert numbers_match(70000.0, 70000.0, "70,000")
+    assert not numbers_match(70001.0, 70000.0, "70000")          # an integer gold needs the integer
+    assert not numbers_match(70000.0001, 70000.0, "70000")
+    assert numbers_match(3.1416, 3.14159, "3.14159")             # DeepSeekMath's 1e-3 on a decimal
+    assert not numbers_match(3.145, 3.14159, "3.14159")
+    assert not numbers_match(0.0, 0.0005, "0.0005")              # 1e-3 never swamps a small gold
+    assert not numbers_match(1.61, 1.6, "1.6", "minerva")        # OCW: no 1% far from zero
+    assert numbers_match(1.600001, 1.6, "1.6", "minerva")        # numpy's isclose there
+    assert numbers_match(1.0e-9, 1.005e-9, "1.005e-9", "minerva")  # the 1% near zero
+    assert not numbers_match(float("nan"), 1.0, "1")
 
 
 CASES = [
@@ -45,6 +54,16 @@ CASES = [
     ("E", "B", "choice", False),
     (None, "3", "math", False),
     ("", "3", "number", False),
+    # false accepts found beside the release's grader (issue 31), each a case
+    ("70001", "70000", "number", False),            # a relative tolerance of 1e-4 passed it
+    ("70001", "70000", "math", False),
+    ("2", "2n", "math", False),                      # a variable is never a unit
+    ("3", "3x", "math", False),
+    ("2", "2 \\pi", "math", False),                  # nor a name of mathematics
+    ("2", "n", "math", False),
+    ("5", "5 apples", "number", True),               # a word is still a unit
+    ("0.27", "27", "number", False),                 # no percentage leniency (the release has it)
+    ("27.0005", "27", "number", False),
 ]
 
 
@@ -53,9 +72,12 @@ def test_grade_many_answer_families():
     assert grade_many(items) == [e for *_, e in CASES]
 
 
-def test_relative_tolerance_per_benchmark():
-    assert grade_many([GradeItem("1.61", "1.6", "math", rel_tol=0.01)]) == [True]
-    assert grade_many([GradeItem("1.61", "1.6", "math", rel_tol=1e-4)]) == [False]
+def test_tolerance_per_benchmark():
+    """OCW grades by Minerva's rule: 1% is no tolerance far from zero (1.61 is not 1.6), numpy's
+    isclose is."""
+    assert grade_many([GradeItem("1.61", "1.6", "math", tolerance="minerva")]) == [False]
+    assert grade_many([GradeItem("1.6000001", "1.6", "math", tolerance="minerva")]) == [True]
+    assert grade_many([GradeItem("1.6004", "1.6", "math")]) == [True]
 
 
 def test_pool_kills_a_hung_answer_and_grades_the_rest():
