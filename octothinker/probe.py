@@ -53,9 +53,9 @@ class ProbeSampling(Strict):
 
 def probe(model: str, prompts: str, data_dir: str | None = None, sampling: ProbeSampling = ProbeSampling(),
           template: str = DEFAULT_TEMPLATE, temperature: float = 1.0, seed: int = 0, out: str | None = None,
-          generator=None) -> dict:
+          generator=None, release_dir: str | None = None) -> dict:
     k, limit, max_new_tokens, cutoff = sampling.k, sampling.limit, sampling.max_new_tokens, sampling.cutoff
-    tpl = get_template(template)
+    tpl = get_template(template, release_dir)
     spec = probe_task(prompts)
     task = get_benchmark(spec)
     problems = load_problems(spec, data_dir)

@@ -164,6 +164,10 @@ def rehearsal_recipe(path: str, overrides: list[str], out: str | None = None) ->
                 changes["length_schedule"] = _stairs(changes["length_schedule"], RL_STEPS, longest)
                 notes.append(f"RL of {model}: length stairs {changes['length_schedule']}")
         rl.pop("verl", None)
+        if str(rl.get("template", "")).startswith("release:") and not data.get("release_dir"):
+            notes.append(f"RL template: {rl['template']} is read from your checkout of the release "
+                         "(release_dir=PATH); without one, rehearsed with our `complex`")
+            rl["template"] = "complex"
         if rl.get("eval"):
             rl["eval"].update(every=RL_STEPS, limit=EVAL_PROBLEMS, data_dir=bench_dir, max_response_tokens=EVAL_TOKENS)
         notes.append(f"RL: {RL_STEPS} steps x {RL_PROMPTS} prompts x {RL_GROUP} rollouts, length stairs "

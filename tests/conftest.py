@@ -52,3 +52,11 @@ def world(tmp_path_factory):
     out = tmp_path_factory.mktemp("world")
     info = generate_world(out, SMALL_WORLD, seed=0)
     return out, info
+
+
+@pytest.fixture(scope="session")
+def release_copy(tmp_path_factory) -> Path:
+    """A stand-in checkout of GAIR-NLP/OctoThinker in the release's shapes, with text of our own."""
+    from tests.tasks.test_release import make_release
+
+    return make_release(tmp_path_factory.mktemp("release") / "OctoThinker")

@@ -148,11 +148,31 @@ def test_each_branch_runs_rl_with_the_releases_own_settings(name):
     stages = {s.name: s for s in plan(study)}
     assert stages["rl-hybrid"].settings["rl"].length_schedule == {0: 4096}
     assert stages["rl-long"].settings["rl"].length_schedule == {0: 2048, 100: 4096, 160: 8192}
-    assert stages["rl-hybrid"].work.generated_tokens < stages["rl-long"].work.generated_tokens
-    # the release's fork drops solved prompts (data.dynamic_remove_easy_sample); each RL stage does, and says so
-    for model in ("base", "short", "long", "hybrid"):
-        assert stages[f"rl-{model}"].settings["rl"].remove_solved is True
-        assert "solved prompts removed" in stages[f"rl-{model}"].work.budget
+    # each branch's steps as the release's logged curves end (report/reference_data)
+    steps = {"octothinker-1b.yaml": {"base": 876, "short": 876, "long": 196, "hybrid": 692},
+             "octothinker-3b.yaml": {"base": 224, "short": 604, "long": 300, "hybrid": 668}}[name]
+    for model, count in steps.items():
+        rl = stages[f"rl-{model}"].settings["rl"]
+        assert rl.steps == count
+        # the fork's easy-prompt filter keeps every prompt whose pass ratio is <= 1.0: it removes nothing
+        assert rl.remove_solved is False and "solved prompts removed" not in stages[f"rl-{model}"].work.budget
+        # its template, stop strings, prompt-length margin, optimiser, reward and validation grading
+        assert rl.template == "release:orz_base" and rl.stop == ["User:", "Assistant:", "Question:", "Answer:"]
+        assert (rl.max_prompt_tokens, rl.prompt_margin) == (400, 20)
+        assert (rl.lr, rl.weight_decay, rl.grad_clip, rl.kl_coef) == (1e-6, 0.01, 1.0, 0.0)
+        assert (rl.reward.scheme, rl.reward.variant) == ("pm1", "default")
+        assert (rl.eval.every, rl.eval.temperature, rl.eval.grader) == (4, 0.0, "reward")
+
+
+@pytest.mark.parametrize("name", ["octothinker-1b.yaml", "octothinker-3b-released.yaml"])
+def test_a_release_template_needs_a_release_copy_before_anything_runs(name, tmp_path, release_copy):
+    from octothinker.study import plan, preflight
+
+    study = load_study(RECIPES / name, [f"out={tmp_path / 'run'}"])   # loads: data sections need no copy
+    with pytest.raises(RecipeError, match=r"rl.template release:orz_base: .*name one \(release_dir=PATH\)"):
+        preflight(study, plan(study), name)
+    study = load_study(RECIPES / name, [f"out={tmp_path / 'run'}", f"release_dir={release_copy}"])
+    assert study.rl_for("long").prompt_template().render("Q?").endswith("\nQ?\nAssistant:")
 
 
 def test_per_model_rl_settings_are_checked_and_change_only_their_model(tmp_path):
@@ -211,9 +231,10 @@ def test_the_1b_plan_measures_what_the_claims_need():
         load_study(RECIPES / "octothinker-1b.yaml", ["eval_from=[long]"])
 
 
-@pytest.mark.parametrize("size, models, steps", [("1b", ["base", "short", "long", "hybrid"], 880),
-                                                 ("3b", ["base", "short", "long", "hybrid"], 670),
-                                                 ("8b", ["base", "long", "hybrid"], 670)])
+@pytest.mark.parametrize("size, models, steps", [
+    ("1b", ["base", "short", "long", "hybrid"], {"base": 876, "short": 876, "long": 196, "hybrid": 692, "qwen": 876}),
+    ("3b", ["base", "short", "long", "hybrid"], {"base": 224, "short": 604, "long": 300, "hybrid": 668, "qwen": 300}),
+    ("8b", ["base", "long", "hybrid"], {"base": 224, "long": 300, "hybrid": 668, "qwen": 300})])
 def test_released_models_recipes_plan_rl_and_evaluation_from_the_released_bases(size, models, steps):
     from octothinker.study import plan
 
@@ -228,7 +249,9 @@ def test_released_models_recipes_plan_rl_and_evaluation_from_the_released_bases(
             assert source == f"hf:OctoThinker/OctoThinker-{size.upper()}-{model.capitalize()}-Base"
         assert dict(stages[f"eval-{model}"].inputs)["rl_from"] == source   # the base-model table
         assert f"eval-rl-{model}" in stages
-        assert stages[f"rl-{model}"].settings["rl"].steps == steps and stages[f"rl-{model}"].settings["rl"].remove_solved
+        assert stages[f"rl-{model}"].settings["rl"].steps == steps[model]
+        assert not stages[f"rl-{model}"].settings["rl"].remove_solved
+    assert stages["rl-qwen"].settings["rl"].steps == steps["qwen"]
     assert stages["rl-hybrid"].settings["rl"].length_schedule == {0: 4096}
     assert stages["rl-long"].settings["rl"].length_schedule == {0: 2048, 100: 4096, 160: 8192}
     assert study.reference == (None if size == "8b" else f"octothinker-{size}")

@@ -23,7 +23,7 @@ class EvalConfig(Strict):
     # `release`: prompts, stop words, extraction and grading as the OctoThinker release's own evaluation
     # (tasks.release), read from the checkout `release_dir`; few-shot only, as the release's harness
     harness: Literal["ours", "release"] = "ours"
-    release_dir: str | None = None
+    release_dir: str | None = None            # also where a `release:NAME` zero-shot template is read
     template: str = DEFAULT_TEMPLATE          # zero-shot only: complex | simple | qa | chat | "...{question}..."
     fewshot_file: str | None = None           # few-shot only: JSONL of question/solution/answer
     n: int = Field(1, ge=1)
@@ -62,10 +62,12 @@ class EvalConfig(Strict):
         is named by the contents of its weights, not by its path."""
         key = self.model_dump(include={"mode", "template", "fewshot_file", "n", "temperature", "top_p",
                                        "max_new_tokens", "seed", "cutoff"})
-        if self.harness == "release":  # the prompts come from the copy: named by its contents
+        if self.harness == "release" or self.template.startswith("release:"):  # prompts from the copy: by its contents
             from octothinker.tasks.release.checkout import ReleaseCopy
 
             key.update(harness=self.harness, release_copy=ReleaseCopy(self.release_dir).fingerprint())
+            if self.harness == "ours":
+                del key["harness"]  # ours, named by its absence (results made before the setting resume)
         return {"model_weights": model_identity(self.model), **key}
 
 

@@ -46,7 +46,7 @@ class EvalTask:
 def build_prompts(bench: Benchmark, problems: list[Problem], cfg: EvalConfig,
                   tokenizer=None) -> tuple[list[str], tuple[str, ...]]:
     if cfg.mode == "zero-shot":
-        template = get_template(cfg.template).bind(tokenizer, cfg.model)
+        template = get_template(cfg.template, cfg.release_dir).bind(tokenizer, cfg.model)
         return [template.render(p.question) for p in problems], template.stop
     exemplars = load_exemplars(cfg.fewshot_file) if cfg.fewshot_file else EXEMPLARS[bench.style]
     return [build_prompt(bench.style, p.question, exemplars) for p in problems], STYLE_STOPS[bench.style]
@@ -149,7 +149,7 @@ def format_summary_md(summaries: dict[str, dict], cfg: EvalConfig) -> str:
 def evaluate(cfg: EvalConfig, generator: Generator | None = None) -> dict[str, dict]:
     """Evaluate `cfg.model` on every benchmark; returns {benchmark: summary} and writes the outputs."""
     if cfg.mode == "zero-shot":
-        get_template(cfg.template)
+        get_template(cfg.template, cfg.release_dir)
     elif cfg.fewshot_file:
         load_exemplars(cfg.fewshot_file)
     for spec in cfg.benchmarks:  # fail on a missing or malformed file (or release copy) before loading the model

@@ -1,5 +1,7 @@
 """A run's RL curves beside the paper's: the figure (yours solid, the paper's dashed, per benchmark) and
 the table (at a few steps both validated: yours with its interval, the paper's, the difference).
+Lengths are compared like with like: the paper's is the release's `test_length_correct`, the mean
+length of right answers, and so is yours beside it; the mean over all answers is shown too, labelled.
 
 The paper's curves are single runs without intervals, on its own models and prompts: a paper value
 inside your interval is no measurable difference; outside it, the runs differ at that step, which a
@@ -45,9 +47,14 @@ def _spread(steps: list[int], k: int) -> list[int]:
     return sorted({steps[round(i * (len(steps) - 1) / (k - 1))] for i in range(k)})
 
 
+def _tokens(value: float | None) -> str:
+    return f"{value:.0f}" if value is not None else "-"
+
+
 def table(curves: dict[str, dict[str, list[HeldOutEval]]], spec: str) -> tuple[list[str], list[list[str]]]:
+    # the paper's length is the release's `test_length_correct`: the mean length of right answers only
     header = ["RL from", "benchmark", "step", "yours % [95% CI]", "paper %", "yours - paper", "paper inside your CI",
-              "tokens: yours / paper"]
+              "tokens of right answers: yours / paper", "tokens of all answers: yours"]
     rows = []
     for model, bench, curve, ref in pairs(curves, spec):
         mine = {r.step: r for r in curves[model][bench]}
@@ -59,7 +66,8 @@ def table(curves: dict[str, dict[str, list[HeldOutEval]]], spec: str) -> tuple[l
             rows.append([model if curve == model else f"{model} (paper: {curve})", bench, str(step),
                          f"{point:.1f} [{lo:.1f}, {hi:.1f}]", f"{paper:.1f}", f"{point - paper:+.1f}",
                          "yes" if lo <= paper <= hi else "no",
-                         f"{mine[step].mean_response_tokens:.0f} / " + (f"{length:.0f}" if length is not None else "-")])
+                         _tokens(mine[step].mean_correct_response_tokens) + " / " + _tokens(length),
+                         _tokens(mine[step].mean_response_tokens)])
     return header, rows
 
 
@@ -78,20 +86,25 @@ def plot(curves: dict[str, dict[str, list[HeldOutEval]]], spec: str, path: Path)
     for model, bench, curve, ref in found:
         row = axes[benches.index(bench)]
         mine = curves[model][bench]
-        for ax, metric, key in ((row[0], "accuracy", "accuracy"), (row[1], "length", "mean_response_tokens")):
-            ax.plot([r.step for r in mine], [getattr(r, key) for r in mine], color=colors[model], lw=2,
-                    label=f"{model} (yours)")
+        # length: right answers only, as the paper's (`test_length_correct`); all answers thin, labelled
+        row[1].plot([r.step for r in mine], [r.mean_response_tokens for r in mine], color=colors[model], lw=0.8,
+                    ls=":", label=f"{model} (yours, all answers)")
+        for ax, metric, key in ((row[0], "accuracy", "accuracy"), (row[1], "length", "mean_correct_response_tokens")):
+            ax.plot([r.step for r in mine], [getattr(r, key) if getattr(r, key) is not None else float("nan")
+                                             for r in mine], color=colors[model], lw=2,
+                    label=f"{model} (yours{', right answers' if metric == 'length' else ''})")
             paper = ref.series(curve, bench, metric)
             ax.plot([s for s, _ in paper], [v for _, v in paper], color=colors[model], lw=1.2, ls="--",
                     label=f"{curve} ({ref.name})")
     for bench, (acc, length) in zip(benches, axes):
         acc.set_title(f"{bench}: accuracy during RL")
         acc.set_ylabel("accuracy (%)")
-        length.set_title(f"{bench}: mean response length during RL")
+        length.set_title(f"{bench}: mean length of right answers during RL")
         length.set_ylabel("tokens")
         for ax in (acc, length):
             ax.set_xlabel("RL step")
         acc.legend(fontsize=7)
+        length.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

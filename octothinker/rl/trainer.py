@@ -36,8 +36,8 @@ from octothinker.runs.metrics import LoggingSpec, MetricsWriter
 from octothinker.tasks.benchmarks import get_benchmark, load_problems
 from octothinker.tasks.grading import VerifyPool, accepted, gold_answer
 from octothinker.tasks.rewards import RewardConfig, Scored, reward
-from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule, score as score_task
-from octothinker.tasks.templates import DEFAULT_TEMPLATE, PromptTemplate, get_template
+from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule, Verdict, score as score_task
+from octothinker.tasks.templates import DEFAULT_TEMPLATE, RELEASE, PromptTemplate, get_template
 
 
 class RLError(OctoError):
@@ -59,6 +59,9 @@ class EvalSpec(Strict):
     greedy: bool = False                         # with temperature > 0: evaluate greedily as well
     cutoff: CutoffRule = DEFAULT_CUTOFF          # how an answer cut at the token limit is graded (tasks.scoring)
     batch: int = Field(SCORING_BATCH, ge=1)      # sequences decoded at once (see SCORING_BATCH)
+    # task: graded as `octo eval` grades; reward: as the release's verl fork validates (`_validate`): the
+    # training reward on the last box, correct when it is the full reward (negatives count as 0)
+    grader: Literal["task", "reward"] = "task"
 
     @field_validator("files")
     @classmethod
@@ -84,6 +87,8 @@ class RLConfig(Strict):
     question_field: str = "question"
     answer_field: str = "answer"
     template: str = DEFAULT_TEMPLATE
+    release_dir: str | None = None               # a GAIR-NLP/OctoThinker checkout, for `template: release:NAME`
+    stop: list[str] | None = None                # strings that end a rollout; default: the template's own
     steps: int = Field(ge=1)
     prompts_per_step: int = Field(8, ge=1)       # the study: 256 (scripts) or 128 (paper text)
     group_size: int = Field(8, ge=2)             # rollouts per prompt; the study: 16
@@ -96,6 +101,7 @@ class RLConfig(Strict):
     temperature: float = Field(1.0, gt=0)        # the study: 1.0
     top_p: float = Field(1.0, gt=0, le=1)
     max_prompt_tokens: int = Field(400, ge=8)    # the study: 400; longer prompts are skipped
+    prompt_margin: int = Field(0, ge=0)          # a templated prompt must fit max_prompt_tokens - margin (the fork: 20)
     max_response_tokens: int = Field(512, ge=1)
     length_schedule: dict[int, int] = Field(default_factory=dict)  # step -> max response tokens, e.g. {0: 2048, 100: 4096, 160: 8192}
     advantage: Literal["grpo", "dr_grpo"] = "grpo"
@@ -119,11 +125,20 @@ class RLConfig(Strict):
     seed: int = 0
     device: str | None = None
 
-    @field_validator("template")
-    @classmethod
-    def _template_has_slot(cls, value):
-        get_template(value)
-        return value
+    @model_validator(mode="after")
+    def _template_has_slot(self):
+        # a `release:` template is read once a release copy is named: a recipe names it at run time
+        # (`release_dir=`), and its other sections validate without one (`study.planning.preflight`)
+        if not self.template.startswith(RELEASE) or self.release_dir:
+            self.prompt_template()
+        return self
+
+    def prompt_template(self) -> PromptTemplate:
+        return get_template(self.template, self.release_dir)
+
+    def rollout_stop(self) -> tuple[str, ...]:
+        """What ends a rollout: `stop` when the recipe sets it, else the template's own stop strings."""
+        return tuple(self.stop) if self.stop is not None else self.prompt_template().stop
 
     @model_validator(mode="after")
     def _whole_mini_batches(self):
@@ -164,7 +179,8 @@ def load_prompts(cfg: RLConfig, template: PromptTemplate, tokenizer, pool: Verif
             continue
         answer = gold_answer(answer, where, cfg.answer_field)
         prompt = template.render(question)
-        if len(tokenizer(prompt)["input_ids"]) > cfg.max_prompt_tokens:
+        # counted as the fork counts it: the templated prompt, special tokens (BOS) included
+        if len(tokenizer(prompt)["input_ids"]) > cfg.max_prompt_tokens - cfg.prompt_margin:
             skipped["too_long"] += 1
             continue
         records.append({"id": where, "prompt": prompt, "answer": answer})
@@ -252,11 +268,14 @@ def token_logprobs(model, ids, attention, with_entropy: bool = False):
 
 # --- evaluation during training -------------------------------------------------------------------------
 
-def periodic_eval(generator, template: PromptTemplate, spec: EvalSpec, max_tokens: int, seed: int = 0) -> list[HeldOutEval]:
+def periodic_eval(generator, template: PromptTemplate, spec: EvalSpec, max_tokens: int, seed: int = 0,
+                  stop: tuple[str, ...] | None = None, reward_cfg: RewardConfig | None = None) -> list[HeldOutEval]:
     """Zero-shot accuracy and response lengths per benchmark (the study's dynamics curves): greedy, or the
     mean over `spec.samples` sampled answers per problem (and greedy too with `spec.greedy`). Graded by
-    the one scoring path, as `octo eval` grades, whatever the training reward. One row per benchmark and
-    decoding, with the per-problem counts that intervals and baselines are computed from."""
+    the one scoring path, as `octo eval` grades (`grader: task`), or as the release's fork validates
+    (`grader: reward`: the training reward `reward_cfg`, right when it is the full reward). One row per
+    benchmark and decoding, with the per-problem counts that intervals and baselines are computed from,
+    and the mean length of right answers (the release's `test_length_correct`) beside all answers'."""
     decodings = [("sampled", spec.temperature, spec.samples)] if spec.temperature > 0 else [("greedy", 0.0, 1)]
     if spec.greedy and spec.temperature > 0:
         decodings.append(("greedy", 0.0, 1))
@@ -266,11 +285,16 @@ def periodic_eval(generator, template: PromptTemplate, spec: EvalSpec, max_token
         problems = load_problems(task_spec, spec.data_dir, spec.limit)
         for decoding, temperature, n in decodings:
             outs = generator.generate([template.render(p.question) for p in problems],
-                                      SamplingParams(max_new_tokens=max_tokens, stop=template.stop, n=n,
-                                                     temperature=temperature, seed=seed))
+                                      SamplingParams(max_new_tokens=max_tokens, stop=template.stop if stop is None else stop,
+                                                     n=n, temperature=temperature, seed=seed))
             comps = [c for o in outs for c in o]
-            verdicts = score_task(task, [c.text for c in comps], [p.gold for p in problems for _ in range(n)],
-                                  cut=[c.finish == "length" for c in comps], cutoff=spec.cutoff)
+            golds = [p.gold for p in problems for _ in range(n)]
+            cut = [c.finish == "length" for c in comps]
+            if spec.grader == "reward":
+                scored = reward([c.text for c in comps], golds, cut, reward_cfg or RewardConfig())
+                verdicts = [Verdict(s.extracted, s.reward >= 1.0) for s in scored]
+            else:
+                verdicts = score_task(task, [c.text for c in comps], golds, cut=cut, cutoff=spec.cutoff)
             correct = [v.correct for v in verdicts]
             lengths = [c.tokens for c in comps]
             right = [t for t, ok in zip(lengths, correct) if ok]
@@ -384,7 +408,8 @@ def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = 
     model, tokenizer = loaded.model.to(device), loaded.tokenizer
     reference = load_for_training(policy).model.to(device).eval() if cfg.kl_coef > 0 else None
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.999))
-    template = get_template(cfg.template).bind(tokenizer, policy)
+    template = cfg.prompt_template().bind(tokenizer, policy)
+    stop = cfg.rollout_stop() if cfg.stop is not None else template.stop
     loop = Loop(out, "rl", cfg.steps, cfg.checkpoint_every, cfg.keep_checkpoints, cfg.logging, run_name=out.name)
     pool = VerifyPool()
     try:
@@ -420,7 +445,7 @@ def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = 
             t_roll = time.perf_counter()
             rollouts = generator.generate([b["prompt"] for b in batch], SamplingParams(
                 max_new_tokens=max_len, temperature=cfg.temperature, top_p=cfg.top_p, n=cfg.group_size,
-                stop=template.stop, seed=derive_seed(cfg.seed, "rollout", step)))
+                stop=stop, seed=derive_seed(cfg.seed, "rollout", step)))
             rollout_seconds = time.perf_counter() - t_roll
 
             # 2. Reward every response, then advantages within each group.
@@ -497,5 +522,6 @@ def _save_samples(out: Path, step: int, groups: list[Group]) -> None:
 def _log_eval(writer: MetricsWriter, step: int, generator, template, cfg: RLConfig) -> None:
     # The same seed at every evaluation: sampled accuracies differ by the policy, not by the draw.
     for row in periodic_eval(generator, template, cfg.eval, cfg.eval.max_response_tokens or cfg.response_length(step),
-                             seed=derive_seed(cfg.seed, "eval")):
+                             seed=derive_seed(cfg.seed, "eval"),
+                             stop=tuple(cfg.stop) if cfg.stop is not None else None, reward_cfg=cfg.reward):
         writer.log(row.model_copy(update={"step": step}).model_dump(), tag=f"{row.benchmark}/{row.decoding}/")

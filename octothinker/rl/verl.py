@@ -31,7 +31,7 @@ from pathlib import Path
 from octothinker.rl.grpo import LOG_RATIO_CLAMP
 from octothinker.rl.trainer import RLConfig, RLError
 from octothinker.tasks.benchmarks import get_benchmark, load_problems
-from octothinker.tasks.templates import PromptTemplate, get_template
+from octothinker.tasks.templates import PromptTemplate
 
 VERL_VERSION = "0.9.1"
 ACCEPTED = "accepted answers"
@@ -40,6 +40,8 @@ ACCEPTED = "accepted answers"
 PASSTHROUGH_CHAT_TEMPLATE = "{% for message in messages %}{{ message['content'] }}{% endfor %}"
 
 _UNSUPPORTED = {"dynamic_sampling": "DAPO's dynamic sampling", "overlong_filter": "overlong filtering"}
+AGENT_LOOPS = "agent_loops.yaml"  # the stop-string agent loop (rl/verl_agent.py), registered for verl
+STOP_LOOP = "octothinker_stop"
 LEDGER = "solved.log"          # training verdicts, `index correct` per line, for `remove_solved` (rl/verl_dataset.py)
 REMOVAL_FILE = "removal.json"  # beside train.parquet: which file to filter, the ledger, group size, seed
 
@@ -69,12 +71,28 @@ def write_parquet(records: list[dict], path: Path, split: str) -> None:
     pq.write_table(pa.Table.from_pylist(_rows(records, split)), path)
 
 
+def with_stop(sampling_params: dict, stop: list[str]) -> dict:
+    """A rollout request's sampling parameters with the recipe's stop strings; the text after a stop
+    string is dropped, the string itself too (vLLM's `include_stop_str_in_output=False`, the fork's)."""
+    if not stop:
+        return sampling_params
+    return {**sampling_params, "stop": list(stop), "include_stop_str_in_output": False}
+
+
+def write_agent_loops(stop: tuple[str, ...], path: Path) -> None:
+    """verl's agent-loop registry file: our stop-string loop, its stop strings as its argument."""
+    entry = {"name": STOP_LOOP, "_target_": "octothinker.rl.verl_agent.StopStringsAgentLoop", "stop": list(stop)}
+    path.write_text(json.dumps([entry], indent=1) + "\n")  # JSON is YAML: OmegaConf.load reads it
+
+
 def write_reward_module(cfg: RLConfig, path: Path) -> None:
     tasks = {get_benchmark(spec).name: spec for spec in (cfg.eval.tasks() if cfg.eval else [])}
     ledger = str(path.parent / LEDGER) if cfg.remove_solved else None
+    by_reward = cfg.eval is not None and cfg.eval.grader == "reward"
     path.write_text(f'''"""verl reward for octothinker (generated): training rows get the recipe's reward, validation
-rows the task's verdict (0/1), graded exactly as `octo eval` grades. With `remove_solved`, each training
-verdict is appended to LEDGER, which the dataset class reads to stop drawing solved prompts."""
+rows a verdict (0/1): the task's, graded exactly as `octo eval` grades, or with BY_REWARD the training
+reward's, right when it is the full reward (as the release's fork validates). With `remove_solved`, each
+training verdict is appended to LEDGER, which the dataset class reads to stop drawing solved prompts."""
 from octothinker.rl.verl import decode_gold
 from octothinker.tasks.benchmarks import get_benchmark
 from octothinker.tasks.rewards import RewardConfig, reward
@@ -83,11 +101,14 @@ from octothinker.tasks.scoring import score as score_task
 CONFIG = RewardConfig.model_validate_json({cfg.reward.model_dump_json()!r})
 TASKS = {tasks!r}
 LEDGER = {ledger!r}
+BY_REWARD = {by_reward!r}
 
 
 def compute_score(data_source, solution_str, ground_truth, extra_info=None):
     extra_info = extra_info or {{}}
     if data_source in TASKS and extra_info.get("split") == "test":
+        if BY_REWARD:
+            return float(reward([solution_str], [decode_gold(str(ground_truth))], [False], CONFIG)[0].reward >= 1.0)
         return float(score_task(get_benchmark(TASKS[data_source]), [solution_str], [decode_gold(str(ground_truth))])[0].correct)
     # verl passes no truncation flag, so the overlong penalty does not apply here.
     scored = reward([solution_str], [decode_gold(str(ground_truth))], [False], CONFIG)[0]
@@ -174,6 +195,7 @@ def overrides(cfg: RLConfig, policy_dir: str, work: Path, last_step: int, max_re
         f"actor_rollout_ref.rollout.top_p={cfg.top_p}",
         f"actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu={cfg.micro_batch}",
         f"actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu={cfg.micro_batch}",
+        *_stop_kwargs(cfg, work),
         f"reward.custom_reward_function.path={work / 'reward.py'}",
         "reward.custom_reward_function.name=compute_score",
         f"trainer.total_training_steps={last_step}",
@@ -191,6 +213,15 @@ def overrides(cfg: RLConfig, policy_dir: str, work: Path, last_step: int, max_re
         *_removal_kwargs(cfg),
         *v.extra_overrides,
     ]
+
+
+def _stop_kwargs(cfg: RLConfig, work: Path) -> list[str]:
+    """The rollout's stop strings (the local engine's: `rl.stop`, else the template's), through our agent
+    loop (verl_agent.py): verl has no setting for them."""
+    if not cfg.rollout_stop():
+        return []
+    return [f"actor_rollout_ref.rollout.agent.agent_loop_config_path={work / AGENT_LOOPS}",
+            f"actor_rollout_ref.rollout.agent.default_agent_loop={STOP_LOOP}"]
 
 
 def _removal_kwargs(cfg: RLConfig) -> list[str]:
@@ -234,7 +265,7 @@ def prepare(cfg: RLConfig, policy: str) -> tuple[Path, list[list[str]]]:
 
     work = Path(cfg.out) / "verl"
     work.mkdir(parents=True, exist_ok=True)
-    template = get_template(cfg.template)
+    template = cfg.prompt_template()
     policy_dir = prepare_policy(policy, work)
     tokenizer = load_tokenizer(policy_dir)
     if template.chat:  # verl renders the user's turn with the model's own chat template
@@ -249,6 +280,8 @@ def prepare(cfg: RLConfig, policy: str) -> tuple[Path, list[list[str]]]:
     val = _val_records(cfg, template)
     write_parquet(val or [{"source": "train", **r} for r in train_records[:64]], work / "val.parquet", "test")
     write_reward_module(cfg, work / "reward.py")
+    if cfg.rollout_stop():
+        write_agent_loops(cfg.rollout_stop(), work / AGENT_LOOPS)
     if cfg.remove_solved:
         # a run that starts over (no checkpoint of verl's to resume) starts with every prompt in play
         if not (work / "checkpoints" / "latest_checkpointed_iteration.txt").exists():

@@ -60,15 +60,20 @@ def build_probe(recipe: StudyRecipe, s: Subject, target: Path) -> None:
 
     p, rl = recipe.probe, probe_rl_settings(recipe.rl_for(s.key))
     probe(str(s.model), p.prompts, p.data_dir, p,  # a ProbePlan is the probe's sampling settings and its prompts
-          rl["template"], rl["temperature"], s.seed, out=str(target / "probe.json"))
+          rl["template"], rl["temperature"], s.seed, out=str(target / "probe.json"), release_dir=recipe.release_dir)
 
 
 def build_eval(recipe: StudyRecipe, s: Subject, model: Path, mode: str, target: Path) -> None:
     from octothinker.eval.runner import EvalConfig, evaluate
 
     e = recipe.eval
+    # with a release copy named, few-shot evaluation is the release's own harness (its numbers stand beside
+    # the paper's); its exemplars are the release's, so the recipe's own few-shot file is not used then
+    harness = "release" if recipe.release_dir and mode == "few-shot" else "ours"
     evaluate(EvalConfig(model=str(model), benchmarks=e.benchmarks, data_dir=e.data_dir, mode=mode,
-                        template=template_of(recipe.rl_for(s.key)), fewshot_file=e.fewshot_file, limit=e.limit,
+                        harness=harness, release_dir=recipe.release_dir,
+                        template=template_of(recipe.rl_for(s.key)),
+                        fewshot_file=e.fewshot_file if harness == "ours" else None, limit=e.limit,
                         max_new_tokens=e.max_new_tokens,
                         cutoff=e.cutoff, out=str(target), backend="auto", seed=s.seed))
 

@@ -129,20 +129,23 @@ def _subject_stages(recipe: StudyRecipe, s: Subject, with_rl: bool = True) -> li
     prompt_file = template_file(template_of(rl))
     prompt_files = [("rl.template", str(prompt_file))] if prompt_file else []
     seeded = {"seed": s.seed}
+    # a named release copy changes what the evaluations run (the release's harness) and read
+    release = {"release_dir": recipe.release_dir} if recipe.release_dir else {}
+    release_inputs = [("release_dir", recipe.release_dir)] if recipe.release_dir else []
     stages = []
     if recipe.probe is not None and with_rl:
         p = recipe.probe
         prompts = _benchmark_inputs("probe.prompts", [p.prompts], p.data_dir) if not _is_path(p.prompts) \
             else [("probe.prompts", p.prompts)]
         stages.append(Stage(_stage_name(name, "probe"), {"probe": p, "rl": probe_rl_settings(rl), **seeded},
-                            [source, *prompts, *prompt_files], s.probe, lambda target, s=s: build_probe(recipe, s, target),
+                            [source, *prompts, *prompt_files, *release_inputs], s.probe, lambda target, s=s: build_probe(recipe, s, target),
                             work=Work(str(s.model), f"{p.limit} prompts x {p.k} samples",
                                       generated_tokens=p.limit * p.k * p.max_new_tokens)))
     if recipe.eval is not None:
         for mode in recipe.eval.before_rl:
             stages.append(Stage(_stage_name(name, "eval", mode), {"eval": recipe.eval, "mode": mode, **seeded,
-                                                                  "template": template_of(rl)},
-                                [source, *_eval_inputs(recipe.eval), *prompt_files], s.evals / s.key.split("/")[-1] / mode,
+                                                                  "template": template_of(rl), **release},
+                                [source, *_eval_inputs(recipe.eval), *prompt_files, *release_inputs], s.evals / s.key.split("/")[-1] / mode,
                                 lambda target, s=s, mode=mode: build_eval(recipe, s, s.model, mode, target),
                                 work=_eval_work(recipe.eval, str(s.model))))
     if rl is not None and with_rl:
@@ -151,13 +154,13 @@ def _subject_stages(recipe: StudyRecipe, s: Subject, with_rl: bool = True) -> li
             rl_inputs += [(f"rl.eval.files.{k}", v) for k, v in rl.eval.files.items()]
             rl_inputs += _benchmark_inputs("rl.eval", rl.eval.benchmarks, rl.eval.data_dir)
         stages.append(Stage(_stage_name(name, "rl"), {"rl": rl, **seeded},
-                            [source, *rl_inputs, *prompt_files], s.rl, lambda target, s=s: build_rl(recipe, s, target),
+                            [source, *rl_inputs, *prompt_files, *release_inputs], s.rl, lambda target, s=s: build_rl(recipe, s, target),
                             work=_rl_work(rl, str(s.model)), **_rl_launch(rl)))
         if recipe.eval is not None:
             final = s.rl / "final"
             stages.append(Stage(_stage_name(name, "eval-rl"), {"eval": recipe.eval, "mode": "zero-shot", **seeded,
-                                                               "template": template_of(rl)},
-                                [("rl_from", str(final)), *_eval_inputs(recipe.eval), *prompt_files],
+                                                               "template": template_of(rl), **release},
+                                [("rl_from", str(final)), *_eval_inputs(recipe.eval), *prompt_files, *release_inputs],
                                 s.evals / f"rl-{s.key.split('/')[-1]}" / "zero-shot",
                                 lambda target, s=s: build_eval(recipe, s, s.rl / "final", "zero-shot", target),
                                 work=_eval_work(recipe.eval, str(s.model))))
@@ -235,7 +238,17 @@ def _eval_inputs(e: EvalPlan) -> list[tuple[str, str]]:
 
 
 def preflight(recipe: StudyRecipe, stages: list[Stage], where: str) -> None:
-    """Everything checkable before hours of compute (`stages.check_paths`), as recipe errors."""
+    """Everything checkable before hours of compute (`stages.check_paths`, the templates RL prompts with),
+    as recipe errors."""
+    from octothinker.tasks.templates import TemplateError
+
+    for key in [None, *recipe.rl_per_model]:
+        rl = recipe.rl_for(key) if key else recipe.rl
+        if rl is not None:
+            try:
+                rl.prompt_template()
+            except TemplateError as err:
+                raise RecipeError(f"{where}: rl{'_per_model.' + key if key else ''}.{err}") from None
     check_paths(stages, Path(recipe.out), where, RecipeError)
 
 

@@ -77,6 +77,8 @@ def _fill_defaults(data: dict) -> dict:
         data["midtrain"] = midtrain
     if isinstance(data.get("rl"), dict):
         data["rl"] = {"seed": seed, **data["rl"]}
+        if data.get("release_dir"):
+            data["rl"] = {"release_dir": data["release_dir"], **data["rl"]}
     if isinstance(data.get("rl_per_model"), dict):  # `model: null` drops what a recipe it extends set
         data["rl_per_model"] = {k: v for k, v in data["rl_per_model"].items() if v is not None}
     return data
@@ -103,6 +105,9 @@ class StudyRecipe(Strict):
     probe: ProbePlan | None = None
     arms: dict[str, ArmSpec] = Field(default_factory=dict)
     reference: str | None = None                # the paper's RL curves the report draws yours over (report/reference.py)
+    # a checkout of GAIR-NLP/OctoThinker: RL's `release:` templates are read from it, and few-shot
+    # evaluation runs the release's own harness (tasks.release), so the numbers stand beside the paper's
+    release_dir: str | None = None
     qwen: str | None = None                     # a model of `rl_from` that plays the paper's Qwen2.5 against `base` (g)
 
     _defaults = model_validator(mode="before")(_fill_defaults)

@@ -4,7 +4,9 @@
 User/Assistant conversation, reasoning first, final answer in `\\boxed{}`, the assistant's turn opened);
 `simple` is a plain User/Assistant prompt asking for a boxed answer; `qa` is the few-shot style
 `Question:`/`Answer:` frame. The wording is ours. Any string with a `{question}` slot is a template too,
-and so is a file holding one (named by its path): the release's own RL prompt, for example.
+and so is a file holding one (named by its path). `release:NAME` (`release:orz_base`, the release's
+RL prompt) is read from a checkout of the release: its verl fork's `rl_dataset.py` holds the templates,
+with `[PROMPT]` where the question goes (`tasks.release.checkout.ReleaseCopy.rl_template`).
 Stop strings cut the turn the model would otherwise invent next.
 
 `chat` is for Instruct and released Zero models: the question and a request for a boxed answer, as the
@@ -96,11 +98,25 @@ def template_file(name_or_text: str) -> Path | None:
     return path if path.is_file() or "/" in name_or_text or path.suffix else None
 
 
-def get_template(name_or_text: str) -> PromptTemplate:
-    """A packaged template by name, a user template string that contains `{question}`, or a file holding
-    one (the release's exact RL prompt, say), named by its path."""
+RELEASE = "release:"
+
+
+def get_template(name_or_text: str, release_dir: str | None = None) -> PromptTemplate:
+    """A packaged template by name, a user template string that contains `{question}`, a file holding
+    one, named by its path, or `release:NAME`, read from the release checkout `release_dir`."""
     if name_or_text in TEMPLATES:
         return TEMPLATES[name_or_text]
+    if name_or_text.startswith(RELEASE):
+        name = name_or_text[len(RELEASE):]
+        if not release_dir:
+            raise TemplateError(f"template {name_or_text}: the release's templates are read from a checkout of "
+                                "GAIR-NLP/OctoThinker: name one (release_dir=PATH), or choose another template "
+                                "(rl.template=complex)")
+        from octothinker.tasks.release.checkout import ReleaseCopy
+
+        text = ReleaseCopy(release_dir).rl_template(name).replace("[PROMPT]", SLOT)
+        # the fork's rollout stops at these (vllm_rollout_spmd.py); a recipe says so in `rl.stop`
+        return PromptTemplate(name_or_text, text, ("User:", "Assistant:", "Question:", "Answer:"))
     path = template_file(name_or_text)
     if path is not None:
         try:

@@ -283,3 +283,31 @@ def test_an_instruct_model_is_trained_in_its_own_chat_template(world, policy, ch
     assert prompt.startswith("<|im_start|>user\n") and prompt.endswith("<|im_start|>assistant\n")
     with pytest.raises(Exception, match="has no chat template"):
         train(cfg.model_copy(update={"out": str(tmp_path / "plain")}), str(policy))
+
+
+def test_periodic_eval_graded_as_the_forks_validate(tmp_path):
+    """`grader: reward`: right only when the training reward is full (the last box, not "the answer is");
+    the mean length of right answers beside all answers'."""
+    import json
+
+    from octothinker.eval.generation import Completion
+    from octothinker.rl.trainer import EvalSpec, periodic_eval
+    from octothinker.tasks.templates import get_template
+
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps({"question": f"q{i}", "answer": "7"}) + "\n" for i in range(3)))
+    texts = ["so \\boxed{7}", "the answer is 7", "\\boxed{8}"]
+    tokens = [4, 10, 20]
+
+    class Fixed:
+        def generate(self, prompts, params, on_batch=None):
+            assert params.stop == ("Answer:",)
+            return [[Completion(texts[i], tokens[i], "stop")] for i in range(len(prompts))]
+
+    spec = EvalSpec(benchmarks=[], files={"t": str(path)}, grader="reward")
+    [row] = periodic_eval(Fixed(), get_template("simple"), spec, 16, stop=("Answer:",))
+    assert row.correct_per_problem == [1, 0, 0] and row.mean_correct_response_tokens == 4.0
+    assert row.mean_response_tokens == pytest.approx(34 / 3)
+    [task_row] = periodic_eval(Fixed(), get_template("simple"), spec.model_copy(update={"grader": "task"}), 16,
+                               stop=("Answer:",))
+    assert task_row.correct_per_problem == [1, 1, 0]   # `octo eval` reads "the answer is 7"

@@ -16,7 +16,8 @@ from octothinker.cli import app
 from octothinker.errors import OctoError
 from octothinker.models import load_model, load_tokenizer
 from octothinker.rl.trainer import RLConfig
-from octothinker.rl.verl import PASSTHROUGH_CHAT_TEMPLATE, overrides, prepare, segments
+from tests.rl.conftest import VERL_DIR
+from octothinker.rl.verl import AGENT_LOOPS, PASSTHROUGH_CHAT_TEMPLATE, STOP_LOOP, overrides, prepare, segments
 from octothinker.tasks.templates import get_template
 
 runner = CliRunner()
@@ -272,19 +273,30 @@ def test_the_pinned_extra_is_the_checked_version():
 
 
 @pytest.mark.parametrize("name", ["octothinker-1b.yaml", "octothinker-3b.yaml"])
-def test_packaged_study_recipes_compose_against_verls_own_config(name, tmp_path, verl_tree):
+def test_packaged_study_recipes_compose_against_verls_own_config(name, tmp_path, verl_tree, release_copy):
     """The 1B and 3B recipes' RL, as `octo run` hands it to verl (their models and prompts are not here,
-    so the overrides are made directly, for the study's 7,500 MATH training prompts)."""
+    so the overrides are made directly, for the study's 7,500 MATH training prompts): each of the
+    release's settings, pinned in the composed configuration."""
     from octothinker.study import load_study
 
     recipe = Path(__file__).resolve().parents[2] / "octothinker" / "recipes" / name
-    cfg = load_study(recipe).rl.model_copy(update={"out": str(tmp_path / "rl-long")})  # as a study sets it
+    study = load_study(recipe, [f"release_dir={release_copy}"])
+    cfg = study.rl_for("long").model_copy(update={"out": str(tmp_path / "rl-long")})  # as a study sets it
     assert cfg.engine == "verl"
     for end, length in segments(cfg):
         c = _compose(verl_tree, ["python", "-m", "verl.trainer.main_ppo",
                                  *overrides(cfg, "/policy", tmp_path, end, length, 7500)])
         assert c.data.max_response_length == length and c.trainer.n_gpus_per_node == cfg.verl.gpus_per_node
-        assert c.data.custom_cls.name == "SolvedPromptsRemoved"   # the release's easy-prompt removal, on
+        assert c.data.custom_cls.name is None                 # the fork's easy-prompt filter removes nothing
+        assert c.actor_rollout_ref.actor.optim.lr == 1e-6 and c.actor_rollout_ref.actor.optim.weight_decay == 0.01
+        assert c.actor_rollout_ref.actor.grad_clip == 1.0 and c.actor_rollout_ref.actor.kl_loss_coef == 0
+        assert c.data.max_prompt_length == 400 and c.actor_rollout_ref.rollout.val_kwargs.do_sample is False
+        assert c.trainer.test_freq == 4 and c.trainer.total_training_steps == end
+        # the fork's stop strings reach verl's rollout through our agent loop
+        assert c.actor_rollout_ref.rollout.agent.default_agent_loop == STOP_LOOP
+        assert c.actor_rollout_ref.rollout.agent.agent_loop_config_path == str(tmp_path / AGENT_LOOPS)
+    assert segments(cfg)[-1][0] == study.rl_for("long").steps
+    assert [e for e, _ in segments(study.rl_for("hybrid").model_copy(update={"out": "x"}))] == [study.rl_for("hybrid").steps]
 
 
 def test_chat_template_prompts_are_the_user_turn_verl_renders_with_the_models_template(world, chat_policy, tmp_path,
@@ -352,3 +364,82 @@ def test_solved_prompts_are_removed_through_verls_custom_dataset_class(world, po
     (work / "solved.log").write_text("".join(f"{i} 1\n{i} 1\n" for i in range(600)))
     with pytest.raises(OctoError, match="every prompt was removed as solved"):
         train[0]
+
+
+def test_release_settings_reach_verls_files(world, policy, tmp_path, release_copy, verl_tree):
+    """The release's template, prompt-length margin, stop strings and validation grading, as the files
+    verl reads carry them."""
+    from omegaconf import OmegaConf
+    from octothinker.models import load_tokenizer as tokenizer_of
+
+    world_dir, _ = world
+    tok = tokenizer_of(str(policy))
+    template = get_template("release:orz_base", str(release_copy))
+    questions = [json.loads(line)["question"] for line in open(world_dir / "problems/train.jsonl")]
+    lengths = sorted(len(tok(template.render(q))["input_ids"]) for q in questions)
+    limit = lengths[len(lengths) // 2] + 20   # about half the prompts fit once the margin of 20 is kept
+    d = cfg_dict(world_dir, tmp_path / "run", template="release:orz_base", release_dir=str(release_copy),
+                 stop=["User:", "Assistant:", "Question:", "Answer:"], prompt_margin=20, max_prompt_tokens=limit,
+                 weight_decay=0.01, prompts_per_step=16, mini_batch=16)
+    d["eval"] = {**d["eval"], "grader": "reward"}
+    cfg = RLConfig.model_validate(d)
+    work, commands = prepare(cfg, str(policy))
+    train = pq.read_table(work / "train.parquet").to_pylist()
+    prompts = [r["prompt"][0]["content"] for r in train]
+    assert all(p.startswith("Between User and Assistant, in our own words.") and p.endswith("\nAssistant:") for p in prompts)
+    # the fork's count: the templated prompt, BOS included, must fit the limit less 20 tokens
+    assert len(prompts) == sum(n <= limit - 20 for n in lengths) < len(questions)
+    assert json.loads((work / "prompts.json").read_text())["skipped"]["too_long"] == len(questions) - len(prompts)
+    loops = OmegaConf.load(work / AGENT_LOOPS)
+    assert loops[0].name == STOP_LOOP and list(loops[0].stop) == ["User:", "Assistant:", "Question:", "Answer:"]
+    assert loops[0]._target_ == "octothinker.rl.verl_agent.StopStringsAgentLoop"
+    c = _compose(verl_tree, commands[0])
+    assert c.actor_rollout_ref.rollout.agent.default_agent_loop == STOP_LOOP
+    assert c.actor_rollout_ref.actor.optim.weight_decay == 0.01
+    # validation graded as the fork's _validate: the training reward, right only at +1 (no box: wrong)
+    spec = importlib.util.spec_from_file_location("reward", work / "reward.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    test = {"split": "test", "index": 0}
+    assert module.compute_score("synth", "so \\boxed{12}", "12", test) == 1.0
+    assert module.compute_score("synth", "the answer is 12", "12", test) == 0.0
+
+
+def test_the_stop_string_agent_loop_adds_stop_strings_to_verls_requests(monkeypatch):
+    """Our agent loop over verl 0.9.1's single-turn loop (its interface read from verl's source, the
+    class itself stubbed: verl's agent loops import its whole runtime)."""
+    import ast
+    import asyncio
+    import sys
+    import types
+
+    from octothinker.rl.verl import with_stop
+
+    source = (VERL_DIR / "verl" / "experimental" / "agent_loop" / "single_turn_agent_loop.py")
+    if not source.is_file():
+        pytest.skip(f"verl is not installed apart in {VERL_DIR}")
+    tree = ast.parse(source.read_text())
+    run = next(n for c in tree.body if isinstance(c, ast.ClassDef) and c.name == "SingleTurnAgentLoop"
+               for n in c.body if isinstance(n, ast.AsyncFunctionDef) and n.name == "run")
+    assert [a.arg for a in run.args.args][:2] == ["self", "sampling_params"] and run.args.kwarg is not None
+
+    seen = {}
+
+    class SingleTurnAgentLoop:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        async def run(self, sampling_params, **kwargs):
+            seen.update(sampling_params)
+            return "output"
+
+    stub = types.ModuleType("verl.experimental.agent_loop.single_turn_agent_loop")
+    stub.SingleTurnAgentLoop = SingleTurnAgentLoop
+    monkeypatch.setitem(sys.modules, stub.__name__, stub)
+    monkeypatch.delitem(sys.modules, "octothinker.rl.verl_agent", raising=False)
+    from octothinker.rl.verl_agent import StopStringsAgentLoop
+
+    loop = StopStringsAgentLoop(stop=["User:", "Answer:"])
+    assert asyncio.run(loop.run({"temperature": 1.0}, raw_prompt=[])) == "output"
+    assert seen == {"temperature": 1.0, "stop": ["User:", "Answer:"], "include_stop_str_in_output": False}
+    assert with_stop({"top_p": 1.0}, []) == {"top_p": 1.0}

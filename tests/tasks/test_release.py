@@ -65,7 +65,19 @@ def process_svamp(item):
 '''
 
 
+RL_DATASET_MODULE = '''
+cpt_base = """Question:
+[PROMPT]
+Answer:
+"""
+
+orz_base = "Between User and Assistant, in our own words. User: put it in \\\\boxed{}.\\n[PROMPT]\\nAssistant:"
+'''
+
+
 def make_release(root: Path, worked: str = WORKED_MODULE) -> Path:
+    (root / "rl" / "verl" / "utils" / "dataset").mkdir(parents=True)
+    (root / "rl" / "verl" / "utils" / "dataset" / "rl_dataset.py").write_text(RL_DATASET_MODULE)
     (root / "eval" / "configs").mkdir(parents=True)
     (root / "eval" / "few_shot_prompts").mkdir(parents=True)
     (root / "eval" / "data_processing").mkdir(parents=True)

@@ -22,3 +22,38 @@ def test_format_repetition_and_overlong_penalties():
 def test_repetition_detector():
     assert has_repetition("a b c d e f g h " * 4)
     assert not has_repetition(" ".join(str(i) for i in range(100)))
+
+
+def test_release_reward_variants_known_values():
+    """The fork's reward_type variants (math_verifier.py): default, v2.wformat, v3/v4.repeatpenalty."""
+    from octothinker.tasks.rewards import RewardConfig, reward
+
+    loop = "so so so so so so so so so so so so so so so so so so so so so so so so so so"   # 5+ copies of "so so "
+    texts = ["\\boxed{3}", "\\boxed{4}", "3", "\\boxed{3} \\boxed{3}", f"{loop} \\boxed{{3}}"]
+    expected = {"default": [1.0, -1.0, -1.0, 1.0, 1.0],
+                "v2.wformat": [1.0, -0.5, -1.0, -1.0, -1.0],
+                "v3.repeatpenalty": [1.0, -1.0, -1.0, 1.0, -2.0],
+                "v4.repeatpenalty": [1.0, -1.0, -1.0, -2.0, -2.0]}
+    for variant, want in expected.items():
+        got = [s.reward for s in reward(texts, ["3"] * len(texts), [False] * len(texts), RewardConfig(variant=variant))]
+        assert got == want, variant
+
+
+def test_release_repetition_matches_the_forks_regex():
+    """Our linear-time loop check says what the fork's `(.{5,}?)\\1{4,}` says, on random short texts from
+    small alphabets (where loops are common) and on the edges of its limits."""
+    import random
+    import re
+
+    from octothinker.tasks.rewards import release_repetition
+
+    pattern = re.compile(r"(.{5,}?)\1{4,}")
+    rng = random.Random(0)
+    texts = ["abcde" * 5, "abcde" * 4 + "abcd", "x" * 25, "x" * 24, "ab\n" * 20, "abcdefg" * 5, "line\n" + "hello" * 5]
+    for _ in range(400):
+        alphabet = rng.choice(["ab", "abc", "ab\n", "abcdef"])
+        unit = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9)))
+        noise = lambda: "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))  # noqa: E731
+        texts.append(noise() + unit * rng.randint(1, 7) + noise())
+    for text in texts:
+        assert release_repetition(text) == bool(pattern.search(text)), repr(text)

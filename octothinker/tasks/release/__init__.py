@@ -128,6 +128,7 @@ class ReleaseTask:
 class ReleaseHarness:
     def __init__(self, release_dir: str | Path):
         self.copy = ReleaseCopy(release_dir)
+        self.copy.config  # noqa: B018  (a folder that is no release is named now, not at the first task)
 
     def task(self, name: str) -> ReleaseTask:
         if name not in RELEASE_WIRING:

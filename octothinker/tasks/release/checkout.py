@@ -133,22 +133,56 @@ def _read_prompt_class(path: Path, cls: ast.ClassDef, module: ast.Module) -> Pro
     return prompt
 
 
+# where the release keeps its verl fork's dataset class (the layout moved between releases)
+RL_DATASET = ("rl/verl/utils/dataset/rl_dataset.py", "training/rl/verl/utils/dataset/rl_dataset.py",
+              "rl/verl/verl/utils/dataset/rl_dataset.py", "training/rl/verl/verl/utils/dataset/rl_dataset.py")
+
+
 class ReleaseCopy:
-    """A checkout of GAIR-NLP/OctoThinker, read for its evaluation's configuration, prompts and texts."""
+    """A checkout of GAIR-NLP/OctoThinker, read for its evaluation's configuration, prompts and texts, and
+    its RL templates."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser()
         if not self.root.is_dir():
             raise DataError(f"{self.root}: release copy not found (pass --release-dir, a checkout of GAIR-NLP/OctoThinker)")
-        config = self.root / CONFIG
-        if not config.is_file():
-            raise DataError(f"{config}: not found; is {self.root} a checkout of GAIR-NLP/OctoThinker?")
-        try:
-            self.config: dict[str, dict] = json.loads(config.read_text())
-        except json.JSONDecodeError as err:
-            raise DataError(f"{config}:{err.lineno}: not JSON ({err.msg})") from None
+        self._config: dict[str, dict] | None = None
         self._prompts: dict[str, PromptClass] = {}
         self._process: ast.Module | None = None
+
+    @property
+    def config(self) -> dict[str, dict]:
+        if self._config is None:
+            config = self.root / CONFIG
+            if not config.is_file():
+                raise DataError(f"{config}: not found; is {self.root} a checkout of GAIR-NLP/OctoThinker?")
+            try:
+                self._config = json.loads(config.read_text())
+            except json.JSONDecodeError as err:
+                raise DataError(f"{config}:{err.lineno}: not JSON ({err.msg})") from None
+        return self._config
+
+    def rl_template(self, name: str) -> str:
+        """One of the RL templates of the release's verl fork (`orz_base`, ...): a module-level string of
+        its `rl_dataset.py` with `[PROMPT]` where the question goes."""
+        path = next((self.root / p for p in RL_DATASET if (self.root / p).is_file()), None)
+        if path is None:
+            raise DataError(f"{self.root}: no verl fork's rl_dataset.py (looked for {', '.join(RL_DATASET)}); the "
+                            "release ships it under rl/verl/")
+        module = _parse(path)
+        found = None
+        for node in module.body:
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                    and node.targets[0].id == name):
+                try:
+                    found = _value(node.value, {})
+                except _Unreadable as err:
+                    raise DataError(f"{path}:{node.lineno}: template {name} is not a plain string ({err})") from None
+        if not isinstance(found, str):
+            raise DataError(f"{path}: no template {name}")
+        if "[PROMPT]" not in found:
+            raise DataError(f"{path}: template {name} has no [PROMPT] slot")
+        return found
 
     def fingerprint(self) -> str:
         """A hash of what the harness reads from the copy (its config, prompts and question cleaning)."""
