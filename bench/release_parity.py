@@ -161,6 +161,7 @@ def main() -> None:
     # verdicts
     agree, seen = defaultdict(Counter), defaultdict(Counter)
     disagreements = []
+    differ, accepted_only_by_ours = Counter(), []  # our default harness against the release's verdicts
     for name in names:
         problems = [{"id": r["id"], "gold": r["gold"]} for r in _golds(args, name, work)]
         rows = made_completions(name, problems, args.per_kind) + real_completions(name, [Path(f) for f in args.real])
@@ -170,8 +171,18 @@ def main() -> None:
                     "--out", str(work / f"verdicts-release-{name}.jsonl"))
         octo("eval", "score", str(batch), "--benchmark", name, "--harness", "release", "--release-dir", args.release_dir,
              "--data-dir", args.data_dir, "--out", str(work / f"verdicts-ours-{name}.jsonl"))
+        # our own harness on the same completions (its golds, its extraction, the final-answer cut-off rule)
+        octo("eval", "score", str(batch), "--benchmark", name, "--data-dir", args.data_dir,
+             "--out", str(work / f"verdicts-default-{name}.jsonl"))
         ref_rows = [json.loads(x) for x in open(work / f"verdicts-release-{name}.jsonl")]
         our_rows = [json.loads(x) for x in open(work / f"verdicts-ours-{name}.jsonl")]
+        default_rows = [json.loads(x) for x in open(work / f"verdicts-default-{name}.jsonl")]
+        for ref, mine in zip(ref_rows, default_rows, strict=True):
+            differ[name] += ref["correct"] != mine["correct"]
+            if mine["correct"] and not ref["correct"]:
+                accepted_only_by_ours.append({"benchmark": name, "id": ref["id"], "kind": ref["kind"],
+                                              "ours_read": mine["extracted"], "release_read": ref["prediction"],
+                                              "completion_tail": ref["completion"][-300:]})
         for ref, mine in zip(ref_rows, our_rows, strict=True):
             kind = ref["kind"] if not ref["kind"].startswith("real") else "real"
             seen[name][kind] += 1
@@ -185,6 +196,7 @@ def main() -> None:
         print(f"{name}: {sum(agree[name].values())}/{sum(seen[name].values())} verdicts agree", flush=True)
 
     (work / "disagreements.jsonl").write_text("".join(json.dumps(d) + "\n" for d in disagreements))
+    (work / "accepted-only-by-ours.jsonl").write_text("".join(json.dumps(d) + "\n" for d in accepted_only_by_ours))
     kinds = [*KINDS, "real"]
     lines = ["| benchmark | prompts identical | stop words identical | "
              + " | ".join(f"verdicts agree: {k}" for k in kinds) + " | all verdicts |",
@@ -206,6 +218,10 @@ def main() -> None:
                    f"release read {json.dumps(d['release_prediction'])[:80]}, we read {json.dumps(d['our_extracted'])[:80]}"
                    for d in disagreements[:40]))
         + ("\n" if disagreements else ".\n")
+        + f"\nOur default harness (`octo eval score` without `--harness`: our golds, extraction and the `final-answer` "
+          f"cut-off rule) on the same completions: a verdict other than the release's on {sum(differ.values())} of "
+          f"{n_seen} ({', '.join(f'{n} {differ[n]}' for n in names)}); of those it accepts {len(accepted_only_by_ours)} "
+          "that the release rejects (`accepted-only-by-ours.jsonl`; each read in BENCHMARKS.md).\n"
         + f"\n`bench/release_parity.py` at {_revision()}; the referee: the release's own code "
           "(`eval/`, DeepSeekMath's harness) under sympy 1.12 and ANTLR 4.11, in `.venv-release`.\n")
     (work / "parity.md").write_text(table)

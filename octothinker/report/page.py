@@ -21,7 +21,7 @@ from octothinker.eval.stats import bootstrap, mean, wilson
 from octothinker.report import paper
 from octothinker.report.collect import eval_table, midtrain_curves, prompts_used, rl_eval_curves, rl_training
 from octothinker.report.layout import RunLayout, read_layout
-from octothinker.report.reference import load_reference, resolve
+from octothinker.report.reference import load_reference, load_table, resolve
 from octothinker.report.findings import Finding, all_findings, before_after, curve, load_results, model_keys
 from octothinker.runs import atomic_write_json, atomic_write_text
 
@@ -267,7 +267,8 @@ def _eval_section(layout: RunLayout) -> Section | None:
     if not evals:
         return None
     benches = sorted({b for s in evals.values() for b in s})
-    rows = [[model] + [(_ci([s["accuracy"], *s["accuracy_ci"]]) + (f" (q-indep. {s['baseline']['most_common']:.0f})"
+    harness = {model: sorted({s.get("harness", "ours") for s in evals[model].values()}) for model in evals}
+    rows = [[model, ", ".join(harness[model])] + [(_ci([s["accuracy"], *s["accuracy_ci"]]) + (f" (q-indep. {s['baseline']['most_common']:.0f})"
                                                                      if "baseline" in s else "")
                         + f"; cut {s.get('truncation_rate', float('nan')):.0f}%")
                        if (s := evals[model].get(b)) and "accuracy_ci" in s else
@@ -275,9 +276,41 @@ def _eval_section(layout: RunLayout) -> Section | None:
             for model in evals]
     used = prompts_used(layout)
     note = ("Accuracy % [95% interval] (the most common answer's accuracy in brackets); cut: the share of "
-            "answers cut at the token limit, graded by the cut-off rule in each folder's summary.json; first seed."
+            "answers cut at the token limit, graded by the cut-off rule in each folder's summary.json; first seed. "
+            "Harness: `ours`, or `release` (the release's own prompts, stop words and grading, quirks kept: "
+            "the only numbers to set beside the paper's; docs/RELEASE_HARNESS.md)."
             + (f" Prompts: {'; '.join(used)}." if used else ""))
-    return Section("Evaluation", note, ["model"] + benches, rows)
+    return Section("Evaluation", note, ["model", "harness"] + benches, rows)
+
+
+def _release_tables(reference: str) -> list[Section]:
+    """The release's own reference tables for the reference's model size: its few-shot evaluation of its
+    1B mid-trained models, its pass@k figure at 3B."""
+    name = resolve(reference)[0]
+    sections = []
+    if name == "octothinker-1b":
+        source, rows = load_table("cpt-1b")
+        benches = sorted({r["benchmark"] for r in rows})
+        blocks = list(dict.fromkeys((r["label"], r["block"]) for r in rows))
+        cells = {(r["label"], r["block"], r["benchmark"]): r for r in rows}
+        table = [[f"{label} ({block})"] + [f"{float(c['accuracy']):.1f} (n={c['problems']})"
+                                           if (c := cells.get((label, block, b))) else "" for b in benches]
+                 for label, block in blocks]
+        sections.append(Section("The release's evaluation of its 1B mid-trained models", (
+            f"Accuracy % as the release measured it with its own harness (the paper's own numbers, one run, no "
+            f"interval; source: {source}). Beside the Evaluation table, only rows made with the release harness "
+            "(`release_dir` named in the recipe) are measured alike."), ["model (block)"] + benches, table))
+    if name == "octothinker-3b":
+        source, rows = load_table("pass-at-k-3b")
+        ks = sorted({int(r["k"]) for r in rows})
+        models = list(dict.fromkeys(r["model"] for r in rows))
+        cells = {(r["model"], int(r["k"])): float(r["pass_at_k"]) for r in rows}
+        sections.append(Section("The release's pass@k on MATH-500 (3B)", (
+            f"pass@k % from the release's figure (source: {source}); the probe's pass@k above is measured on "
+            "its own prompts, so the two are read side by side, not subtracted."),
+            ["model"] + [f"k={k}" for k in ks],
+            [[m] + [f"{cells[(m, k)]:.1f}" if (m, k) in cells else "" for k in ks] for m in models]))
+    return sections
 
 
 def _probe_section(layout: RunLayout) -> Section | None:
@@ -357,6 +390,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, reference: 
     sections += [_eval_section(layout), _probe_section(layout), _midtrain_section(layout, out), _data_section(run)]
     if reference is not None:
         sections.append(_reference_section(layout, reference, out))
+        sections += _release_tables(reference)
     sections.append(_training_section(layout, out))
     sections = [s for s in sections if s is not None]
 

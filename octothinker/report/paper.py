@@ -14,7 +14,7 @@ from pathlib import Path
 
 from octothinker.eval.records import HeldOutEval
 from octothinker.eval.stats import bootstrap, mean, wilson
-from octothinker.report.reference import Reference, load_reference, resolve
+from octothinker.report.reference import Reference, companion, load_reference, resolve
 
 TABLE_STEPS = 5   # steps of each curve shown in the table: the first, the last and evenly between
 
@@ -23,12 +23,14 @@ def pairs(curves: dict[str, dict[str, list[HeldOutEval]]], spec: str) -> list[tu
     """(model, benchmark, the paper's curve, reference) for every run curve the reference has a curve
     for: the model's own name (`octothinker-1b`), or one named curve for all (`octothinker-1b-long`)."""
     name, fixed = resolve(spec)
-    ref = load_reference(name)
     out = []
     for model, benches in curves.items():
-        curve = fixed or model
+        ref, curve = load_reference(name), fixed or model
         if curve not in ref.curves():
-            continue
+            other = None if fixed else companion(name, model)   # base and Qwen: the Llama-vs-Qwen figure's
+            if other is None:
+                continue
+            ref, curve = other
         out += [(model, bench, curve, ref) for bench in benches if bench in ref.benchmarks(curve)]
     return out
 

@@ -44,8 +44,29 @@ class Reference:
         return dict(self.series(curve, benchmark, metric)).get(step)
 
 
+# Curves another figure of the release has for models a reference's own figure lacks: the 3B figure has no
+# run from Llama-3.2-3B itself or from Qwen2.5-3B; its Llama-vs-Qwen figure has both, under the same RL.
+COMPANIONS = {"octothinker-3b": ("llama-vs-qwen-3b", {"base": "llama.3b", "qwen": "qwen.3b"})}
+
+
 def names() -> list[str]:
     return sorted(p.stem for p in DATA.glob("*.csv"))
+
+
+def companion(name: str, model: str) -> tuple["Reference", str] | None:
+    """(reference, curve) of another figure for `model` where reference `name` has no curve of it."""
+    if name in COMPANIONS and model in COMPANIONS[name][1]:
+        other, curves = COMPANIONS[name]
+        return load_reference(other), curves[model]
+    return None
+
+
+def load_table(name: str) -> tuple[str, list[dict]]:
+    """A table of the release's values (`reference_data/tables/<name>.csv`): its source line and rows."""
+    with (DATA / "tables" / f"{name}.csv").open() as fh:
+        lines = list(fh)
+    source = " ".join(line[1:].strip() for line in lines if line.startswith("#"))
+    return source, list(csv.DictReader(line for line in lines if not line.startswith("#")))
 
 
 @lru_cache(maxsize=None)

@@ -20,9 +20,33 @@ def test_every_carried_figure_loads_with_its_source_and_runs():
         assert ref.source.startswith("GAIR-NLP/OctoThinker@") and "Apache-2.0" in ref.source, name
         assert ref.curves() and all(ref.runs[c].startswith("rl.grpo_") for c in ref.curves())
         for curve in ref.curves():
+            # every curve has accuracies; a W&B export may carry a benchmark's lengths alone
+            assert any(ref.series(curve, b, "accuracy") for b in ref.benchmarks(curve)), (name, curve)
             for bench in ref.benchmarks(curve):
-                acc = ref.series(curve, bench, "accuracy")
-                assert acc and all(0 <= v <= 100 for _, v in acc), (name, curve, bench)
+                acc, length = ref.series(curve, bench, "accuracy"), ref.series(curve, bench, "length")
+                assert (acc or length) and all(0 <= v <= 100 for _, v in acc), (name, curve, bench)
+                assert all(v >= 0 for _, v in length), (name, curve, bench)
+
+
+def test_the_figures_exported_under_wandb_names_and_the_release_tables():
+    """analysis_longcot / analysis_shortqa (benchmark and metric from each column's header), the 1B
+    mid-trained models' evaluation (stable.json) and the pass@k figure's values."""
+    from octothinker.report.reference import companion, load_table
+
+    longcot = load_reference("ablation-longcot")
+    assert longcot.curves() == ["mmwebpro.openr1.91", "mmwebpro.synqa.91"]
+    assert longcot.at("mmwebpro.synqa.91", "olympiad_bench", "accuracy", 0) == 0.0
+    assert longcot.series("mmwebpro.synqa.91", "math500", "length")     # test_length_correct
+    source, rows = load_table("cpt-1b")
+    assert "cpt_results/stable.json" in source and len(rows) == 78
+    first = {(r["label"], r["block"], r["benchmark"]): r for r in rows}[("1b long", "1", "gsm8k")]
+    assert float(first["accuracy"]) == pytest.approx(37.149) and first["problems"] == "1319"
+    source, rows = load_table("pass-at-k-3b")
+    values = {(r["model"], r["k"]): float(r["pass_at_k"]) for r in rows}
+    assert values[("Llama-3.2-3B-Base", "1")] == pytest.approx(3.609) and values[("Octothinker-3B-Long-Zero", "256")] == 81.8
+    # the 3B figure has no base or Qwen run: the Llama-vs-Qwen figure's curves stand in for them
+    ref, curve = companion("octothinker-3b", "base")
+    assert (ref.name, curve) == ("llama-vs-qwen-3b", "llama.3b") and companion("octothinker-1b", "base") is None
 
 
 def test_known_values_of_the_1b_figure():
