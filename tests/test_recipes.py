@@ -173,6 +173,11 @@ def test_a_release_template_needs_a_release_copy_before_anything_runs(name, tmp_
         preflight(study, plan(study), name)
     study = load_study(RECIPES / name, [f"out={tmp_path / 'run'}", f"release_dir={release_copy}"])
     assert study.rl_for("long").prompt_template().render("Q?").endswith("\nQ?\nAssistant:")
+    stages = plan(study)
+    # the evaluations run the release harness from that copy: it is in their settings and inputs
+    evals = [s for s in stages if s.name.startswith("eval-")]
+    assert evals and all(s.settings["release_dir"] == str(release_copy) for s in evals)
+    assert all(dict(s.inputs)["release_dir"] == str(release_copy) for s in evals)
 
 
 def test_per_model_rl_settings_are_checked_and_change_only_their_model(tmp_path):
