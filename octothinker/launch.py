@@ -133,6 +133,12 @@ def describe(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: Ass
              f"{a.decode_mfu:.0%} MFU, every response at its length limit; {a.peak_tflops:g} TFLOPs peak)."]
     if unknown:
         lines.append(f"Not priced (the model's size or the benchmark files are not known here): {', '.join(unknown)}.")
+    if recipe.rl is not None and recipe.rl.template.startswith("release:") and not recipe.release_dir:
+        lines.append(f"Before it runs: rl.template {recipe.rl.template} is read from your checkout of the release "
+                     "(release_dir=PATH, a clone of GAIR-NLP/OctoThinker), or choose another (rl.template=complex).")
+    elif recipe.release_dir:
+        lines.append(f"Release copy: {recipe.release_dir} (RL's release templates; few-shot evaluation by the "
+                     "release's own harness, docs/RELEASE_HARNESS.md).")
     return "\n".join(lines)
 
 
