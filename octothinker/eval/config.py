@@ -42,6 +42,9 @@ class EvalConfig(Strict):
 
     @model_validator(mode="after")
     def _release_needs_its_copy(self):
+        if self._reads_release_template() and not self.release_dir:
+            raise ValueError(f"template {self.template}: the release's templates are read from a checkout of "
+                             "GAIR-NLP/OctoThinker: give release_dir (--release-dir)")
         if self.harness == "release":
             if not self.release_dir:
                 raise ValueError("harness release: give release_dir (--release-dir), a checkout of GAIR-NLP/OctoThinker")
@@ -49,6 +52,9 @@ class EvalConfig(Strict):
                 raise ValueError("harness release: few-shot with the release's own exemplars only "
                                  "(no zero-shot mode, no fewshot_file)")
         return self
+
+    def _reads_release_template(self) -> bool:
+        return self.mode == "zero-shot" and self.template.startswith("release:")
 
     def output_dir(self) -> Path:
         if self.out:
@@ -62,7 +68,7 @@ class EvalConfig(Strict):
         is named by the contents of its weights, not by its path."""
         key = self.model_dump(include={"mode", "template", "fewshot_file", "n", "temperature", "top_p",
                                        "max_new_tokens", "seed", "cutoff"})
-        if self.harness == "release" or self.template.startswith("release:"):  # prompts from the copy: by its contents
+        if self.harness == "release" or self._reads_release_template():  # prompts from the copy: by its contents
             from octothinker.tasks.release.checkout import ReleaseCopy
 
             key.update(harness=self.harness, release_copy=ReleaseCopy(self.release_dir).fingerprint())

@@ -290,8 +290,8 @@ def periodic_eval(generator, template: PromptTemplate, spec: EvalSpec, max_token
             comps = [c for o in outs for c in o]
             golds = [p.gold for p in problems for _ in range(n)]
             cut = [c.finish == "length" for c in comps]
-            if spec.grader == "reward":
-                scored = reward([c.text for c in comps], golds, cut, reward_cfg or RewardConfig())
+            if spec.grader == "reward":  # as the fork (and verl's reward call) sees it: no truncation flag
+                scored = reward([c.text for c in comps], golds, [False] * len(comps), reward_cfg or RewardConfig())
                 verdicts = [Verdict(s.extracted, s.reward >= 1.0) for s in scored]
             else:
                 verdicts = score_task(task, [c.text for c in comps], golds, cut=cut, cutoff=spec.cutoff)

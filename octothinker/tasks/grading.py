@@ -93,12 +93,15 @@ def numbers_match(pred: float, gold: float, gold_text: str, tolerance: Tolerance
     - `deepseek`: a decimal gold within 1e-3 (its `is_correct`), and never by more than 1% of the gold,
       so that an absolute tolerance cannot accept 0 for a gold of 0.0005;
     - `minerva` (OCW): Minerva's `numeric_equality`: within 1% only where one side or the difference is
-      close to zero, numpy's `isclose` (relative 1e-5) everywhere else; never 1% far from zero."""
+      close to zero, numpy's `isclose` (relative 1e-5) everywhere else; never 1% far from zero; and,
+      unlike the rule as written, a number always equals itself (it rejects -10.0 for -10)."""
     if not (math.isfinite(pred) and math.isfinite(gold)):
         return False
     if _written_integer(gold_text) and tolerance == "deepseek":
         return pred == gold
     if tolerance == "minerva":
+        if pred == gold:  # Minerva's rule as written rejects equal numbers of sum <= 0 (-10.0 for -10)
+            return True
         near_zero = lambda x: abs(x) <= 1e-8  # noqa: E731  (numpy's isclose(x, 0): atol 1e-8)
         if near_zero(pred) or near_zero(gold) or near_zero(pred - gold):
             return abs(pred - gold) < 0.01 * (pred + gold) / 2

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 
+from pydantic import model_validator
+
 from octothinker.errors import Strict
 from octothinker.tasks.extract import count_boxed, extract_answer, last_boxed
 from octothinker.tasks.grading import GradeItem, VerifyPool, grade_many
@@ -42,6 +44,12 @@ class RewardConfig(Strict):
     repetition_penalty: float | None = None    # reward when the response loops (e.g. -2)
     overlong_penalty: float | None = None      # reward when the response hit the length limit
     family: Literal["number", "math"] = "math"  # how answers are compared (numbers, or math-verify)
+
+    @model_validator(mode="after")
+    def _variants_are_pm1(self):
+        if self.variant != "default" and self.scheme != "pm1":
+            raise ValueError(f"variant {self.variant}: the fork's variants are +1/-1 rewards (scheme: pm1)")
+        return self
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ def test_numbers_match_known_values():
     assert not numbers_match(1.61, 1.6, "1.6", "minerva")        # OCW: no 1% far from zero
     assert numbers_match(1.600001, 1.6, "1.6", "minerva")        # numpy's isclose there
     assert numbers_match(1.0e-9, 1.005e-9, "1.005e-9", "minerva")  # the 1% near zero
+    assert numbers_match(-10.0, -10.0, "-10", "minerva")           # the rule as written rejects it
+    assert numbers_match(0.0, 0.0, "0", "minerva")
     assert not numbers_match(float("nan"), 1.0, "1")
 
 

@@ -185,6 +185,13 @@ def test_ocw_arithmetic_is_evaluated_never_executed(tmp_path):
         parse_expr(attack)
     with pytest.raises(ValueError):
         parse_expr("().__class__")
+    # a symbol's name is a string without quotes, and sympify evaluates strings: no attribute access, and
+    # none of sympy's string readers (a review found `sympify(len.name)(abc.name)` evaluated to 3)
+    for attack in ("sympify(len.name)(abc.name)", "(x). name", "S(x.name)"):
+        with pytest.raises(ValueError):
+            parse_expr(attack)
+    with pytest.raises(Exception):
+        parse_expr("sympify(x)(y)")    # no sympify in the names it sees: x is a symbol, not callable
     assert not marker.exists()
     assert normalize_tex("x = 5 km") == "5"
 
@@ -216,6 +223,15 @@ def test_verdicts_through_the_judging_workers(release, tmp_path):
     said = "final answer is {}. I hope it is correct."
     verdicts = ocw.score(problems, [said.format("1.6000001"), said.format("1.61"), said.format("__import__('os')")])
     assert [v.correct for v in verdicts] == [True, False, False]
+    # Minerva's rule as written rejects an equal negative number: the release's quirk, kept here
+    [negative] = ocw.score([ReleaseProblem("0", "q", "-10")], [said.format("-10.0")])
+    assert negative.correct is False
+    # no answer read: None, as our harness writes it ("[invalid]" in the release)
+    [none] = ocw.score([ReleaseProblem("0", "q", "1.6")], ["no final answer here"])
+    assert none.extracted is None and none.correct is False
+    attack = "$\\boxed{(sympify(len.name)(abc.name))}$"
+    [safe] = task.score([ReleaseProblem("0", "q", "3")], [attack])
+    assert safe.correct is False
 
 
 def test_missing_fields_are_named(release, tmp_path):

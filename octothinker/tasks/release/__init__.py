@@ -22,7 +22,7 @@ from pathlib import Path
 
 from octothinker.errors import DataError, OctoError
 from octothinker.runs.files import jsonl_records
-from octothinker.tasks.release.answers import EXTRACT
+from octothinker.tasks.release.answers import EXTRACT, TABMWP_EXTRACT
 from octothinker.tasks.release.checkout import ReleaseCopy
 from octothinker.tasks.release.equivalence import (ANTLR_DIR_ENV, EVAL, JUDGE_TIMEOUT_S, SYMPY_ANTLR, antlr_paths,
                                                    judge)
@@ -56,12 +56,19 @@ class ReleaseProblem:
 
 @dataclass(frozen=True)
 class ReleaseVerdict:
-    extracted: str | list[str]
+    extracted: str | list[str] | None
     correct: bool
 
 
-def _judge_worker(eval_fn: str, pred, gold, choice: bool) -> bool:
-    return judge(eval_fn, pred, gold, choice)
+NO_ANSWER = ("[invalid]", "placeholder", "")   # what the release's extractors return for no answer
+
+
+def _judge_worker(extraction_fn: str, eval_fn: str, question: str, completion: str, gold, choice: bool):
+    """(the release's reading, its verdict): both in a killable worker, since some of the release's
+    normalisations take seconds on a looping answer."""
+    fn = EXTRACT[extraction_fn]
+    pred = fn(question, completion, choice) if extraction_fn == TABMWP_EXTRACT else fn(question, completion)
+    return pred, judge(eval_fn, pred, gold, choice)
 
 
 @dataclass(frozen=True)
@@ -97,18 +104,12 @@ class ReleaseTask:
     def prompt(self, problem: ReleaseProblem) -> str:
         return self.prompt_class.format(problem.question).lstrip()  # run_cot_eval strips the left side
 
-    def extract(self, problem: ReleaseProblem, completion: str):
-        fn = EXTRACT[self.extraction_fn]
-        if self.extraction_fn == "extract_tabmwp_few_shot_answer":
-            return fn(problem.question, completion, problem.choice)
-        return fn(problem.question, completion)
-
     def score(self, problems: list[ReleaseProblem], completions: list[str], pool=None) -> list[ReleaseVerdict]:
-        """The release's verdict on each completion, whole: the release reads a cut-off completion as it
-        reads a finished one."""
+        """The release's reading and verdict on each completion, whole: the release reads a cut-off
+        completion as it reads a finished one. `extracted` is None where the release read no answer
+        (its "[invalid]", "placeholder", nothing), or where reading and judging took over 15 s."""
         from octothinker.tasks.grading import VerifyPool
 
-        preds = [self.extract(p, c) for p, c in zip(problems, completions)]
         own = pool is None
         if own:
             paths = antlr_paths()
@@ -118,11 +119,16 @@ class ReleaseTask:
                                 f"{SYMPY_ANTLR}.1 and set {ANTLR_DIR_ENV}=DIR (make install does this for a checkout)")
             pool = VerifyPool(timeout_s=JUDGE_TIMEOUT_S, worker=_judge_worker, paths=paths)
         try:
-            verdicts = pool.verify_many([(self.eval_fn, pred, p.gold, p.choice) for p, pred in zip(problems, preds)])
+            results = pool.verify_many([(self.extraction_fn, self.eval_fn, p.question, c, p.gold, p.choice)
+                                        for p, c in zip(problems, completions)])
         finally:
             if own:
                 pool.close()
-        return [ReleaseVerdict(pred, bool(ok)) for pred, ok in zip(preds, verdicts)]
+        out = []
+        for result in results:
+            pred, ok = result if isinstance(result, tuple) else (None, False)  # False: over the time limit
+            out.append(ReleaseVerdict(None if pred in NO_ANSWER or pred == [] else pred, bool(ok)))
+        return out
 
 
 class ReleaseHarness:

@@ -72,8 +72,10 @@ def strip_string(s) -> str:
     s = re.sub(r"\\mbox{.*?}", "", s)
     if "j" in s and "i" not in s:
         s = s.replace("j", "i")
-    s = re.sub(r"(\d+)\.0+([^\d])", r"\1\2", s)
-    s = re.sub(r"(\d+)\.0+$", r"\1", s)
+    # the release's patterns, anchored where a digit run starts (a match can start nowhere else), so that
+    # a long run of digits costs linear time, not its square
+    s = re.sub(r"(?<!\d)(\d+)\.0+([^\d])", r"\1\2", s)
+    s = re.sub(r"(?<!\d)(\d+)\.0+$", r"\1", s)
     if not s:
         return s
     if s[0] == ".":
@@ -83,7 +85,7 @@ def strip_string(s) -> str:
     s = re.sub(r"\\tan(-?[0-9.a-zA-Z]+)", r"\\tan{\1}", s)
     s = re.sub(r"\\tan\s+(\w+)$", r"\\tan{\1}", s)
     s = _fix_a_slash_b(_fix_fracs(s.replace(" ", "")))
-    return regex.sub(r"(\\|,|\.)+$", "", s)
+    return regex.sub(r"(?<![\\,.])(\\|,|\.)+$", "", s)
 
 
 def boxed_answers(text: str) -> list[str]:
@@ -210,6 +212,7 @@ def _tabmwp(question: str, text: str, choice: bool = False):
     return chosen or "[invalid]"
 
 
+TABMWP_EXTRACT = "extract_tabmwp_few_shot_answer"  # the one extractor that needs to know of the choices
 EXTRACT = {
     "extract_gsm_few_shot_cot_answer": _gsm_few_shot,
     "extract_math_few_shot_cot_answer": _math_few_shot,

@@ -128,6 +128,8 @@ def _read_prompt_class(path: Path, cls: ast.ClassDef, module: ast.Module) -> Pro
     if len(stop_body) != 1 or not isinstance(stop_body[0], ast.Return):
         raise _Unreadable("stop_words is not one return of a list")
     stop = _value(stop_body[0].value, {})
+    if not isinstance(stop, list):
+        raise _Unreadable("stop_words does not return a list")
     prompt = PromptClass(cls.name, exemplars, fmt[0].value, strip, tuple(stop), f"{path}:{cls.lineno}")
     prompt.format("question")  # the frame names nothing else
     return prompt
@@ -185,11 +187,13 @@ class ReleaseCopy:
         return found
 
     def fingerprint(self) -> str:
-        """A hash of what the harness reads from the copy (its config, prompts and question cleaning)."""
+        """A hash of what the harness reads from the copy (its config, prompts, question cleaning and RL
+    templates)."""
         import hashlib
 
         digest = hashlib.sha256()
-        for path in [self.root / CONFIG, self.root / PROCESS, *sorted((self.root / PROMPTS).glob("*.py"))]:
+        for path in [self.root / CONFIG, self.root / PROCESS, *sorted((self.root / PROMPTS).glob("*.py")),
+                     *(self.root / p for p in RL_DATASET)]:
             if path.is_file():
                 digest.update(path.relative_to(self.root).as_posix().encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()[:16]

@@ -10,8 +10,9 @@ the release ships them), as rules, quirks included:
 
 One thing is done differently, for safety: the release runs `eval()` on OCW answers and sympy's
 `parse_expr` (which calls `eval`) on any answer. Model output is never executed here: OCW's arithmetic
-is evaluated from its syntax tree, and `parse_expr` gets only answers made of mathematical characters,
-with sympy's names (less plotting, printing and code generation) and no builtins but arithmetic ones.
+is evaluated from its syntax tree, and `parse_expr` gets only answers made of mathematical characters
+(no quotes, no attribute access), with sympy's names less plotting, printing, code generation and the
+functions that read a string, and no builtins but arithmetic ones: no string can be made, none read.
 
 sympy's `parse_latex` needs ANTLR 4.11, which cannot live beside the 4.9 that our verl checks' hydra
 needs: the judging workers put a private copy first on their path (`antlr_paths`). Without one, LaTeX
@@ -30,8 +31,6 @@ import operator
 import re
 
 import regex
-
-from octothinker.tasks.release.answers import strip_string  # noqa: F401  (the golds' normalisation, re-exported)
 
 JUDGE_TIMEOUT_S = 15.0  # the release's per-answer limit (pebble's timeout in run_cot_eval.evaluate)
 INVALID = "[invalidanswer]"
@@ -73,9 +72,12 @@ def parse_latex(text: str):
 
 
 _EXPR_CHARS = re.compile(r"[A-Za-z0-9\s+\-*/^().,=!<>\[\]{}_]*")
+# `x.name` would hand a function a string (a symbol's name) without quotes, and sympify evaluates strings
+_ATTRIBUTE = re.compile(r"\.\s*[A-Za-z_]")
 _UNSAFE_SYMPY = ("sympy.plotting", "sympy.printing", "sympy.interactive", "sympy.utilities", "sympy.testing",
                  "sympy.parsing", "sympy.external", "sympy.codegen")
 _PURE_BUILTINS = ("abs", "divmod", "max", "min", "pow", "round", "sum")
+_STRING_READERS = ("var", "init_session", "sympify", "S", "symbols", "N")  # each would evaluate a string
 _NAMESPACE: dict | None = None
 
 
@@ -92,7 +94,7 @@ def _namespace() -> dict:
         for name in dir(sympy):
             obj = getattr(sympy, name)
             module = getattr(obj, "__module__", "") or ""
-            if name.startswith("_") or module.startswith(_UNSAFE_SYMPY) or name in ("var", "init_session"):
+            if name.startswith("_") or module.startswith(_UNSAFE_SYMPY) or name in _STRING_READERS:
                 continue
             names[name] = obj
         names.update({name: getattr(builtins, name) for name in _PURE_BUILTINS})
@@ -103,8 +105,9 @@ def _namespace() -> dict:
 
 def parse_expr(text: str):
     """sympy's `parse_expr` on text that can only be mathematics: letters, digits, operators and brackets,
-    no quotes, no double underscores, no builtins but arithmetic ones."""
-    if not _EXPR_CHARS.fullmatch(text) or "__" in text or len(text) > 1000:
+    no quotes, no attribute access, no double underscores, no builtins but arithmetic ones, and none of
+    sympy's functions that read a string. So no string can be made, and none evaluated."""
+    if not _EXPR_CHARS.fullmatch(text) or "__" in text or _ATTRIBUTE.search(text) or len(text) > 1000:
         raise ValueError("not an expression")
     from sympy.parsing.sympy_parser import parse_expr as sympy_parse_expr
 

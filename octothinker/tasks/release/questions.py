@@ -17,9 +17,6 @@ from octothinker.errors import DataError
 from octothinker.tasks.release.checkout import ReleaseCopy
 from octothinker.tasks.release.answers import extract_math_answer
 
-Gold = str | list[str]
-
-
 def _field(rec: dict, name: str, where: str):
     if name not in rec:
         raise DataError(f"{where}: missing field '{name}'")
