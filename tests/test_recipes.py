@@ -166,11 +166,12 @@ def test_each_branch_runs_rl_with_the_releases_own_settings(name):
 
 @pytest.mark.parametrize("name", ["octothinker-1b.yaml", "octothinker-3b-released.yaml"])
 def test_a_release_template_needs_a_release_copy_before_anything_runs(name, tmp_path, release_copy):
-    from octothinker.study import plan, preflight
+    from octothinker.study import plan
+    from octothinker.study.planning import check_templates
 
     study = load_study(RECIPES / name, [f"out={tmp_path / 'run'}"])   # loads: data sections need no copy
     with pytest.raises(RecipeError, match=r"rl.template release:orz_base: .*name one \(release_dir=PATH\)"):
-        preflight(study, plan(study), name)
+        check_templates(study, name)
     study = load_study(RECIPES / name, [f"out={tmp_path / 'run'}", f"release_dir={release_copy}"])
     assert study.rl_for("long").prompt_template().render("Q?").endswith("\nQ?\nAssistant:")
     stages = plan(study)

@@ -27,7 +27,7 @@ from octothinker.recipe import RecipeError
 from octothinker.runs import run_metadata
 from octothinker.stages import run_stages
 from octothinker.study.lines import Line, Subject, evaluated_only, layout, subjects
-from octothinker.study.planning import check_data, plan, preflight
+from octothinker.study.planning import check_data, check_templates, plan, preflight
 from octothinker.study.recipe import ArmSpec, EvalPlan, ProbePlan, StudyRecipe, is_study, load_study
 
 __all__ = ["ArmSpec", "EvalPlan", "Line", "ProbePlan", "StudyRecipe", "Subject", "check_data", "evaluated_only",
@@ -44,6 +44,7 @@ def run_study(recipe: StudyRecipe, log: Callable[[str], None] = print, where: st
         raise RecipeError(f"{where}: no stage {only!r}; `octo run {where} --plan` lists them")
     preflight(recipe, stages, where)
     check_data(recipe, stages, where)
+    check_templates(recipe, where)
     head = {"recipe": recipe.model_dump(), **run_metadata(recipe.seed), "layout": layout(recipe).model_dump()}
     return run_stages(stages, recipe.out, head, log, only, jobs=recipe.jobs, cores=recipe.threads,
                       runner=partial(_stage_in_worker, recipe, where, head))

@@ -238,8 +238,12 @@ def _eval_inputs(e: EvalPlan) -> list[tuple[str, str]]:
 
 
 def preflight(recipe: StudyRecipe, stages: list[Stage], where: str) -> None:
-    """Everything checkable before hours of compute (`stages.check_paths`, the templates RL prompts with),
-    as recipe errors."""
+    """Everything checkable before hours of compute (`stages.check_paths`), as recipe errors."""
+    check_paths(stages, Path(recipe.out), where, RecipeError)
+
+
+def check_templates(recipe: StudyRecipe, where: str) -> None:
+    """The templates RL prompts with can be read (a `release:` one needs the recipe's `release_dir`)."""
     from octothinker.tasks.templates import TemplateError
 
     for key in [None, *recipe.rl_per_model]:
@@ -249,7 +253,6 @@ def preflight(recipe: StudyRecipe, stages: list[Stage], where: str) -> None:
                 rl.prompt_template()
             except TemplateError as err:
                 raise RecipeError(f"{where}: rl{'_per_model.' + key if key else ''}.{err}") from None
-    check_paths(stages, Path(recipe.out), where, RecipeError)
 
 
 def check_data(recipe: StudyRecipe, stages: list[Stage], where: str, missing_ok: bool = False) -> None:
