@@ -20,7 +20,6 @@ from pathlib import Path
 from octothinker.errors import OctoError
 
 DATA = Path(__file__).parent / "reference_data"
-METRICS = ("accuracy", "length")
 
 
 @dataclass(frozen=True)
