@@ -1,6 +1,6 @@
 """`octo eval --harness release` against the OctoThinker release's own evaluation code, side by side.
 
-    .venv/bin/python bench/release_parity.py --release-dir ~/OctoThinker --data-dir ../shared/benchmarks \\
+    .venv/bin/python bench/release_parity.py --release-dir OctoThinker --data-dir OctoThinker/eval/datasets \\
         [--real runs/parity/smollm2 --real runs/parity/demo-short] [--paste BENCHMARKS.md]
 
 The referee (bench/release_referee.py) imports the release's code from the checkout and runs in its own
