@@ -1,6 +1,7 @@
 """Curation on datatrove against the hand-written path it replaced, on the same documents, in one run.
 
     .venv/bin/python bench/data_throughput.py --docs 4000 [--old ee44f04] [--tasks 1,2] [--demo-world]
+    .venv/bin/python bench/data_throughput.py --docs 20 --tasks 1 --no-old     (datatrove alone: a smoke test)
 
 The old path is the package at revision `--old` (the last one before datatrove), checked out into a
 temporary git worktree and imported from there in its own process (it needs `pip install datasketch`).
@@ -28,7 +29,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 CHILD = """
 import json, resource, sys, time
-from octothinker.data.pipeline import DataRecipe, build
+from octothinker.data.config import DataRecipe
+from octothinker.data.pipeline import build
 recipe = DataRecipe(**json.loads(sys.argv[1]))
 start = time.perf_counter()
 report = build(recipe)
@@ -72,7 +74,7 @@ def old_tree(rev: str, where: Path) -> Path:
     return where
 
 
-def throughput(tmp: Path, docs: int, old: Path, tasks: list[int], world: Path) -> None:
+def throughput(tmp: Path, docs: int, old: Path | None, tasks: list[int], world: Path) -> None:
     for scale in (1, 4):
         corpus = tmp / f"corpus-x{scale}"
         make_corpus(corpus, docs * scale)
@@ -81,7 +83,7 @@ def throughput(tmp: Path, docs: int, old: Path, tasks: list[int], world: Path) -
                             "negative": str(world / "seeds/negative.jsonl")},
                 "decontam": {"files": [str(world / "problems/test.jsonl")]},
                 "sources": [{"name": "web", "path": str(corpus / "*.jsonl"), "weight": 1.0, "quality_filter": True}]}
-        runs = [("hand-written (old)", str(old), dict(base, out=str(tmp / f"old-x{scale}")))]
+        runs = [("hand-written (old)", str(old), dict(base, out=str(tmp / f"old-x{scale}")))] if old else []
         runs += [(f"datatrove, {n} task(s)", None, dict(base, out=str(tmp / f"dt{n}-x{scale}"), tasks=n, workers=n))
                  for n in tasks]
         for label, path, recipe in runs:
@@ -148,11 +150,15 @@ def main() -> None:
     parser.add_argument("--old", default="ee44f04", help="the revision of the hand-written path")
     parser.add_argument("--tasks", default="1,2", help="datatrove task counts to run")
     parser.add_argument("--demo-world", action="store_true", help="also compare the demo's data builds")
+    parser.add_argument("--no-old", action="store_true",
+                        help="datatrove alone, without the old path (which needs datasketch): a smoke test")
     args = parser.parse_args()
+    if args.no_old and args.demo_world:
+        parser.error("--demo-world compares with the old path: leave out --no-old")
     print(f"machine: {os.uname().nodename}, {os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        old = old_tree(args.old, tmp / "old-tree")
+        old = None if args.no_old else old_tree(args.old, tmp / "old-tree")
         try:
             from octothinker.data.synthetic import WorldSize, generate_world
 
@@ -162,7 +168,8 @@ def main() -> None:
             if args.demo_world:
                 demo_world(tmp, old)
         finally:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(old)], capture_output=True)
+            if old is not None:
+                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(old)], capture_output=True)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,8 @@ def prepare(tmp: Path, size: str, seq_len: int, sequences: int) -> tuple[Path, P
 
 def run(shards: Path, base: Path, out: Path, args, compile: bool) -> dict:
     from octothinker.midtrain.schedule import Schedule
-    from octothinker.midtrain.trainer import StageRun, TrainConfig, train_stage
+    from octothinker.midtrain.config import StageRun, TrainConfig
+    from octothinker.midtrain.trainer import train_stage
 
     cfg = TrainConfig(seq_len=args.seq_len, global_batch_tokens=args.batch_seqs * args.seq_len,
                       micro_batch=args.micro_batch, checkpoint_every=10**9, compile=compile,

@@ -20,7 +20,8 @@ import torch
 
 
 def prepare(tmp: Path, size: str) -> tuple[Path, Path]:
-    from octothinker.data.pipeline import DataRecipe, build
+    from octothinker.data.config import DataRecipe
+    from octothinker.data.pipeline import build
     from octothinker.data.synthetic import WorldSize, generate_world
     from octothinker.models import create_model, load_tokenizer, save_model
 
@@ -28,7 +29,7 @@ def prepare(tmp: Path, size: str) -> tuple[Path, Path]:
     build(DataRecipe.model_validate({
         "out": str(tmp / "shards"), "tokenizer": str(tmp / "world" / "tokenizer"),
         "sources": [{"name": "web", "path": str(tmp / "world/web/hq.jsonl"), "weight": 0.9},
-                    {"name": "qa", "path": str(tmp / "world/qa/short_cot.jsonl"), "kind": "qa", "weight": 0.1}],
+                    {"name": "qa", "path": str(tmp / "world/qa/short_cot.jsonl"), "format": "qa", "weight": 0.1}],
         "dedup": {"near": False}, "mixture": {"tokens": 400_000}}))
     tok = load_tokenizer(tmp / "world" / "tokenizer")
     save_model(create_model(size, tok, seed=0), tok, tmp / "base")
@@ -37,7 +38,8 @@ def prepare(tmp: Path, size: str) -> tuple[Path, Path]:
 
 def run_ours(shards: Path, base: Path, out: Path, args) -> dict:
     from octothinker.midtrain.schedule import Schedule
-    from octothinker.midtrain.trainer import StageRun, TrainConfig, train_stage
+    from octothinker.midtrain.config import StageRun, TrainConfig
+    from octothinker.midtrain.trainer import train_stage
 
     cfg = TrainConfig(seq_len=args.seq_len, global_batch_tokens=args.batch_seqs * args.seq_len,
                       micro_batch=args.micro_batch, checkpoint_every=10**9, device="cpu",

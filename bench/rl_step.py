@@ -41,7 +41,8 @@ def prepare(tmp: Path, size: str) -> tuple[Path, Path]:
 
 
 def run_ours(prompts: Path, policy: Path, out: Path, args) -> dict:
-    from octothinker.rl.trainer import RLConfig, train
+    from octothinker.rl.config import RLConfig
+    from octothinker.rl.trainer import train
 
     cfg = RLConfig(out=str(out), prompts=str(prompts), template="simple", steps=args.steps, prompts_per_step=args.prompts,
                    group_size=args.group, mini_batch=args.prompts, micro_batch=args.group * args.prompts,

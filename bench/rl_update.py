@@ -6,10 +6,12 @@ RL runs beside another stage. Responses are random tokens of lengths drawn like 
 way and their ratio.
 
     .venv/bin/python bench/rl_update.py          (on an idle machine: check `uptime` first)
+    .venv/bin/python bench/rl_update.py --smoke  (the micro model, once each way, for tests: the numbers mean nothing)
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import time
@@ -18,14 +20,20 @@ import torch
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true",
+                        help="the micro model, one timed update each way: a smoke test (the numbers mean nothing)")
+    size, repeats = ("micro", 1) if parser.parse_args().smoke else ("mini", 5)
+
     from transformers import LlamaConfig, LlamaForCausalLM
 
     from octothinker.models import MODEL_SIZES
-    from octothinker.rl.trainer import RLConfig, update_policy
+    from octothinker.rl.config import RLConfig
+    from octothinker.rl.trainer import update_policy
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    model = LlamaForCausalLM(LlamaConfig(vocab_size=1024, **MODEL_SIZES["mini"]))
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=1024, **MODEL_SIZES[size]))
     rng = random.Random(0)
     prompt = [rng.randrange(1, 1024) for _ in range(35)]
     rows = [(prompt, [rng.randrange(1, 1024) for _ in range(rng.randint(20, 160))], rng.choice([-1.0, 1.0]))
@@ -39,12 +47,12 @@ def main() -> None:
         optimizer = torch.optim.AdamW(model.parameters(), lr=2.5e-4)
         update_policy(model, optimizer, rows, cfg, 160, 0, "cpu")  # warm-up
         times = []
-        for _ in range(5):
+        for _ in range(repeats):
             t0 = time.perf_counter()
             update_policy(model, optimizer, rows, cfg, 160, 0, "cpu")
             times.append(time.perf_counter() - t0)
         results[label] = 1000 * sorted(times)[len(times) // 2]
-    print("| update | ms (median of 5) |\n|---|---|")
+    print(f"| update | ms (median of {repeats}) |\n|---|---|")
     for label, ms in results.items():
         print(f"| {label} | {ms:.0f} |")
     one, sorted_ = results.values()

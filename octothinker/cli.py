@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from typer.core import TyperGroup
 
 from octothinker.errors import OctoError
-from octothinker.runs.lock import folder_lock  # no torch: the CLI starts fast
+from octothinker.runs.lock import folder_lock  # torch-free, as all that `--help`, `--plan` and `octo report` import (tests/test_torch_free.py)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="octothinker: mid-train base models so that RL on math scales (the OctoThinker study).")
@@ -103,12 +103,18 @@ RELEASE_DIR_HELP = "A checkout of GAIR-NLP/OctoThinker (the release harness read
 
 
 def _probe_defaults():
-    from octothinker.probe import ProbeSampling
+    from octothinker.eval.config import ProbeSampling
 
     return ProbeSampling
 
 
-_P = _probe_defaults()
+def _rl_defaults():
+    from octothinker.rl.config import RLConfig
+
+    return RLConfig
+
+
+_P, _R = _probe_defaults(), _rl_defaults()
 
 
 @eval_app.command("run")
@@ -211,9 +217,10 @@ def data_build(
     section: Annotated[Optional[str], typer.Option(help="The study recipe's data section, e.g. data.stable.")] = None,
 ):
     """Corpora -> quality filter, dedup, decontamination, QA format, mixture -> packed shards + report."""
-    from octothinker.data.pipeline import DataRecipe, build, format_report
+    from octothinker.data.config import DataRecipe
+    from octothinker.data.pipeline import build, format_report
     from octothinker.recipe import RecipeError, load_recipe
-    from octothinker.study import load_study
+    from octothinker.study.recipe import load_study
 
     if section is not None:
         if not section.startswith("data."):
@@ -240,10 +247,10 @@ def data_preview(
 ):
     """Per source: records read and kept (and why not), two formatted documents, token lengths, the
     share with a final boxed answer, and warnings; nothing is written."""
-    from octothinker.data.pipeline import DataRecipe
+    from octothinker.data.config import DataRecipe
     from octothinker.data.preview import format_preview, preview
     from octothinker.recipe import RecipeError, load_recipe
-    from octothinker.study import is_study, load_study
+    from octothinker.study.recipe import is_study, load_study
 
     if is_study(recipe):
         study = load_study(recipe, overrides or [])
@@ -309,9 +316,13 @@ def midtrain(
     force_resume: Annotated[bool, typer.Option(help="Resume even a checkpoint written under other settings.")] = False,
 ):
     """Stable stage, then decay branches (torchrun + FSDP2 beyond one device)."""
-    from octothinker.midtrain.stages import MidtrainRecipe, run_midtrain
+    from octothinker.midtrain.config import MidtrainRecipe
+    from octothinker.midtrain.stages import run_midtrain
+    from pathlib import Path
+
     from octothinker.recipe import RecipeError, load_recipe
-    from octothinker.study import is_study, load_study
+    from octothinker.study.layout import midtrain_folders
+    from octothinker.study.recipe import is_study, load_study
 
     if stage not in ("all", "stable", "decay"):
         raise typer.BadParameter("--stage is all, stable or decay")
@@ -322,7 +333,9 @@ def midtrain(
     else:
         spec = load_recipe(recipe, MidtrainRecipe, overrides or [])
     with folder_lock(spec.out):
-        for final in run_midtrain(spec, stage=stage, branch=branch, resume=resume, force_resume=force_resume):
+        stable, decays = midtrain_folders(Path(spec.out), spec.decay.branches if spec.decay else {})
+        for final in run_midtrain(spec, stable, decays, stage=stage, branch=branch, resume=resume,
+                                  force_resume=force_resume):
             typer.echo(f"wrote {final}")
 
 
@@ -340,8 +353,9 @@ def rl(
 ):
     """RL-Zero with GRPO on verifiable math rewards (local, or verl for many GPUs)."""
     from octothinker.recipe import RecipeError, load_recipe
-    from octothinker.rl.trainer import RLConfig, train
-    from octothinker.study import is_study, load_study
+    from octothinker.rl.config import RLConfig
+    from octothinker.rl.trainer import train
+    from octothinker.study.recipe import is_study, load_study
 
     if engine not in (None, "local", "verl"):
         raise typer.BadParameter("--engine is local or verl")
@@ -370,8 +384,8 @@ def probe(
     data_dir: Annotated[Optional[str], typer.Option(help="Benchmark folder.")] = None,
     k: Annotated[int, typer.Option(help="Samples per prompt.", min=1)] = default(_P, "k"),
     limit: Annotated[int, typer.Option(help="Prompts to sample.", min=1)] = default(_P, "limit"),
-    template: Annotated[str, typer.Option(help="RL template: complex, simple, qa, chat, or a '{question}' string.")] = _E.model_fields["template"].default,
-    temperature: Annotated[float, typer.Option(min=0.0)] = 1.0,
+    template: Annotated[str, typer.Option(help="RL template: complex, simple, qa, chat, or a '{question}' string.")] = default(_R, "template"),
+    temperature: Annotated[float, typer.Option(min=0.0, help="Default: RL's.")] = default(_R, "temperature"),
     max_new_tokens: Annotated[int, typer.Option(min=1)] = default(_P, "max_new_tokens"),
     cutoff: Annotated[str, typer.Option(help="How a completion cut at max-new-tokens is graded: final-answer, "
                                              "no-answer or as-complete.")] = default(_P, "cutoff"),
@@ -379,7 +393,8 @@ def probe(
     out: Annotated[Optional[str], typer.Option(help="Write the report as JSON here.")] = None,
 ):
     """RL-readiness report: pass@1, pass@k, answer extraction, truncation, length, repetition."""
-    from octothinker.probe import ProbeSampling, probe as run_probe
+    from octothinker.eval.config import ProbeSampling
+    from octothinker.probe import probe as run_probe
 
     sampling = ProbeSampling(k=k, limit=limit, max_new_tokens=max_new_tokens, cutoff=cutoff)
     report = run_probe(model, prompts, data_dir, sampling, template, temperature, seed, out)
@@ -396,13 +411,14 @@ def report(run_dir: Annotated[str, typer.Argument(help="A run directory (octo ru
     """Tables and plots (report/index.html, report/summary.md) for a run directory."""
     from pathlib import Path
 
-    from octothinker.report.page import write_report
-
     from octothinker.report.collect import check_finished
+    from octothinker.report.page import write_report
+    from octothinker.study.layout import StudyLayout
+
     if not Path(run_dir).is_dir():
         fail(f"{run_dir}: run directory not found")
     check_finished(Path(run_dir))
-    with folder_lock(Path(run_dir) / "report"):
+    with folder_lock(StudyLayout.of(run_dir, None).report):
         out = write_report(run_dir, reference=reference)
     typer.echo((out / "summary.md").read_text())
     typer.echo(f"wrote {out / 'index.html'}")
@@ -426,9 +442,9 @@ def run(
                                                     "-rehearsal).")] = None,
 ):
     """The whole study from one recipe, stage by stage, resumable (finished, unchanged stages are skipped)."""
-    from pathlib import Path
-
-    from octothinker.study import load_study, run_study
+    from octothinker.study.layout import StudyLayout
+    from octothinker.study.recipe import load_study
+    from octothinker.study.run import run_study
 
     spec = load_study(recipe, overrides or [])
     if rehearse:
@@ -440,11 +456,11 @@ def run(
 
         with folder_lock(rehearsal_root(spec.out, out)):
             manifest = rehearse_recipe(recipe, overrides or [], out, log=typer.echo)
-        typer.echo(f"report: {manifest['recipe']['out']}/report/index.html")
+        typer.echo(f"report: {StudyLayout.of(manifest['recipe']['out'], None).report / 'index.html'}")
         return
     if plan or emit:
         from octothinker.launch import describe, emit_slurm
-        from octothinker.study import check_data, plan as stage_plan
+        from octothinker.study.planning import check_data, plan as stage_plan
 
         check_data(spec, stage_plan(spec), str(recipe), missing_ok=True)
 
@@ -458,10 +474,10 @@ def run(
     run_study(spec, log=typer.echo, where=str(recipe), only=stage)
     if stage is not None:
         return
-    summary = Path(spec.out) / "report" / "summary.md"
+    summary = spec.layout().report / "summary.md"
     if summary.is_file():  # the study's answer, where it is read first: its Findings and setup line
         typer.echo("\n" + summary.read_text().split("\n## ", 2)[1].join(["## ", "\n"]))
-    typer.echo(f"report: {spec.out}/report/index.html")
+    typer.echo(f"report: {spec.layout().report / 'index.html'}")
 
 
 @app.command()

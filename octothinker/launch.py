@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from octothinker.data.curate import stage_tasks
-from octothinker.data.pipeline import DataRecipe
+from octothinker.data.config import DataRecipe
 from octothinker.errors import OctoError
-from octothinker.midtrain.trainer import PEAK_BF16_TFLOPS
+from octothinker.midtrain.config import PEAK_BF16_TFLOPS
 from octothinker.models import HUB_PREFIX, MODEL_SIZES, llama_parameters
-from octothinker.stages import Stage, Work, fingerprint, stage_done
-from octothinker.study import StudyRecipe, plan
+from octothinker.runs.engine import Stage, Work, fingerprint, stage_done
+from octothinker.study.planning import plan
+from octothinker.study.recipe import StudyRecipe
 
 
 def _finished(stages: list[Stage]) -> dict[str, bool]:
@@ -175,7 +176,7 @@ def emit_slurm(recipe: StudyRecipe, recipe_path: str, overrides: list[str], a: A
     a = a or Assumptions()
     stages = plan(recipe)
     vocab = recipe.world.vocab_size if recipe.world else None
-    folder = Path(recipe.out) / "slurm"
+    folder = recipe.layout().slurm
     (folder / "logs").mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("[0-9]*-*.sbatch"):  # an earlier plan's scripts: numbered otherwise, never to mix in
         stale.unlink()

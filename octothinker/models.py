@@ -19,11 +19,13 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from octothinker.errors import OctoError
 from octothinker.runs.files import HUB_PREFIX
+
+if TYPE_CHECKING:  # torch is imported where a model is made or placed: reading a recipe or a plan needs none
+    import torch
 
 # Shapes by name. `micro` is for unit tests (instant); `tiny` is the demo's model (a few million
 # parameters); the Llama-3.2 shapes (public config.json of meta-llama/Llama-3.2-{1B,3B}) are for
@@ -61,6 +63,8 @@ class LoadedModel:
 
 def select_device(device: str | None = None) -> torch.device:
     """The device asked for, checked here (before any output is written), or CUDA when there is one."""
+    import torch
+
     if not device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -78,6 +82,8 @@ def select_device(device: str | None = None) -> torch.device:
 
 def select_dtype(device: torch.device, dtype: str | None = None) -> torch.dtype:
     """fp32 on CPU (bf16 matmuls are slow there and hurt small-model accuracy), bf16 on CUDA."""
+    import torch
+
     if dtype:
         try:
             return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
@@ -129,6 +135,8 @@ def _convert_gguf(gguf: Path) -> Path:
     transformers de-quantizes the whole file on every load (tens of seconds even for 135M parameters);
     the cached folder loads in about a second and is what vLLM and our trainers read.
     """
+    import torch
+
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     out = _gguf_cache_dir(gguf)
@@ -263,6 +271,8 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024):
 
 def create_model(size: str, tokenizer, seed: int = 0, **overrides):
     """A randomly initialised Llama of a named shape whose vocabulary matches `tokenizer`."""
+    import torch
+
     from transformers import LlamaConfig, LlamaForCausalLM
 
     if size not in MODEL_SIZES:

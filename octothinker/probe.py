@@ -16,19 +16,19 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from pydantic import Field
-
-from octothinker.errors import DataError, Strict
-from octothinker.eval.generation import SCORING_BATCH, SamplingParams, make_generator
+from octothinker.errors import DataError
+from octothinker.eval.config import SCORING_BATCH, ProbeSampling
+from octothinker.eval.generation import SamplingParams, make_generator
 from octothinker.eval.metrics import pass_at_k
+from octothinker.eval.task import generate_and_grade, scored_task
 from octothinker.eval.records import ProbeReport
+from octothinker.rl.config import RLConfig
 from octothinker.runs import atomic_write_json, derive_seed
 from octothinker.runs.files import ensure_writable
 from octothinker.runs.metrics import Progress
 from octothinker.tasks.benchmarks import BENCHMARKS, get_benchmark, load_problems
 from octothinker.tasks.extract import count_boxed
 from octothinker.tasks.rewards import has_repetition
-from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule, score
 from octothinker.tasks.templates import DEFAULT_TEMPLATE, get_template
 
 
@@ -42,17 +42,12 @@ def probe_task(prompts: str) -> str:
     return prompts
 
 
-class ProbeSampling(Strict):
-    """How much the probe samples, and how it grades a cut answer: declared here once, for `octo probe`
-    and a study's `probe:` section alike."""
-    k: int = Field(8, ge=1)                      # samples per prompt
-    limit: int = Field(64, ge=1)                 # prompts
-    max_new_tokens: int = Field(512, ge=1)
-    cutoff: CutoffRule = DEFAULT_CUTOFF
+# The probe samples as RL does: by default at RL's temperature, declared in RLConfig.
+RL_TEMPERATURE = RLConfig.model_fields["temperature"].default
 
 
 def probe(model: str, prompts: str, data_dir: str | None = None, sampling: ProbeSampling = ProbeSampling(),
-          template: str = DEFAULT_TEMPLATE, temperature: float = 1.0, seed: int = 0, out: str | None = None,
+          template: str = DEFAULT_TEMPLATE, temperature: float = RL_TEMPERATURE, seed: int = 0, out: str | None = None,
           generator=None, release_dir: str | None = None) -> dict:
     k, limit, max_new_tokens, cutoff = sampling.k, sampling.limit, sampling.max_new_tokens, sampling.cutoff
     tpl = get_template(template, release_dir)
@@ -66,13 +61,12 @@ def probe(model: str, prompts: str, data_dir: str | None = None, sampling: Probe
     generator = generator or make_generator(model, backend="auto", seed=seed, max_batch=SCORING_BATCH)
     tpl = tpl.bind(getattr(generator, "tokenizer", None), model)
     bar = Progress(len(problems), "probe", every=max(1, len(problems) // 4), unit="prompt")
-    outs = generator.generate([tpl.render(p.question) for p in problems], SamplingParams(
-        max_new_tokens=max_new_tokens, temperature=temperature, n=k, stop=tpl.stop,
-        seed=derive_seed(seed, "probe", "sampling")), on_batch=bar.update)
+    graded = generate_and_grade(
+        scored_task(task, problems, [tpl.render(p.question) for p in problems], tpl.stop, cutoff), generator,
+        SamplingParams(max_new_tokens=max_new_tokens, temperature=temperature, n=k, stop=tpl.stop,
+                       seed=derive_seed(seed, "probe", "sampling")), on_batch=bar.update)
     bar.close()
-    comps = [c for group in outs for c in group]
-    verdicts = score(task, [c.text for c in comps], [p.gold for p in problems for _ in range(k)],
-                     cut=[c.finish == "length" for c in comps], cutoff=cutoff)
+    comps, verdicts = [g.completion for g in graded], [g.verdict for g in graded]
     correct = [sum(v.correct for v in verdicts[i * k:(i + 1) * k]) for i in range(len(problems))]
     report = ProbeReport(
         model=model, prompts=prompts, problems=len(problems), k=k, template=template, temperature=temperature,

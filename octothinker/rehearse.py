@@ -191,7 +191,8 @@ def rehearse(path: str, overrides: list[str], out: str | None = None, log=print)
     """Make the inputs, write `rehearsal.yaml`, run every stage of the plan, check verl's files; returns
     the manifest with `rehearsal` (what was scaled down, wall time)."""
     from octothinker.recipe import validate
-    from octothinker.study import StudyRecipe, run_study
+    from octothinker.study.recipe import StudyRecipe
+    from octothinker.study.run import run_study
 
     start = time.perf_counter()
     data, notes = rehearsal_recipe(path, overrides, out)
@@ -219,14 +220,12 @@ def _check_verl(path: str, overrides: list[str], rehearsed, out: Path, log) -> N
     """The recipe's own verl settings, with the rehearsal's prompts and budget, through our verl writer:
     parquet, reward module and the command, composed against verl's configuration where verl is here."""
     from octothinker.rl import verl
-    from octothinker.rl.trainer import RLConfig
+    from octothinker.rl.config import RLConfig
 
     own = apply_overrides(load_yaml(path), overrides)["rl"]
     cfg = RLConfig.model_validate({**rehearsed.rl.model_dump(), "engine": "verl", "verl": own.get("verl", {}),
                                    "out": str(out)})
-    from octothinker.study import subjects
-
-    policy = subjects(rehearsed)[0].model
+    policy = rehearsed.subjects()[0].model
     if not policy.exists():
         raise RecipeError(f"{path}: the rehearsal made no {policy} for the verl check")
     work, commands = verl.prepare(cfg, str(policy))

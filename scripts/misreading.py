@@ -18,7 +18,7 @@ from pathlib import Path
 from octothinker.data.synthetic import misread_applies
 from octothinker.eval.records import HeldOutEval
 from octothinker.eval.stats import wilson
-from octothinker.report.layout import read_layout
+from octothinker.study.layout import read_layout
 
 
 def greedy_rows(eval_file: Path) -> tuple[HeldOutEval, HeldOutEval]:

@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from octothinker.data.pipeline import DataRecipe
+from octothinker.data.config import DataRecipe
 from octothinker.recipe import RecipeError, apply_overrides, load_recipe
-from octothinker.study import load_study
+from octothinker.study.recipe import load_study
 
 RECIPES = Path(__file__).resolve().parents[1] / "octothinker" / "recipes"
 
@@ -47,7 +47,7 @@ def test_missing_section_and_bad_yaml(tmp_path):
 @pytest.mark.parametrize("name", ["octothinker-1b.yaml", "octothinker-3b.yaml", "octothinker-8b.yaml", "demo.yaml",
                                   "demo-arms.yaml"])
 def test_packaged_study_recipes_validate(name):
-    from octothinker.study import plan
+    from octothinker.study.planning import plan
 
     study = load_study(RECIPES / name)
     assert study.rl.steps > 0 and study.rl.out is None
@@ -136,7 +136,7 @@ def test_an_override_of_one_use_of_a_yaml_anchor_leaves_the_others(tmp_path):
 @pytest.mark.parametrize("name", ["octothinker-1b.yaml", "octothinker-3b.yaml"])
 def test_each_branch_runs_rl_with_the_releases_own_settings(name):
     from octothinker.rl.verl import segments
-    from octothinker.study import plan
+    from octothinker.study.planning import plan
 
     study = load_study(RECIPES / name)
     # GAIR-NLP/OctoThinker rl/scripts: llama_3b_long.sh the stair, llama_3b_hybrid.sh a flat 4,096
@@ -166,7 +166,7 @@ def test_each_branch_runs_rl_with_the_releases_own_settings(name):
 
 @pytest.mark.parametrize("name", ["octothinker-1b.yaml", "octothinker-3b-released.yaml"])
 def test_a_release_template_needs_a_release_copy_before_anything_runs(name, tmp_path, release_copy):
-    from octothinker.study import plan
+    from octothinker.study.planning import plan
     from octothinker.study.planning import check_templates
 
     study = load_study(RECIPES / name, [f"out={tmp_path / 'run'}"])   # loads: data sections need no copy
@@ -182,8 +182,8 @@ def test_a_release_template_needs_a_release_copy_before_anything_runs(name, tmp_
 
 
 def test_per_model_rl_settings_are_checked_and_change_only_their_model(tmp_path):
-    from octothinker.stages import fingerprint
-    from octothinker.study import plan
+    from octothinker.runs.engine import fingerprint
+    from octothinker.study.planning import plan
 
     path = RECIPES / "octothinker-1b.yaml"
     with pytest.raises(RecipeError, match=r"rl_per_model.mystery: not a model RL starts from"):
@@ -206,7 +206,7 @@ def test_per_model_rl_settings_are_checked_and_change_only_their_model(tmp_path)
 
 
 def test_a_template_file_and_exemplars_file_are_inputs_of_the_stages_that_read_them(tmp_path):
-    from octothinker.study import plan
+    from octothinker.study.planning import plan
 
     template = tmp_path / "orz.txt"
     template.write_text("User: {question}\nAssistant:")
@@ -220,7 +220,7 @@ def test_a_template_file_and_exemplars_file_are_inputs_of_the_stages_that_read_t
 
 
 def test_the_1b_plan_measures_what_the_claims_need():
-    from octothinker.study import plan
+    from octothinker.study.planning import plan
 
     names = {s.name for s in plan(load_study(RECIPES / "octothinker-1b.yaml"))}
     # the paper's base-model table (base and stable, before RL) and RL from the base as from each branch
@@ -242,7 +242,7 @@ def test_the_1b_plan_measures_what_the_claims_need():
     ("3b", ["base", "short", "long", "hybrid"], {"base": 224, "short": 604, "long": 300, "hybrid": 668, "qwen": 300}),
     ("8b", ["base", "long", "hybrid"], {"base": 224, "long": 300, "hybrid": 668, "qwen": 300})])
 def test_released_models_recipes_plan_rl_and_evaluation_from_the_released_bases(size, models, steps):
-    from octothinker.study import plan
+    from octothinker.study.planning import plan
 
     study = load_study(RECIPES / f"octothinker-{size}-released.yaml")
     stages = {s.name: s for s in plan(study)}
@@ -264,7 +264,7 @@ def test_released_models_recipes_plan_rl_and_evaluation_from_the_released_bases(
 
 
 def test_the_zero_recipe_evaluates_the_released_rl_models_and_trains_nothing():
-    from octothinker.study import plan
+    from octothinker.study.planning import plan
 
     stages = plan(load_study(RECIPES / "octothinker-zero.yaml"))
     sources = sorted(dict(s.inputs)["rl_from"] for s in stages if s.name != "report")
@@ -275,7 +275,7 @@ def test_the_zero_recipe_evaluates_the_released_rl_models_and_trains_nothing():
 
 
 def test_the_demo_trains_alone_and_runs_the_rest_two_at_a_time():
-    from octothinker.study import plan
+    from octothinker.study.planning import plan
 
     threads = {s.name: s.threads for s in plan(load_study(RECIPES / "demo.yaml"))}
     alone = ("base", "stable", "decay-short", "decay-long", "decay-hybrid")
@@ -288,8 +288,8 @@ def test_the_demo_trains_alone_and_runs_the_rest_two_at_a_time():
 def test_the_arms_recipe_shares_every_stage_of_the_demo():
     """`demo-arms.yaml` skips every stage it has in common with the demo run in the same folder: each is
     the same stage (settings, threads, inputs) in both plans."""
-    from octothinker.stages import fingerprint
-    from octothinker.study import plan
+    from octothinker.runs.engine import fingerprint
+    from octothinker.study.planning import plan
 
     def keys(recipe):
         stages, made = plan(load_study(RECIPES / recipe, ["seeds=[0,1,2]", "per_seed=rl"])), {}

@@ -25,7 +25,8 @@ def test_length_stairs_keep_their_shape():
 def test_the_rehearsal_recipe_keeps_the_plan_and_writes_only_below_its_folder(tmp_path, monkeypatch):
     from octothinker.recipe import RecipeError
     from octothinker.rehearse import rehearsal_recipe
-    from octothinker.study import StudyRecipe, plan
+    from octothinker.study.planning import plan
+    from octothinker.study.recipe import StudyRecipe
 
     monkeypatch.chdir(tmp_path)
     data, notes = rehearsal_recipe(str(RECIPE), ["rl.steps=500"], str(tmp_path / "r"))

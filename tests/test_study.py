@@ -1,7 +1,10 @@
 """End to end: `octo run` on a reduced demo recipe (minutes on CPU), then skipping and re-running."""
 
 import json
+import os
+import shutil
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,9 +17,9 @@ runner = CliRunner()
 DEMO = Path(__file__).resolve().parents[1] / "octothinker" / "recipes" / "demo.yaml"
 
 
-def reduced_demo(tmp_path: Path) -> Path:
+def reduced_demo(tmp_path: Path, out: str | None = None) -> Path:
     d = yaml.safe_load(DEMO.read_text())
-    d["out"] = str(tmp_path / "run")
+    d["out"] = out or str(tmp_path / "run")
     d["world"].update(problems=300, test=40, web=200, generic=200, instruct=60, seeds=80, vocab_size=400)
     for mixture in d["data"].values():
         mixture["mixture"]["tokens"] = 8192
@@ -38,13 +41,44 @@ def reduced_demo(tmp_path: Path) -> Path:
     return path
 
 
+@contextmanager
+def _cwd(folder: Path):
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
 @pytest.fixture(scope="module")
-def study(tmp_path_factory):
+def shared_study(tmp_path_factory):
+    """The reduced demo, run once for the module. Its `out` is relative (`run`, beside the recipe), so a copy
+    of its folder is the same study, finished: what `own_study` hands a test that changes it."""
     tmp = tmp_path_factory.mktemp("study")
-    recipe = reduced_demo(tmp)
-    result = runner.invoke(app, ["run", str(recipe)])
+    recipe = reduced_demo(tmp, out="run")
+    with _cwd(tmp):
+        result = runner.invoke(app, ["run", str(recipe)])
     assert result.exit_code == 0, result.output
-    return tmp / "run", recipe, result.output
+    return tmp, result.output
+
+
+@pytest.fixture
+def study(shared_study, monkeypatch):
+    """The shared study, for tests that only read it: (run folder, recipe, the first run's output)."""
+    tmp, output = shared_study
+    monkeypatch.chdir(tmp)
+    return tmp / "run", tmp / "study.yaml", output
+
+
+@pytest.fixture
+def own_study(shared_study, tmp_path, monkeypatch):
+    """A copy of the finished shared study for a test that changes it, so that every other test, in any
+    order, finds the shared one as it was made."""
+    tmp, output = shared_study
+    shutil.copytree(tmp, tmp_path / "study")
+    monkeypatch.chdir(tmp_path / "study")
+    return tmp_path / "study" / "run", tmp_path / "study" / "study.yaml", output
 
 
 def test_run_directory(study):
@@ -70,7 +104,8 @@ def test_run_directory(study):
 def test_stages_side_by_side_make_what_each_makes_alone(tmp_path, capfd):
     """`jobs: 2`, as the demo runs: every model and evaluation is the one its stage makes run alone at the
     threads the plan gave it (`octo run --stage`, one after another), whatever ran beside it."""
-    from octothinker.study import load_study, plan
+    from octothinker.study.planning import plan
+    from octothinker.study.recipe import load_study
 
     recipe = reduced_demo(tmp_path)
     shape = ["jobs=2", "threads=2", "rl_from=[base,short]"]
@@ -92,36 +127,27 @@ def test_stages_side_by_side_make_what_each_makes_alone(tmp_path, capfd):
         assert (tmp_path / "side" / rel).read_bytes() == (tmp_path / "alone" / rel).read_bytes(), rel
 
 
-def test_second_run_skips_and_a_changed_section_reruns_from_there(study):
-    run, recipe, _ = study
+def test_second_run_skips_and_a_changed_section_reruns_from_there(own_study):
+    run, recipe, _ = own_study
     again = runner.invoke(app, ["run", str(recipe)])
     assert again.exit_code == 0, again.output
     assert "[run ]" not in again.output and again.output.count("[skip]") >= 15
-    try:
-        changed = runner.invoke(app, ["run", str(recipe), "rl.steps=3"])
-        assert changed.exit_code == 0, changed.output
-        ran = [line.split()[-1] for line in changed.output.splitlines() if line.startswith("[run ]")]
-        assert ran[0] == "rl-base" and "report" in ran and "stable" not in ran and "eval-base-zero-shot" not in ran
-        rows = (run / "rl-base" / "metrics.jsonl").read_text().splitlines()
-        assert len(rows) == 3
-    finally:
-        _restore(recipe)
+    changed = runner.invoke(app, ["run", str(recipe), "rl.steps=3"])
+    assert changed.exit_code == 0, changed.output
+    ran = [line.split()[-1] for line in changed.output.splitlines() if line.startswith("[run ]")]
+    assert ran[0] == "rl-base" and "report" in ran and "stable" not in ran and "eval-base-zero-shot" not in ran
+    rows = (run / "rl-base" / "metrics.jsonl").read_text().splitlines()
+    assert len(rows) == 3
 
 
 def _ran(output: str) -> set[str]:
     return {line.split()[2] for line in output.splitlines() if line.startswith("[run ]")}  # [run ] name (n threads)
 
 
-def _restore(recipe: Path) -> None:
-    """Back to the recipe as written: a test that changes the shared run leaves it as every test finds it,
-    so that any one test, or the tests in any order, see the same run."""
-    result = runner.invoke(app, ["run", str(recipe)])
-    assert result.exit_code == 0, result.output
-
-
 def _fingerprints(recipe: Path, overrides: list[str]) -> dict[str, str]:
-    from octothinker.stages import fingerprint
-    from octothinker.study import load_study, plan
+    from octothinker.runs.engine import fingerprint
+    from octothinker.study.planning import plan
+    from octothinker.study.recipe import load_study
 
     stages = plan(load_study(recipe, overrides))
     made: dict[str, str] = {}
@@ -133,10 +159,11 @@ def _fingerprints(recipe: Path, overrides: list[str]) -> dict[str, str]:
 def test_a_field_added_to_a_section_reruns_every_stage_it_can_change():
     """Fingerprints hash whole sections: a setting nobody listed still re-runs what it can change (and
     arms stop sharing the models it makes), never silently nothing."""
-    from octothinker.midtrain.stages import MidtrainRecipe
-    from octothinker.rl.trainer import RLConfig
-    from octothinker.stages import fingerprint
-    from octothinker.study import load_study, plan
+    from octothinker.midtrain.config import MidtrainRecipe
+    from octothinker.rl.config import RLConfig
+    from octothinker.runs.engine import fingerprint
+    from octothinker.study.planning import plan
+    from octothinker.study.recipe import load_study
 
     class MidtrainPlus(MidtrainRecipe):
         new_knob: int = 0
@@ -194,7 +221,7 @@ def test_a_study_of_given_models_runs_rl_and_evaluation_from_them(study, tmp_pat
     assert any(c.startswith("(g) A Qwen-like base (qwen)") for c in claims)
     assert not any("(a) RL from the qwen" in c for c in claims)
     with pytest.raises(Exception, match="given.long: this study makes a model of that name"):
-        from octothinker.study import load_study
+        from octothinker.study.recipe import load_study
         load_study(recipe, [f"given.long={run}"])
 
 
@@ -218,32 +245,32 @@ def test_fingerprints_follow_real_dependencies(study):
                    "data.short.cluster.partition=cpu") == set()
 
 
-def test_a_failing_stage_deletes_nothing(study, monkeypatch):
-    run, recipe, _ = study
+def test_a_failing_stage_deletes_nothing(own_study, monkeypatch):
+    run, recipe, _ = own_study
     (run / "notes.txt").write_text("mine")
     finished = (run / "rl-base" / "final" / "model.safetensors").read_bytes()
     stages_before = set(json.loads((run / "manifest.json").read_text())["stages"])
 
-    def broken(recipe, model, target):
+    def broken(job, target):
         (target / "half-written").write_text("x")
         raise RuntimeError("killed mid-stage")
 
-    monkeypatch.setattr("octothinker.study.planning.build_rl", broken)
-    result = runner.invoke(app, ["run", str(recipe), "rl.lr=0.001"])
+    with monkeypatch.context() as patched:  # only the stage is patched back; the copy stays the folder we are in
+        patched.setattr("octothinker.study.build.TrainRL.__call__", broken)
+        result = runner.invoke(app, ["run", str(recipe), "rl.lr=0.001"])
     assert result.exit_code != 0
     assert (run / "rl-base" / "final" / "model.safetensors").read_bytes() == finished
     assert (run / "notes.txt").read_text() == "mine"
     manifest = json.loads((run / "manifest.json").read_text())
     assert set(manifest["stages"]) == stages_before and manifest["stages"]["rl-base"]["status"] == "failed"
-    monkeypatch.undo()
     again = runner.invoke(app, ["run", str(recipe)])  # the last finished settings: nothing to do
     assert again.exit_code == 0 and _ran(again.output) == set(), again.output
     statuses = {k: s["status"] for k, s in json.loads((run / "manifest.json").read_text())["stages"].items()}
     assert set(statuses.values()) == {"done"}, [k for k, v in statuses.items() if v != "done"]
 
 
-def test_everything_is_checked_before_any_stage_runs(study, tmp_path):
-    run, recipe, _ = study
+def test_everything_is_checked_before_any_stage_runs(own_study):
+    run, recipe, _ = own_study
     for override, message in [("rl.prompts=/nope/p.jsonl", "rl.prompts: /nope/p.jsonl does not exist"),
                               ("eval.benchmarks=[gsm9k]", "unknown benchmark 'gsm9k'"),
                               ("rl.steps=abc", "rl.steps: Input should be a valid integer"),
@@ -285,18 +312,11 @@ def test_plan_prices_stages_and_runs_nothing(study):
     assert (run / "manifest.json").read_text() == before and not (run / "rl-short.staging").exists()
 
 
-def test_one_stage_at_a_time_and_a_slurm_chain(study):
-    run, recipe, _ = study
+def test_one_stage_at_a_time_and_a_slurm_chain(own_study):
+    run, recipe, _ = own_study
     blocked = runner.invoke(app, ["run", str(recipe), "rl.steps=4", "--stage", "eval-rl-short"])
     assert blocked.exit_code == 1 and "reads rl-short, not finished" in blocked.output, blocked.output
     one = runner.invoke(app, ["run", str(recipe), "rl.steps=4", "--stage", "rl-short"])
-    try:
-        _one_stage_and_its_chain(run, recipe, one)
-    finally:
-        _restore(recipe)
-
-
-def _one_stage_and_its_chain(run: Path, recipe: Path, one) -> None:
     assert one.exit_code == 0 and _ran(one.output) == {"rl-short"}, one.output
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["stages"]["rl-short"]["status"] == "done" and manifest["stages"]["rl-base"]["status"] == "done"
@@ -354,8 +374,8 @@ def test_midtrain_on_two_cpu_ranks_through_octo_run_matches_one_process(study, t
     assert "(torchrun: 2 x 4 GPUs)" in plan.output
 
 
-def test_rl_engine_verl_goes_through_the_verl_launcher(study, tmp_path, monkeypatch):
-    run, recipe, _ = study
+def test_rl_engine_verl_goes_through_the_verl_launcher(own_study, monkeypatch):
+    run, recipe, _ = own_study
     calls = []
 
     def fake_launch(cfg, policy, dry_run=False):  # verl itself needs GPUs: check what octo run hands it
@@ -366,15 +386,15 @@ def test_rl_engine_verl_goes_through_the_verl_launcher(study, tmp_path, monkeypa
     overrides = ["rl.engine=verl", "rl.verl.gpus_per_node=8"]
     result = runner.invoke(app, ["run", str(recipe), *overrides, "--stage", "rl-short"])
     assert result.exit_code == 0, result.output
-    assert calls == [(str(run / "rl-short.staging"), str(run / "decay-short" / "final"), 0)]
+    assert [(os.path.abspath(out), os.path.abspath(policy), seed) for out, policy, seed in calls] == \
+        [(str(run / "rl-short.staging"), str(run / "decay-short" / "final"), 0)]
     plan = runner.invoke(app, ["run", str(recipe), *overrides, "--plan"])
     assert "--stage rl-base` (verl: 1 x 8 GPUs)" in plan.output
-    monkeypatch.undo()  # the shared run gets its local rl-short back
-    assert runner.invoke(app, ["run", str(recipe), "--stage", "rl-short"]).exit_code == 0
 
 
 def test_torchrun_commands():
-    from octothinker.midtrain.torchrun import LaunchSpec, torchrun_command
+    from octothinker.midtrain.config import LaunchSpec
+    from octothinker.midtrain.torchrun import torchrun_command
 
     one = torchrun_command(LaunchSpec(nproc_per_node=8), Path("/r/stable.staging/spec.json"), "octo-stable-1")
     assert one[1:] == ["-m", "torch.distributed.run", "--nproc-per-node", "8", "--standalone",
@@ -388,7 +408,7 @@ def test_torchrun_commands():
 
 def test_gpu_hours_of_a_known_budget():
     from octothinker.launch import Assumptions, gpu_hours, model_params
-    from octothinker.stages import Work
+    from octothinker.runs.engine import Work
 
     # 1B parameters x 1B tokens x 6 FLOPs at 50% of 1000 TFLOPs: 12,000 s
     a = Assumptions(train_mfu=0.5, decode_mfu=0.1, peak_tflops=1000.0)
@@ -405,7 +425,7 @@ def test_a_data_stage_job_asks_for_its_curation(tmp_path):
     """Local curation: the job runs `workers` tasks at once within `cluster.time`. datatrove's Slurm
     executor: the job waits on one CPU for the chain of stages, each in waves of `workers` tasks."""
     from octothinker.launch import _data_job, emit_slurm
-    from octothinker.study import load_study
+    from octothinker.study.recipe import load_study
 
     path = Path(__file__).resolve().parents[1] / "octothinker" / "recipes" / "octothinker-1b.yaml"
     recipe = load_study(path, [f"out={tmp_path}"])
@@ -484,10 +504,10 @@ def test_run_refuses_a_folder_it_did_not_make_and_a_folder_in_use(tmp_path):
 def test_ctrl_c_during_a_run_says_what_finished_and_how_to_resume(tmp_path, monkeypatch):
     recipe = _world_only(tmp_path, tmp_path / "run")
 
-    def interrupted(recipe, target):
+    def interrupted(job, target):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("octothinker.study.planning.build_report", interrupted)
+    monkeypatch.setattr("octothinker.study.build.Report.__call__", interrupted)
     result = runner.invoke(app, ["run", str(recipe)])
     assert result.exit_code == 130
     assert "[stop] interrupted during report; finished: world (1 of 2 stages). Run the same command again to " \

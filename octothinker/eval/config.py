@@ -13,6 +13,11 @@ from octothinker.errors import Strict
 from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule
 from octothinker.tasks.templates import DEFAULT_TEMPLATE
 
+# Sequences decoded at once when many answers are scored (RL's held-out evaluation, the probe). Larger
+# than a rollout batch: on a 2-core CPU, 512 rows decode the mini model's held-out set 2.8x faster than
+# 64 (400 samples of the long branch: 8.5 s -> 3.0 s). Memory is capped by the token budget regardless.
+SCORING_BATCH = 512
+
 
 class EvalConfig(Strict):
 
@@ -83,3 +88,12 @@ def model_identity(spec: str) -> str:
 
     path = Path(spec).expanduser()
     return weights_fingerprint(path) if path.exists() else spec
+
+
+class ProbeSampling(Strict):
+    """How much the probe (`octothinker.probe`) samples, and how it grades a cut answer: declared here once,
+    for `octo probe` and a study's `probe:` section alike (its template and temperature are RL's)."""
+    k: int = Field(8, ge=1)                      # samples per prompt
+    limit: int = Field(64, ge=1)                 # prompts
+    max_new_tokens: int = Field(512, ge=1)
+    cutoff: CutoffRule = DEFAULT_CUTOFF

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from octothinker.errors import DataError, OctoError
 from octothinker.eval.config import EvalConfig
 from octothinker.eval.generation import Generator, SamplingParams
 from octothinker.eval.metrics import summarize
+from octothinker.eval.task import EvalTask, generate_and_grade, scored_task
 from octothinker.runs import (atomic_write_json, atomic_write_text, derive_seed, jsonl_records, read_jsonl,
                              run_metadata)
 from octothinker.runs.files import ensure_writable
@@ -27,20 +26,7 @@ from octothinker.runs.metrics import Progress
 from octothinker.tasks.benchmarks import Benchmark, Problem, get_benchmark, load_problems
 from octothinker.tasks.grading import gold_answer
 from octothinker.tasks.fewshot import EXEMPLARS, STYLE_STOPS, build_prompt, load_exemplars
-from octothinker.tasks.scoring import score
 from octothinker.tasks.templates import get_template
-
-
-@dataclass
-class EvalTask:
-    """One benchmark under one harness: its problems, prompts, stop words and verdicts. `ours` is the
-    registry (tasks.benchmarks, fewshot, scoring); `release` the OctoThinker release's evaluation
-    (tasks.release), read from the user's checkout."""
-    name: str
-    problems: list            # tasks.benchmarks.Problem or tasks.release.ReleaseProblem
-    prompts: list[str]
-    stop: tuple[str, ...]
-    grade: Callable[[list, list[str], list[bool]], list]   # (problems, completions, cut) -> verdicts
 
 
 def build_prompts(bench: Benchmark, problems: list[Problem], cfg: EvalConfig,
@@ -69,8 +55,7 @@ def load_task(spec: str, cfg: EvalConfig, tokenizer=None, limit: int | None = No
     bench = get_benchmark(spec)
     problems = load_problems(spec, cfg.data_dir, limit, cfg.hub)
     prompts, stop = build_prompts(bench, problems, cfg, tokenizer)
-    return EvalTask(bench.name, problems, prompts, stop,
-                    lambda probs, comps, cut: score(bench, comps, [p.gold for p in probs], cut=cut, cutoff=cfg.cutoff))
+    return scored_task(bench, problems, prompts, stop, cfg.cutoff)
 
 
 def _check_resumable(out: Path, key: dict) -> None:
@@ -97,17 +82,13 @@ def evaluate_benchmark(spec: str, cfg: EvalConfig, generator: Generator, out: Pa
     bar = Progress(len(todo), task.name, every=max(chunk, 1), unit="problem")
     with path.open("a") as fh:
         for lo in range(0, len(todo), chunk):
-            idx = todo[lo:lo + chunk]
-            outs = generator.generate([prompts[i] for i in idx], params, on_batch=bar.update)
-            flat = [(i, s, c) for i, comps in zip(idx, outs) for s, c in enumerate(comps)]
-            verdicts = task.grade([problems[i] for i, _, _ in flat], [c.text for _, _, c in flat],
-                                  [c.finish == "length" for _, _, c in flat])
-            for (i, s, comp), verdict in zip(flat, verdicts):
-                if (problems[i].id, s) in done:
+            for g in generate_and_grade(task, generator, params, todo[lo:lo + chunk], on_batch=bar.update):
+                i, comp = g.problem, g.completion
+                if (problems[i].id, g.sample) in done:
                     continue
                 fh.write(json.dumps({
-                    "id": problems[i].id, "sample": s, "prompt": prompts[i], "completion": comp.text,
-                    "extracted": verdict.extracted, "gold": problems[i].gold, "correct": verdict.correct,
+                    "id": problems[i].id, "sample": g.sample, "prompt": prompts[i], "completion": comp.text,
+                    "extracted": g.verdict.extracted, "gold": problems[i].gold, "correct": g.verdict.correct,
                     "response_tokens": comp.tokens, "finish": comp.finish,
                 }) + "\n")
             fh.flush()
@@ -230,10 +211,8 @@ def score_predictions(path: str | Path, cfg: EvalConfig, out: str | Path | None 
     if not records:
         raise DataError(f"{path}: no predictions")
     if task is None:  # golds given with every record: no test file needed
-        bench = get_benchmark(spec)
-        grade = lambda probs, comps, cut: score(bench, comps, [p.gold for p in probs], cut=cut, cutoff=cfg.cutoff)  # noqa: E731
-    else:
-        grade = task.grade
+        task = scored_task(get_benchmark(spec), problems, [], (), cfg.cutoff)
+    grade = task.grade
     cut = [rec.get("finish") == "length" for _, rec in records]
     verdicts = grade(problems, [rec["completion"] for _, rec in records], cut)
     if out:

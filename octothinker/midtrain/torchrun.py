@@ -22,27 +22,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pydantic import Field, model_validator
-
-from octothinker.errors import OctoError, Strict
+from octothinker.errors import OctoError
+from octothinker.midtrain.config import LaunchSpec
 
 SPEC_FILE = "torchrun_stage.json"
-
-
-class LaunchSpec(Strict):
-    nproc_per_node: int = Field(1, ge=1)    # processes (GPUs) per node
-    nnodes: int = Field(1, ge=1)
-    rdzv_endpoint: str | None = None        # host:port where the ranks meet (several nodes)
-
-    @model_validator(mode="after")
-    def _endpoint_form(self):
-        if self.rdzv_endpoint is not None and not self.rdzv_endpoint.rpartition(":")[2].isdigit():
-            raise ValueError(f"rdzv_endpoint {self.rdzv_endpoint!r} is not host:port")
-        return self
-
-    @property
-    def world_size(self) -> int:
-        return self.nproc_per_node * self.nnodes
 
 
 def torchrun_command(launch: LaunchSpec, spec: Path, run_id: str, endpoint: str | None = None) -> list[str]:
@@ -82,7 +65,8 @@ def main(argv: list[str]) -> None:
     import torch
 
     from octothinker.midtrain.parallel import destroy
-    from octothinker.midtrain.trainer import StageRun, train_stage
+    from octothinker.midtrain.config import StageRun
+    from octothinker.midtrain.trainer import train_stage
 
     payload = json.loads(Path(argv[0]).read_text())
     if payload.get("threads"):

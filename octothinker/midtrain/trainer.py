@@ -14,71 +14,23 @@ import math
 import resource
 import time
 from pathlib import Path
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field
 
 from octothinker.data.shards import ShardReader
-from octothinker.errors import OctoError, Strict
+from octothinker.errors import OctoError
+from octothinker.midtrain.config import PEAK_BF16_TFLOPS, StageRun, TrainConfig
 from octothinker.midtrain.parallel import (Dist, barrier, full_state, init_distributed, load_full_state,
                                            max_across_ranks, mean_across_ranks, shard_model)
-from octothinker.midtrain.schedule import Schedule, lr_at
+from octothinker.midtrain.schedule import lr_at
 from octothinker.runs import atomic_write_json, checkpoint as ckpt, derive_seed, run_metadata
 from octothinker.runs.files import ensure_writable
 from octothinker.runs.loop import Loop
-from octothinker.runs.metrics import LoggingSpec
 
 
 class TrainingError(OctoError):
     pass
-
-
-class TrainConfig(Strict):
-
-    seq_len: int = Field(512, ge=8)
-    global_batch_tokens: int = Field(32768, gt=0)   # the study: 4M tokens (512 sequences of 8k)
-    micro_batch: int = Field(8, ge=1)               # sequences per rank per forward pass
-    betas: tuple[float, float] = (0.9, 0.95)
-    weight_decay: float = Field(0.1, ge=0)          # not applied to norms and biases
-    eps: float = Field(1e-8, gt=0)
-    grad_clip: float = Field(1.0, gt=0)
-    dtype: Literal["auto", "bf16", "fp32"] = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU
-    compile: bool = False
-    activation_checkpointing: bool = False
-    seed: int = 0
-    checkpoint_every: int = Field(100, ge=1)        # steps
-    keep_checkpoints: int = Field(2, ge=1)
-    device: str | None = None
-    peak_tflops: float | None = Field(None, gt=0)   # overrides the device's dense bf16 peak for MFU
-    logging: LoggingSpec = Field(default_factory=LoggingSpec)
-
-    def resume_settings(self) -> dict:
-        """What a checkpoint must have been written under to be continued (not how it is run or logged)."""
-        return self.model_dump(exclude={"checkpoint_every", "keep_checkpoints", "device", "logging", "compile",
-                                        "activation_checkpointing", "peak_tflops"})
-
-
-class StageRun(Strict):
-
-    name: str
-    data: str                      # shard folder
-    init: str                      # HF folder: config, tokenizer and (without init_checkpoint) weights
-    init_checkpoint: str | None = None  # a checkpoint whose weights and optimizer state start this stage
-    schedule: Schedule
-    tokens: int
-    out: str
-    train: TrainConfig
-
-    def resume_settings(self) -> dict:
-        return {**self.model_dump(include={"name", "data", "init", "init_checkpoint", "schedule", "tokens"}),
-                "train": self.train.resume_settings()}
-
-
-# Dense bf16 peaks (vendor data sheets): MFU against a sparse figure or a wrong device is meaningless
-# (torchtitan#1201, nanoGPT#464).
-PEAK_BF16_TFLOPS = {"H200": 989.4, "H100 PCIe": 756.0, "H100": 989.4, "A100": 312.0, "L40S": 362.0, "A10G": 125.0}
 
 
 def device_peak_tflops(device: torch.device) -> float | None:

@@ -7,18 +7,18 @@ from pathlib import Path
 
 from octothinker.errors import OctoError
 from octothinker.eval.records import HeldOutEval
-from octothinker.report.layout import RunLayout, read_layout
 from octothinker.runs import read_jsonl
+from octothinker.study.layout import RunLayout, StudyLayout, read_layout
 from octothinker.tasks.templates import TEMPLATES, template_file
 
 
-def midtrain_curves(root: Path) -> dict[str, list[tuple[int, float]]]:
+def midtrain_curves(layout: RunLayout) -> dict[str, list[tuple[int, float]]]:
     """Stage -> [(tokens seen since the first stage, loss)]: stable continues from the base, each decay
     branch from the end of stable."""
     curves: dict[str, list[tuple[int, float]]] = {}
     end = {"base": 0, "stable": 0}
-    for stage in ["base", "stable"] + sorted(p.name for p in root.glob("decay-*") if p.is_dir()):
-        rows = read_jsonl(root / stage / "metrics.jsonl")
+    for stage, folder in layout.midtrain_stages():
+        rows = read_jsonl(folder / "metrics.jsonl")
         if not rows:
             continue
         start = {"base": 0, "stable": end["base"]}.get(stage, end["stable"])
@@ -31,15 +31,11 @@ def midtrain_curves(root: Path) -> dict[str, list[tuple[int, float]]]:
 def eval_table(layout: RunLayout) -> dict[str, dict[str, dict]]:
     """"<model> (<mode>)" -> benchmark -> summary, for the first seed (models before RL first)."""
     table: dict[str, dict[str, dict]] = {}
-    folders = sorted({Path(s.evals) for s in layout.first_seed()})
-    found = sorted((p for folder in folders for p in folder.glob("*/*/summary.json")),
-                   key=lambda p: (p.parent.parent.name.startswith("rl-"), str(p)))
-    for summary in found:
-        model, mode = summary.parent.parent.name, summary.parent.name
-        arm = summary.parent.parent.parent.parent.name if summary.parent.parent.parent.parent.parent.name == "arms" else ""
-        label = f"{arm}/{model}" if arm else model
-        for bench, s in json.loads(summary.read_text()).items():
-            table.setdefault(f"{label} ({mode})", {})[bench] = s
+    for e in layout.first_seed_evaluations():
+        summary = Path(e.folder) / "summary.json"
+        if summary.is_file():
+            for bench, s in json.loads(summary.read_text()).items():
+                table.setdefault(f"{e.label} ({e.mode})", {})[bench] = s
     return table
 
 
@@ -51,7 +47,7 @@ def rl_training(layout: RunLayout) -> dict[str, list[dict]]:
 def check_finished(run: Path) -> None:
     """`octo report` reads finished runs only: a folder without a run in it, or a run with stages not
     finished, is refused (a report of it would say less than the run will, or nothing at all)."""
-    manifest = run / "manifest.json"
+    manifest = StudyLayout.of(run, None).manifest
     if manifest.is_file():
         try:
             stages = json.loads(manifest.read_text()).get("stages", {})
@@ -86,7 +82,7 @@ def prompts_used(layout: RunLayout) -> list[str]:
     record them: RL's template, and per evaluation mode its template or few-shot exemplars."""
     subjects = layout.first_seed()
     configs = [p for s in subjects for p in [Path(s.rl) / "config.json"] if p.is_file()]
-    configs += sorted({p for s in subjects for p in Path(s.evals).glob("*/*/config.json")})
+    configs += sorted({p for e in layout.first_seed_evaluations() for p in [Path(e.folder) / "config.json"] if p.is_file()})
 
     def shown(template: str) -> str:  # a string template in quotes, its newlines escaped: one line of the report
         return template if template in TEMPLATES or template_file(template) else json.dumps(template)

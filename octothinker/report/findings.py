@@ -19,7 +19,9 @@ mid-training taught and a stair length schedule help RL, (C8) the QA share of th
 optimum inside the shares tried, (d) quality-filtered web beats unfiltered web for RL, (e) a longer
 stable stage raises what RL reaches, (f) instruction data in the decay mix helps RL, (g) a base that
 saw QA data in pre-training ("Qwen-like") gains under RL where the "Llama-like" base does not, and the
-Llama-like base's responses grow longer without its accuracy growing.
+Llama-like base's responses grow longer without its accuracy growing. The paper's label is data: each
+finding's claim opens with it, in the report and findings.json; the functions that judge the claims are
+named by what they measure.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import numpy as np
 
 from octothinker.eval.records import HeldOutEval, ProbeReport
 from octothinker.eval.stats import bootstrap, mean, question_independent, spearman_interval, spearman_permutation_p
-from octothinker.report.layout import ArmInfo, RunLayout
+from octothinker.study.layout import ArmInfo, RunLayout
 from octothinker.runs import read_jsonl
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive at this budget"
@@ -106,7 +108,7 @@ def load_results(layout: RunLayout) -> dict[tuple[str, int], Result]:
 
 @dataclass
 class Finding:
-    claim: str                      # e.g. "(a) RL from short gains more than RL from base"
+    claim: str                      # the paper's label, then its claim: "(b) The long-CoT branch writes ..."
     measure: str                    # what the effect is, in words
     effect: tuple[float, float, float]   # pooled (point, lo, hi)
     per_seed: dict[int, tuple[float, float, float]]
@@ -166,8 +168,8 @@ def _seeds_with(results: dict, *keys: str) -> list[int]:
     return [s for s in seeds if all((k, s) in results for k in keys)]
 
 
-def claim_a(results: dict, branches: list[str], decoding: str = "sampled") -> list[Finding]:
-    """Per branch: its RL gain minus the base's, and its own gain above zero. With `decoding="greedy"`,
+def branch_gains_more_under_rl(results: dict, branches: list[str], decoding: str = "sampled") -> list[Finding]:
+    """(a) Per branch: its RL gain minus the base's, and its own gain above zero. With `decoding="greedy"`,
     the same rule on the greedy answers (only where every run of the pair evaluated them)."""
     def acc(key, s, i):
         return results[(key, s)].series(decoding)[i]
@@ -193,10 +195,10 @@ def claim_a(results: dict, branches: list[str], decoding: str = "sampled") -> li
     return out
 
 
-def claim_c9(results: dict, branches: list[str]) -> list[Finding]:
-    """Per branch: held-out accuracy before any RL (the RL run's step-0 evaluation, the same prompt and
-    decoding for every model), branch minus base. The paper's base-model table shows the same few-shot;
-    here the prompt is the RL frame, zero-shot."""
+def branch_raises_accuracy_before_rl(results: dict, branches: list[str]) -> list[Finding]:
+    """(C9) Per branch: held-out accuracy before any RL (the RL run's step-0 evaluation, the same prompt
+    and decoding for every model), branch minus base. The paper's base-model table shows the same
+    few-shot; here the prompt is the RL frame, zero-shot."""
     out = []
     for branch in branches:
         seeds = _seeds_with(results, branch, "base")
@@ -242,9 +244,9 @@ def _growth(end_a, start_a, end_b, start_b):
     return (mean(end_a) / mean(start_a) - 1) - (mean(end_b) / mean(start_b) - 1)
 
 
-def claim_c4(results: dict) -> list[Finding]:
-    """Long chain of thought makes RL less stable than short, by two rules on the held-out curves: the
-    largest fall of accuracy from one evaluation to a later one (a sudden drop, in points), and the
+def long_cot_destabilizes_rl(results: dict) -> list[Finding]:
+    """(C4) Long chain of thought makes RL less stable than short, by two rules on the held-out curves:
+    the largest fall of accuracy from one evaluation to a later one (a sudden drop, in points), and the
     relative growth of the mean response length over RL (a runaway length). The curves have as many
     points as the run's evaluations (`rl.eval.every`): a drop between two of them is not seen."""
     seeds = _seeds_with(results, "long", "short")
@@ -269,7 +271,9 @@ def claim_c4(results: dict) -> list[Finding]:
     ]
 
 
-def claim_b(results: dict) -> Finding | None:
+def long_cot_writes_longer(results: dict) -> Finding | None:
+    """(b) Mean response length, long minus short, before RL (step 0) and during it (the evaluations
+    after step 0): reproduced only when both intervals lie above zero."""
     seeds = _seeds_with(results, "long", "short")
     if not seeds:
         return None
@@ -284,9 +288,9 @@ def claim_b(results: dict) -> Finding | None:
                    note=f"during RL (evaluations after step 0): {_fmt(during, 'tokens')}")
 
 
-def claim_c(results: dict) -> Finding | None:
-    """Spearman between the probe's pass@k and the accuracy RL reached, over every model of a seed. The
-    bootstrap interval is over prompts and problems; whether the models' order could be chance is a
+def probe_ranks_models_as_rl(results: dict) -> Finding | None:
+    """(c) Spearman between the probe's pass@k and the accuracy RL reached, over every model of a seed.
+    The bootstrap interval is over prompts and problems; whether the models' order could be chance is a
     permutation test over the models themselves (on the means over seeds), and with fewer than
     MIN_MODELS models there is no verdict to give."""
     seeds = sorted({s for (_, s) in results})
@@ -321,8 +325,9 @@ def claim_c(results: dict) -> Finding | None:
                         f"{chance} (judged from {MIN_MODELS} models, at p < {MAX_PERMUTATION_P})")
 
 
-# Per arm claim: the claim's words, and whether the arm holds the paper's choice (its effect is then the
-# arm minus the main model it is compared with) or the main line does (the main model minus the arm).
+# Per arm claim: the paper's label and the claim's words, and whether the arm holds the paper's choice
+# (its effect is then the arm minus the main model it is compared with) or the main line does (the main
+# model minus the arm).
 _ARM_CLAIMS = {
     "qa": ("(C3) QA data in the stable mix (beside the math web) helps RL", False),
     "template": ("(C7) RL in the frame mid-training taught beats RL from a bare question", False),
@@ -334,14 +339,17 @@ _ARM_CLAIMS = {
 }
 
 
-def claim_arms(results: dict, arms: dict[str, ArmInfo]) -> list[Finding]:
+def arm_choices_help_rl(results: dict, arms: dict[str, ArmInfo]) -> list[Finding]:
+    """Per arm model: accuracy after RL of the line holding the paper's choice minus the other's (claims
+    (C3), (C7), (d)-(f)); a Qwen-like arm is judged by `qwen_like_gains_more_under_rl`, and the arms of
+    claim `qa-share` together, last, by `qa_share_has_interior_optimum`."""
     out = []
     for name, arm in arms.items():
         if arm.claim == "qwen":
-            out += claim_g(results, f"{name}/{arm.models[0]}")
+            out += qwen_like_gains_more_under_rl(results, f"{name}/{arm.models[0]}")
             continue
         if arm.claim == "qa-share":
-            continue  # judged over all its arms together (claim_c8)
+            continue  # judged over all its arms together (qa_share_has_interior_optimum)
         text, arm_holds_choice = _ARM_CLAIMS[arm.claim]
         for model in arm.models:
             key = f"{name}/{model}"
@@ -361,7 +369,7 @@ def claim_arms(results: dict, arms: dict[str, ArmInfo]) -> list[Finding]:
                 note += f"; largest fall of accuracy between evaluations, {worse} minus {better}: {_fmt(calm)}"
             out.append(Finding(text, f"accuracy after RL, {better} minus {worse}", effect, per_seed, "points",
                                verdict(effect, per_seed), note=note))
-    return out + claim_c8(results, arms)
+    return out + qa_share_has_interior_optimum(results, arms)
 
 
 def _interior_gain(n: int):
@@ -375,8 +383,8 @@ def _interior_gain(n: int):
     return statistic
 
 
-def claim_c8(results: dict, arms: dict[str, ArmInfo]) -> list[Finding]:
-    """The QA share of the decay mix has an optimum inside the shares tried (the paper: about 30% of
+def qa_share_has_interior_optimum(results: dict, arms: dict[str, ArmInfo]) -> list[Finding]:
+    """(C8) The QA share of the decay mix has an optimum inside the shares tried (the paper: about 30% of
     10-40%): the best interior share's accuracy after RL minus the better of the two ends, over the arms
     of claim `qa-share` and the main model they are compared with."""
     shares = {f"{n}/{m}": a.value for n, a in arms.items() if a.claim == "qa-share" for m in a.models}
@@ -396,7 +404,7 @@ def claim_c8(results: dict, arms: dict[str, ArmInfo]) -> list[Finding]:
                     verdict(effect, per_seed), note=f"after RL by share: {each}")]
 
 
-def claim_g(results: dict, qwen: str) -> list[Finding]:
+def qwen_like_gains_more_under_rl(results: dict, qwen: str) -> list[Finding]:
     """(g) A Qwen-like base (`qwen`) gains more under RL than the Llama-like base."""
     seeds = _seeds_with(results, qwen, "base")
     if not seeds:
@@ -408,7 +416,7 @@ def claim_g(results: dict, qwen: str) -> list[Finding]:
                     f"gain of {qwen} minus gain of base", diff, per_seed, "points", verdict(diff, per_seed))]
 
 
-def claim_g_runaway(results: dict) -> list[Finding]:
+def llama_like_length_runs_away(results: dict) -> list[Finding]:
     """(g)'s other half, about the Llama-like base alone (so judged once, however many Qwen-like bases
     it is compared with): its responses grow longer under RL without its accuracy growing."""
     seeds = _seeds_with(results, "base")
@@ -434,16 +442,17 @@ def _fmt(e: tuple[float, float, float], unit: str = "points") -> str:
 
 def all_findings(results: dict, layout: RunLayout) -> list[Finding]:
     branches = [b for b in layout.branches if any(k == b for k, _ in results)]
-    found = claim_a(results, branches) + claim_a(results, branches, decoding="greedy")
-    for extra in (claim_b(results), claim_c(results)):
+    found = branch_gains_more_under_rl(results, branches)
+    found += branch_gains_more_under_rl(results, branches, decoding="greedy")
+    for extra in (long_cot_writes_longer(results), probe_ranks_models_as_rl(results)):
         if extra is not None:
             found.append(extra)
-    found += claim_c4(results) + claim_c9(results, branches)
+    found += long_cot_destabilizes_rl(results) + branch_raises_accuracy_before_rl(results, branches)
     if layout.qwen:
-        found += claim_g(results, layout.qwen)
-    found += claim_arms(results, layout.arms)
+        found += qwen_like_gains_more_under_rl(results, layout.qwen)
+    found += arm_choices_help_rl(results, layout.arms)
     if layout.qwen or any(arm.claim == "qwen" for arm in layout.arms.values()):
-        found += claim_g_runaway(results)
+        found += llama_like_length_runs_away(results)
     return found
 
 

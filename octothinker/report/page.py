@@ -20,19 +20,11 @@ from octothinker.eval.records import ProbeReport
 from octothinker.eval.stats import bootstrap, mean, wilson
 from octothinker.report import paper
 from octothinker.report.collect import eval_table, midtrain_curves, prompts_used, rl_eval_curves, rl_training
-from octothinker.report.layout import RunLayout, read_layout
+from octothinker.report.plotting import pyplot
 from octothinker.report.reference import load_reference, load_table, resolve
 from octothinker.report.findings import Finding, all_findings, before_after, curve, load_results, model_keys
 from octothinker.runs import atomic_write_json, atomic_write_text
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from octothinker.study.layout import RunLayout, StudyLayout, data_reports, read_layout
 
 
 def _ci(e: tuple[float, float, float] | list, digits: int = 1) -> str:
@@ -48,7 +40,7 @@ def _signed(e: tuple[float, float, float]) -> str:
 
 
 def plot_midtrain(curves: dict, path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for stage, points in curves.items():
         ax.plot([t for t, _ in points], [loss for _, loss in points], label=stage)
@@ -64,7 +56,7 @@ def plot_midtrain(curves: dict, path: Path) -> None:
 def plot_dynamics(curves: dict[str, dict], benchmark: str, path: Path) -> None:
     """Accuracy, response length and the share of answers cut at the token limit over RL steps: each seed
     faint, the mean over seeds bold, and the 95% interval of the mean as a band."""
-    plt = _plt()
+    plt = pyplot()
     fig, (acc, length, cut) = plt.subplots(1, 3, figsize=(16, 4))
     for i, (model, c) in enumerate(curves.items()):
         color = f"C{i % 10}"
@@ -92,7 +84,7 @@ def plot_dynamics(curves: dict[str, dict], benchmark: str, path: Path) -> None:
 
 
 def plot_training(training: dict[str, list[dict]], path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     for model, rows in training.items():
         steps = [r["step"] for r in rows]
@@ -131,7 +123,8 @@ def findings_rows(found: list[Finding]) -> list[list[str]]:
 
 
 def _setup(run: Path, layout: RunLayout, results: dict) -> str:
-    manifest = json.loads((run / "manifest.json").read_text()) if (run / "manifest.json").is_file() else {}
+    path = StudyLayout.of(run, None).manifest
+    manifest = json.loads(path.read_text()) if path.is_file() else {}
     first = next(iter(results.values()), None)
     parts = [f"seeds {', '.join(map(str, layout.seeds))}"]
     if first is not None:
@@ -171,7 +164,7 @@ def probe_rows(layout: RunLayout) -> tuple[list[str], list[list[str]]]:
 def data_rows(run: Path) -> tuple[list[str], list[list[str]], list[str]]:
     """The sources of every data section the run built (`data/<section>/report.json`), and their warnings."""
     rows, warnings = [], []
-    for path in sorted((run / "data").glob("*/report.json")):
+    for path in data_reports(run):
         report = json.loads(path.read_text())
         for name, s in report["steps"].items():
             t = s.get("token_lengths", {})
@@ -190,7 +183,7 @@ CONTENTS = "contents.json"
 def _recorded_reference(run: Path) -> str | None:
     """The paper's curves the run's recipe names (`reference:`), if any."""
     try:
-        return json.loads((run / "manifest.json").read_text()).get("recipe", {}).get("reference")
+        return json.loads(StudyLayout.of(run, None).manifest.read_text()).get("recipe", {}).get("reference")
     except (OSError, json.JSONDecodeError):
         return None
 
@@ -319,7 +312,7 @@ def _probe_section(layout: RunLayout) -> Section | None:
 
 
 def _midtrain_section(layout: RunLayout, out: Path) -> Section | None:
-    curves = midtrain_curves(Path(layout.models_root))
+    curves = midtrain_curves(layout)
     if not curves:
         return None
     plot_midtrain(curves, out / "midtrain_loss.png")
@@ -363,7 +356,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, reference: 
     the one already in `out` (results missing: a folder moved without its stages, a stage removed) is
     refused, and the old one kept."""
     run = Path(run_dir)
-    out = Path(out) if out is not None else run / "report"
+    out = Path(out) if out is not None else StudyLayout.of(run, None).report
     layout = read_layout(run)
     reference = reference or _recorded_reference(run)
     if reference is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from octothinker.eval.records import HeldOutEval
 from octothinker.eval.stats import bootstrap, mean, wilson
+from octothinker.report.plotting import pyplot
 from octothinker.report.reference import Reference, companion, load_reference, resolve
 
 TABLE_STEPS = 5   # steps of each curve shown in the table: the first, the last and evenly between
@@ -76,13 +77,11 @@ def table(curves: dict[str, dict[str, list[HeldOutEval]]], spec: str) -> tuple[l
 def plot(curves: dict[str, dict[str, list[HeldOutEval]]], spec: str, path: Path) -> bool:
     """Accuracy and response length per benchmark, each model's curve solid over the paper's dashed in
     the same colour; False (nothing drawn) when the run has no curve the reference has."""
-    from octothinker.report.page import _plt
-
     found = pairs(curves, spec)
     benches = sorted({b for _, b, _, _ in found})
     if not benches:
         return False
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(len(benches), 2, figsize=(11, 3.6 * len(benches)), squeeze=False)
     colors = {model: f"C{i % 10}" for i, model in enumerate(dict.fromkeys(m for m, _, _, _ in found))}
     for model, bench, curve, ref in found:

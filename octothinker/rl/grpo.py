@@ -17,11 +17,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 
-Aggregation = Literal["token-mean", "seq-mean-token-mean", "seq-mean-token-sum-norm"]
+from octothinker.rl.config import CLIP_RATIO_C, LOG_RATIO_CLAMP, Aggregation
 
 
 def group_advantages(rewards: torch.Tensor, scale_by_std: bool = True, eps: float = 1e-6) -> torch.Tensor:
@@ -59,10 +57,6 @@ def aggregate(per_token: torch.Tensor, mask: torch.Tensor, mode: Aggregation, *,
             raise ValueError("seq-mean-token-sum-norm needs norm_length (the maximum response length)")
         return ((per_token * mask).sum(dim=1) / norm_length).sum() / n
     raise ValueError(f"unknown aggregation {mode!r}")
-
-
-LOG_RATIO_CLAMP = 20.0  # verl hard-codes it (core_algos.compute_policy_loss_vanilla)
-CLIP_RATIO_C = 3.0      # verl's default `actor.clip_ratio_c`
 
 
 def clipped_policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor,

@@ -13,221 +13,29 @@ samples/step_N.jsonl (optional), checkpoints/, final/ (an HF folder).
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import torch
-from pydantic import Field, field_validator, model_validator
 
-from octothinker.errors import DataError, OctoError, Strict, check_names
-from octothinker.eval.generation import SCORING_BATCH, Completion, HFGenerator, SamplingParams
+from octothinker.eval.generation import Completion, HFGenerator, SamplingParams
 from octothinker.eval.records import HeldOutEval
 from octothinker.eval.stats import canonical_answer
-from octothinker.rl.grpo import (CLIP_RATIO_C, LOG_RATIO_CLAMP, Aggregation, aggregate, clipped_policy_loss,
-                                 group_advantages, informative_groups, kl_k3, token_entropy)
-from octothinker.runs import atomic_write_json, checkpoint as ckpt, derive_seed, jsonl_records, run_metadata
+from octothinker.eval.task import EvalTask, generate_and_grade, scored_task
+from octothinker.rl.config import EvalSpec, RLConfig, RLError
+from octothinker.rl.grpo import aggregate, clipped_policy_loss, group_advantages, informative_groups, kl_k3, token_entropy
+from octothinker.rl.prompts import PromptSampler, load_prompts
+from octothinker.runs import atomic_write_json, checkpoint as ckpt, derive_seed, run_metadata
 from octothinker.runs.files import ensure_writable
 from octothinker.runs.loop import Loop
-from octothinker.runs.metrics import LoggingSpec, MetricsWriter
+from octothinker.runs.metrics import MetricsWriter
 from octothinker.tasks.benchmarks import get_benchmark, load_problems
-from octothinker.tasks.grading import VerifyPool, accepted, gold_answer
+from octothinker.tasks.grading import VerifyPool, accepted
 from octothinker.tasks.rewards import RewardConfig, Scored, reward
-from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule, Verdict, score as score_task
-from octothinker.tasks.templates import DEFAULT_TEMPLATE, RELEASE, PromptTemplate, get_template
-
-
-class RLError(OctoError):
-    pass
-
-
-class EvalSpec(Strict):
-
-    every: int = Field(4, ge=1)                  # the study validated every 4 steps
-    data_dir: str | None = None                  # registry benchmarks: <data_dir>/<name>/test.jsonl
-    benchmarks: list[str] = Field(default_factory=lambda: ["gsm8k", "math500", "olympiad_bench", "amc23"])
-    files: dict[str, str] = Field(default_factory=dict)  # more test sets: name -> JSONL of question/answer
-    limit: int | None = Field(100, ge=1)         # problems per benchmark
-    max_response_tokens: int | None = None       # default: the training length at that step
-    # Greedy by default (one answer per problem). With temperature > 0, `samples` answers per problem and
-    # the accuracy is their mean: the pass@1 of the sampling policy that RL optimises (verl's val_kwargs).
-    temperature: float = Field(0.0, ge=0)
-    samples: int = Field(1, ge=1)
-    greedy: bool = False                         # with temperature > 0: evaluate greedily as well
-    cutoff: CutoffRule = DEFAULT_CUTOFF          # how an answer cut at the token limit is graded (tasks.scoring)
-    batch: int = Field(SCORING_BATCH, ge=1)      # sequences decoded at once (see SCORING_BATCH)
-    # task: graded as `octo eval` grades; reward: as the release's verl fork validates (`_validate`): the
-    # training reward on the last box, correct when it is the full reward (negatives count as 0)
-    grader: Literal["task", "reward"] = "task"
-
-    @field_validator("files")
-    @classmethod
-    def _safe_names(cls, files):
-        return check_names(files, "evaluation file name")
-
-    def tasks(self) -> list[str]:
-        """Registry names and NAME=FILE specs, the form `tasks.benchmarks.get_benchmark` reads."""
-        return list(self.benchmarks) + [f"{name}={path}" for name, path in self.files.items()]
-
-
-class VerlSpec(Strict):
-
-    gpus_per_node: int = Field(8, ge=1)
-    nodes: int = Field(1, ge=1)
-    extra_overrides: list[str] = Field(default_factory=list)  # any other verl `key=value`
-
-
-class RLConfig(Strict):
-
-    out: str | None = None                       # run folder (`octo rl --out`; a study sets one per model)
-    prompts: str                                 # JSONL of question/answer records
-    question_field: str = "question"
-    answer_field: str = "answer"
-    template: str = DEFAULT_TEMPLATE
-    release_dir: str | None = None               # a GAIR-NLP/OctoThinker checkout, for `template: release:NAME`
-    stop: list[str] | None = None                # strings that end a rollout; default: the template's own
-    steps: int = Field(ge=1)
-    prompts_per_step: int = Field(8, ge=1)       # the study: 256 (scripts) or 128 (paper text)
-    group_size: int = Field(8, ge=2)             # rollouts per prompt; the study: 16
-    mini_batch: int = Field(8, ge=1)             # prompts per optimizer update; the study: 16 or 64
-    epochs: int = Field(1, ge=1)                 # passes over each rollout batch
-    micro_batch: int = Field(16, ge=1)           # sequences per forward/backward
-    lr: float = Field(1e-6, gt=0)                # the study: 1e-6
-    weight_decay: float = Field(0.0, ge=0)
-    grad_clip: float = Field(1.0, gt=0)
-    temperature: float = Field(1.0, gt=0)        # the study: 1.0
-    top_p: float = Field(1.0, gt=0, le=1)
-    max_prompt_tokens: int = Field(400, ge=8)    # the study: 400; longer prompts are skipped
-    prompt_margin: int = Field(0, ge=0)          # a templated prompt must fit max_prompt_tokens - margin (the fork: 20)
-    max_response_tokens: int = Field(512, ge=1)
-    length_schedule: dict[int, int] = Field(default_factory=dict)  # step -> max response tokens, e.g. {0: 2048, 100: 4096, 160: 8192}
-    advantage: Literal["grpo", "dr_grpo"] = "grpo"
-    aggregation: Aggregation = "token-mean"
-    clip_low: float = Field(0.2, ge=0)
-    clip_high: float = Field(0.2, ge=0)          # DAPO clip-higher: 0.28
-    clip_ratio_c: float = Field(CLIP_RATIO_C, gt=1)          # verl's dual-clip bound for A < 0
-    log_ratio_clamp: float = Field(LOG_RATIO_CLAMP, gt=0)    # |log pi - log pi_old| before exp (verl: 20)
-    kl_coef: float = Field(0.0, ge=0)            # the study: 0
-    dynamic_sampling: bool = False               # drop groups whose rewards are all equal
-    overlong_filter: bool = False                # truncated responses get no gradient
-    remove_solved: bool = False                  # drop prompts whose whole group was right
-    reward: RewardConfig = Field(default_factory=RewardConfig)
-    eval: EvalSpec | None = None
-    engine: Literal["local", "verl"] = "local"   # local: this process; verl: its launcher (`octo run`, `octo rl`)
-    verl: VerlSpec = Field(default_factory=VerlSpec)  # engine verl only
-    checkpoint_every: int = Field(20, ge=1)
-    keep_checkpoints: int = Field(2, ge=1)
-    save_samples: bool = False
-    logging: LoggingSpec = Field(default_factory=LoggingSpec)
-    seed: int = 0
-    device: str | None = None
-
-    @model_validator(mode="after")
-    def _template_has_slot(self):
-        # a `release:` template is read once a release copy is named: a recipe names it at run time
-        # (`release_dir=`), and its other sections validate without one (`study.planning.preflight`)
-        if not self.template.startswith(RELEASE) or self.release_dir:
-            self.prompt_template()
-        return self
-
-    def prompt_template(self) -> PromptTemplate:
-        return get_template(self.template, self.release_dir)
-
-    def rollout_stop(self) -> tuple[str, ...]:
-        """What ends a rollout: `stop` when the recipe sets it, else the template's own stop strings."""
-        return tuple(self.stop) if self.stop is not None else self.prompt_template().stop
-
-    @model_validator(mode="after")
-    def _whole_mini_batches(self):
-        if self.prompts_per_step % self.mini_batch:
-            raise ValueError(f"prompts_per_step ({self.prompts_per_step}) must be a multiple of mini_batch ({self.mini_batch})")
-        return self
-
-    def response_length(self, step: int) -> int:
-        """The stair schedule: the value of the largest key <= step (the study's long branch:
-        {0: 2048, 100: 4096, 160: 8192}); max_response_tokens without one."""
-        keys = [k for k in self.length_schedule if k <= step]
-        return self.length_schedule[max(keys)] if keys else self.max_response_tokens
-
-    def resume_settings(self) -> dict:
-        """What a checkpoint must have been written under to be continued: everything that shapes the
-        trajectory (not how long it runs, how it is evaluated, logged or checkpointed)."""
-        return self.model_dump(exclude={"out", "steps", "eval", "engine", "verl", "checkpoint_every", "keep_checkpoints",
-                                        "save_samples", "logging", "device"})
-
-
-# --- prompts ---------------------------------------------------------------------------------------------
-
-def load_prompts(cfg: RLConfig, template: PromptTemplate, tokenizer, pool: VerifyPool) -> tuple[list[dict], dict]:
-    """Prompt records that can be rewarded; counts of what was skipped and why."""
-    path = Path(cfg.prompts)
-    if not path.is_file():
-        raise DataError(f"{path}: prompts file not found")
-    records, skipped = [], {"no_answer": 0, "unparseable_answer": 0, "too_long": 0}
-    for where, rec in jsonl_records(path):
-        question = rec.get(cfg.question_field)
-        if not isinstance(question, str) or not question.strip():
-            what = "missing" if question is None else f"a {type(question).__name__}, not text" \
-                if not isinstance(question, str) else "empty"
-            raise DataError(f"{where}: field '{cfg.question_field}' is {what}")
-        answer = rec.get(cfg.answer_field)
-        if answer is None or (isinstance(answer, str) and not answer.strip()):
-            skipped["no_answer"] += 1
-            continue
-        answer = gold_answer(answer, where, cfg.answer_field)
-        prompt = template.render(question)
-        # counted as the fork counts it: the templated prompt, special tokens (BOS) included
-        if len(tokenizer(prompt)["input_ids"]) > cfg.max_prompt_tokens - cfg.prompt_margin:
-            skipped["too_long"] += 1
-            continue
-        records.append({"id": where, "prompt": prompt, "answer": answer})
-    # An answer the grader cannot read would score every response wrong: skip it, counted.
-    readable = pool.readable_many([r["answer"] for r in records]) if records else []
-    skipped["unparseable_answer"] = sum(not ok for ok in readable)
-    records = [r for r, ok in zip(records, readable) if ok]
-    if not records:
-        raise DataError(f"{path}: no usable prompts (skipped: {skipped})")
-    return records, skipped
-
-
-class PromptSampler:
-    """Seeded epochs over the prompts; its position is part of every checkpoint. A removed prompt
-    (`remove_solved`) is skipped where it falls in the order, so the epoch shortens and no other is lost."""
-
-    def __init__(self, n: int, seed: int):
-        self.n, self.seed = n, seed
-        self.epoch, self.cursor = 0, 0
-        self.removed: set[int] = set()
-
-    def _order(self) -> list[int]:
-        order = list(range(self.n))
-        random.Random(derive_seed(self.seed, "prompts", self.epoch)).shuffle(order)
-        return order
-
-    def next(self, k: int) -> list[int]:
-        if len(self.removed) >= self.n:
-            raise RLError("every prompt was removed as solved (remove_solved); nothing left to train on")
-        picked = []
-        order = self._order()
-        while len(picked) < k:
-            if self.cursor >= self.n:
-                self.epoch, self.cursor = self.epoch + 1, 0
-                order = self._order()
-                continue
-            index = order[self.cursor]
-            self.cursor += 1
-            if index not in self.removed:
-                picked.append(index)
-        return picked
-
-    def state_dict(self) -> dict:
-        return {"epoch": self.epoch, "cursor": self.cursor, "removed": sorted(self.removed)}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.epoch, self.cursor, self.removed = state["epoch"], state["cursor"], set(state["removed"])
+from octothinker.tasks.scoring import Verdict
+from octothinker.tasks.templates import PromptTemplate
 
 
 @dataclass
@@ -283,18 +91,17 @@ def periodic_eval(generator, template: PromptTemplate, spec: EvalSpec, max_token
     for task_spec in spec.tasks():
         task = get_benchmark(task_spec)
         problems = load_problems(task_spec, spec.data_dir, spec.limit)
+        prompts, stops = [template.render(p.question) for p in problems], template.stop if stop is None else stop
+        if spec.grader == "reward":  # as the fork (and verl's reward call) sees it: no truncation flag
+            held_out = EvalTask(task.name, problems, prompts, stops, lambda probs, texts, cut: [
+                Verdict(s.extracted, s.reward >= 1.0)
+                for s in reward(texts, [p.gold for p in probs], [False] * len(texts), reward_cfg or RewardConfig())])
+        else:
+            held_out = scored_task(task, problems, prompts, stops, spec.cutoff)
         for decoding, temperature, n in decodings:
-            outs = generator.generate([template.render(p.question) for p in problems],
-                                      SamplingParams(max_new_tokens=max_tokens, stop=template.stop if stop is None else stop,
-                                                     n=n, temperature=temperature, seed=seed))
-            comps = [c for o in outs for c in o]
-            golds = [p.gold for p in problems for _ in range(n)]
-            cut = [c.finish == "length" for c in comps]
-            if spec.grader == "reward":  # as the fork (and verl's reward call) sees it: no truncation flag
-                scored = reward([c.text for c in comps], golds, [False] * len(comps), reward_cfg or RewardConfig())
-                verdicts = [Verdict(s.extracted, s.reward >= 1.0) for s in scored]
-            else:
-                verdicts = score_task(task, [c.text for c in comps], golds, cut=cut, cutoff=spec.cutoff)
+            graded = generate_and_grade(held_out, generator, SamplingParams(
+                max_new_tokens=max_tokens, stop=stops, n=n, temperature=temperature, seed=seed))
+            comps, verdicts = [g.completion for g in graded], [g.verdict for g in graded]
             correct = [v.correct for v in verdicts]
             lengths = [c.tokens for c in comps]
             right = [t for t, ok in zip(lengths, correct) if ok]

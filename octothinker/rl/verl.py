@@ -28,8 +28,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from octothinker.rl.grpo import LOG_RATIO_CLAMP
-from octothinker.rl.trainer import RLConfig, RLError
+from octothinker.rl.config import LOG_RATIO_CLAMP, RLConfig, RLError
 from octothinker.tasks.benchmarks import get_benchmark, load_problems
 from octothinker.tasks.templates import PromptTemplate
 
@@ -260,7 +259,7 @@ def prepare(cfg: RLConfig, policy: str) -> tuple[Path, list[list[str]]]:
     if cfg.out is None:
         raise RLError("no output folder: set `out` in the recipe or pass --out")
     from octothinker.models import load_tokenizer
-    from octothinker.rl.trainer import load_prompts
+    from octothinker.rl.prompts import load_prompts
     from octothinker.tasks.grading import VerifyPool
 
     work = Path(cfg.out) / "verl"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from verl.utils.dataset.rl_dataset import RLHFDataset
 
-from octothinker.rl.trainer import RLError
+from octothinker.rl.config import RLError
 from octothinker.rl.verl import REMOVAL_FILE
 from octothinker.runs.seeds import derive_seed
 

@@ -1,47 +1,21 @@
-"""What each stage of the plan runs: a thin call into the stage's own entry point."""
+"""What each stage of the plan runs: a typed job (what the stage is made from, every field named) whose
+call makes the stage into the folder it is given, through the stage's own entry point. Each imports its
+stage's code only when it runs, so a plan is made and printed without torch."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from octothinker.midtrain.torchrun import LaunchSpec
-from octothinker.rl.trainer import RLConfig
-
-if TYPE_CHECKING:
-    from octothinker.study.lines import Line, Subject
-    from octothinker.study.recipe import StudyRecipe
+from octothinker.data.config import DataRecipe
+from octothinker.data.synthetic import WorldSize
+from octothinker.eval.config import ProbeSampling
+from octothinker.midtrain.config import LaunchSpec, MidtrainRecipe, PretrainSpec, TrainConfig
+from octothinker.rl.config import RLConfig
 
 
 def launched(launch: LaunchSpec) -> LaunchSpec | None:
     return launch if launch.world_size > 1 else None
-
-
-def build_midtrain(run, launch: LaunchSpec, pinned: bool) -> None:
-    """One mid-training stage: in this process, or on `launch`'s ranks under torchrun, which share the
-    threads the stage was given when the recipe pins them (the stage engine set this process's count)."""
-    import torch
-
-    from octothinker.midtrain.torchrun import run_launched
-    from octothinker.midtrain.trainer import train_stage
-
-    if launched(launch):
-        run_launched(run, launch, torch.get_num_threads() if pinned else None)
-    else:
-        train_stage(run)
-
-
-def build_base(line: Line, target: Path) -> None:
-    from octothinker.midtrain.schedule import for_tokens
-    from octothinker.midtrain.stages import fresh_model
-    from octothinker.midtrain.trainer import StageRun, train_stage
-
-    p, train = line.pretrain, line.midtrain.train
-    init = fresh_model(target / "init", p.size, p.data, line.seed)
-    schedule = for_tokens(p.tokens, train.global_batch_tokens, p.lr, p.warmup_tokens, decay=p.final_lr < p.lr,
-                          final_lr=p.final_lr)
-    train_stage(StageRun(name="base", data=p.data, init=str(init), tokens=p.tokens, out=str(target), train=train,
-                         schedule=schedule))
 
 
 def template_of(rl: RLConfig | None) -> str:
@@ -55,41 +29,140 @@ def probe_rl_settings(rl: RLConfig | None) -> dict:
             "temperature": rl.temperature if rl else RLConfig.model_fields["temperature"].default}
 
 
-def build_probe(recipe: StudyRecipe, s: Subject, target: Path) -> None:
-    from octothinker.probe import probe
+@dataclass(frozen=True)
+class MakeWorld:
+    size: WorldSize
+    seed: int
 
-    p, rl = recipe.probe, probe_rl_settings(recipe.rl_for(s.key))
-    probe(str(s.model), p.prompts, p.data_dir, p,  # a ProbePlan is the probe's sampling settings and its prompts
-          rl["template"], rl["temperature"], s.seed, out=str(target / "probe.json"), release_dir=recipe.release_dir)
+    def __call__(self, target: Path) -> None:
+        from octothinker.data.synthetic import generate_world
 
-
-def build_eval(recipe: StudyRecipe, s: Subject, model: Path, mode: str, target: Path) -> None:
-    from octothinker.eval.runner import EvalConfig, evaluate
-
-    e = recipe.eval
-    # with a release copy named, few-shot evaluation is the release's own harness (its numbers stand beside
-    # the paper's); its exemplars are the release's, so the recipe's own few-shot file is not used then
-    harness = "release" if recipe.release_dir and mode == "few-shot" else "ours"
-    evaluate(EvalConfig(model=str(model), benchmarks=e.benchmarks, data_dir=e.data_dir, mode=mode,
-                        harness=harness, release_dir=recipe.release_dir,
-                        template=template_of(recipe.rl_for(s.key)),
-                        fewshot_file=e.fewshot_file if harness == "ours" else None, limit=e.limit,
-                        max_new_tokens=e.max_new_tokens,
-                        cutoff=e.cutoff, out=str(target), backend="auto", seed=s.seed))
+        generate_world(target, self.size, seed=self.seed)
 
 
-def build_rl(recipe: StudyRecipe, s: Subject, target: Path) -> None:
-    from octothinker.rl import verl
-    from octothinker.rl.trainer import train
+@dataclass(frozen=True)
+class BuildData:
+    recipe: DataRecipe
 
-    cfg = recipe.rl_for(s.key).model_copy(update={"out": str(target), "seed": s.seed})
-    if cfg.engine == "verl":
-        verl.launch(cfg, str(s.model))
-    else:
-        train(cfg, str(s.model))
+    def __call__(self, target: Path) -> None:
+        from octothinker.data.pipeline import build
+
+        build(self.recipe.model_copy(update={"out": str(target)}), staged=True)
 
 
-def build_report(recipe: StudyRecipe, target: Path) -> None:
-    from octothinker.report.page import write_report
+@dataclass(frozen=True)
+class Pretrain:
+    """A fresh model of `spec.size`, pre-trained into the study's base."""
+    spec: PretrainSpec
+    train: TrainConfig
+    seed: int
 
-    write_report(recipe.out, target)
+    def __call__(self, target: Path) -> None:
+        from octothinker.midtrain.schedule import for_tokens
+        from octothinker.midtrain.stages import fresh_model
+        from octothinker.midtrain.config import StageRun
+        from octothinker.midtrain.trainer import train_stage
+
+        p, train = self.spec, self.train
+        init = fresh_model(target / "init", p.size, p.data, self.seed)
+        schedule = for_tokens(p.tokens, train.global_batch_tokens, p.lr, p.warmup_tokens, decay=p.final_lr < p.lr,
+                              final_lr=p.final_lr)
+        train_stage(StageRun(name="base", data=p.data, init=str(init), tokens=p.tokens, out=str(target), train=train,
+                             schedule=schedule))
+
+
+@dataclass(frozen=True)
+class Midtrain:
+    """The stable stage (no `branch`), or one decay branch from the stable stage in `stable`: in this
+    process, or on `recipe.launch`'s ranks under torchrun, which share the threads the stage was given
+    when the recipe pins them (`pinned`: the stage engine set this process's count)."""
+    recipe: MidtrainRecipe
+    pinned: bool
+    branch: str | None = None
+    stable: Path | None = None
+    name: str | None = None                # a decay branch's stage name, which seeds its run
+
+    def __call__(self, target: Path) -> None:
+        import torch
+
+        from octothinker.midtrain.stages import decay_run, stable_run
+        from octothinker.midtrain.torchrun import run_launched
+        from octothinker.midtrain.trainer import train_stage
+
+        run = stable_run(self.recipe, target) if self.branch is None else \
+            decay_run(self.recipe, self.branch, self.stable, target, self.name)
+        if launched(self.recipe.launch):
+            run_launched(run, self.recipe.launch, torch.get_num_threads() if self.pinned else None)
+        else:
+            train_stage(run)
+
+
+@dataclass(frozen=True)
+class Probe:
+    model: Path
+    prompts: str
+    data_dir: str | None
+    sampling: ProbeSampling
+    rl: RLConfig | None                    # the RL run the probe imitates (its template and temperature)
+    seed: int
+    release_dir: str | None
+
+    def __call__(self, target: Path) -> None:
+        from octothinker.probe import probe
+
+        rl = probe_rl_settings(self.rl)
+        probe(str(self.model), self.prompts, self.data_dir, self.sampling, rl["template"], rl["temperature"],
+              self.seed, out=str(target / "probe.json"), release_dir=self.release_dir)
+
+
+@dataclass(frozen=True)
+class Evaluate:
+    model: Path
+    benchmarks: tuple[str, ...]
+    data_dir: str | None
+    mode: str
+    template: str
+    fewshot_file: str | None
+    limit: int | None
+    max_new_tokens: int
+    cutoff: str
+    seed: int
+    release_dir: str | None
+
+    def __call__(self, target: Path) -> None:
+        from octothinker.eval.runner import EvalConfig, evaluate
+
+        # with a release copy named, few-shot evaluation is the release's own harness (its numbers stand
+        # beside the paper's); its exemplars are the release's, so the recipe's own few-shot file is not used
+        harness = "release" if self.release_dir and self.mode == "few-shot" else "ours"
+        evaluate(EvalConfig(model=str(self.model), benchmarks=list(self.benchmarks), data_dir=self.data_dir,
+                            mode=self.mode, harness=harness, release_dir=self.release_dir, template=self.template,
+                            fewshot_file=self.fewshot_file if harness == "ours" else None, limit=self.limit,
+                            max_new_tokens=self.max_new_tokens, cutoff=self.cutoff, out=str(target),
+                            backend="auto", seed=self.seed))
+
+
+@dataclass(frozen=True)
+class TrainRL:
+    config: RLConfig
+    model: Path
+
+    def __call__(self, target: Path) -> None:
+        from octothinker.rl import verl
+        from octothinker.rl.trainer import train
+
+        cfg = self.config.model_copy(update={"out": str(target)})
+        if cfg.engine == "verl":
+            verl.launch(cfg, str(self.model))
+        else:
+            train(cfg, str(self.model))
+
+
+@dataclass(frozen=True)
+class Report:
+    run: Path
+
+    def __call__(self, target: Path) -> None:
+        from octothinker.report.page import write_report
+
+        write_report(self.run, target)

@@ -1,18 +1,14 @@
-"""Where a study's models come from and land: lines of models (the main line, each arm's), the models RL
-starts from (subjects) and the run folder's layout the report reads."""
+"""Lines of models (the main line, each arm's) and the models RL starts from (subjects): what each is
+made from and which folder of the layout it lands in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from octothinker.midtrain.stages import MidtrainRecipe
-from octothinker.report.layout import ArmInfo, RunLayout, SubjectPaths
-from octothinker.stages import dump
-
-if TYPE_CHECKING:
-    from octothinker.study.recipe import PretrainSpec, StudyRecipe
+from octothinker.midtrain.config import MidtrainRecipe, PretrainSpec
+from octothinker.runs.engine import dump
+from octothinker.study.layout import StudyLayout
 
 
 @dataclass
@@ -54,89 +50,44 @@ class Line:
         """The stage folder that makes `model`."""
         if not self.own(model):
             return self.shared.folder(model)
-        return self.root / ("base" if model == "base" else "stable" if model == "stable" else f"decay-{model}")
+        return StudyLayout.model_folder(self.root, model)
 
     def path(self, model: str) -> Path:
         if model == "base" and self.pretrain is None and self.midtrain is not None and isinstance(self.midtrain.base, str):
             return Path(self.midtrain.base)
-        return self.folder(model) / "final"
+        return StudyLayout.final(self.folder(model))
 
 
 @dataclass
 class Subject:
-    """A model RL starts from, and the folders of its probe, evaluations and RL run."""
+    """A model RL starts from (or, `eval_from`, only evaluated), of one seed, and the folders of its probe,
+    evaluations and RL run."""
     key: str                             # "short", or "<arm>/short"
     seed: int
     model: Path
-    rl: Path
-    probe: Path
-    evals: Path                          # eval/<model>/<mode>/ below it
+    root: Path                           # the seed's root, or the arm's root in it
 
+    @property
+    def name(self) -> str:
+        """The model's name within its line: "short" for "<arm>/short"."""
+        return self.key.rpartition("/")[2]
 
-def layout(recipe: StudyRecipe) -> RunLayout:
-    """Where each seed's models and results are, relative to the run folder: what `octo report` reads."""
-    first_line, _ = lines_of(recipe, training_seeds(recipe)[0])
-    return RunLayout(
-        seeds=recipe.seed_list(), per_seed=recipe.per_seed,
-        subjects=[SubjectPaths(key=s.key, seed=s.seed, model=str(s.model), rl=str(s.rl),
-                               probe=str(s.probe / "probe.json"), evals=str(s.evals)) for s in subjects(recipe)],
-        arms={name: ArmInfo(claim=arm.claim, compare=arm.compare, models=arm.models, value=arm.value,
-                              compare_value=arm.compare_value) for name, arm in recipe.arms.items()},
-        branches=branches(recipe), qwen=recipe.qwen, models_root=str(first_line.root)).relative_to(recipe.out)
+    @property
+    def rl(self) -> Path:
+        return StudyLayout.rl(self.root, self.name)
 
+    @property
+    def probe(self) -> Path:
+        return StudyLayout.probe(self.root, self.name)
 
-def branches(recipe: StudyRecipe) -> list[str]:
-    """The models compared with the base as mid-trained branches (finding (a)): the decay branches, or in a
-    study of given models (the released bases), those RL starts from but the base and the Qwen arm."""
-    if recipe.midtrain and recipe.midtrain.decay:
-        return list(recipe.midtrain.decay.branches)
-    return [m for m in recipe.rl_from if m in recipe.given and m not in ("base", recipe.qwen)]
+    @property
+    def evals(self) -> Path:
+        return StudyLayout.evals(self.root)
 
+    def evaluation(self, mode: str, after_rl: bool = False) -> Path:
+        return StudyLayout.evaluation(self.evals, self.name, mode, after_rl)
 
-def seed_root(recipe: StudyRecipe, seed: int) -> Path:
-    return Path(recipe.out) / f"seed-{seed}" if recipe.seeds else Path(recipe.out)
-
-
-def training_seeds(recipe: StudyRecipe) -> list[int]:
-    return recipe.seed_list() if recipe.per_seed == "training" else [recipe.seed]
-
-
-def lines_of(recipe: StudyRecipe, seed: int) -> tuple[Line, dict[str, Line]]:
-    """The main line and every arm's line that the models of `seed` come from: trained per seed, or
-    once (with the top-level seed, in the run folder) when only RL and evaluation run per seed."""
-    if recipe.per_seed == "training":
-        root, train_seed = seed_root(recipe, seed), seed
-    else:
-        root, train_seed = Path(recipe.out), recipe.seed
-    return recipe.main_line(train_seed, root), {name: recipe.arm_line(name, root, train_seed) for name in recipe.arms}
-
-
-def main_subjects(recipe: StudyRecipe, seed: int, models: list[str]) -> list[Subject]:
-    """`models` of the main line of `seed`, with their folders under the seed's root."""
-    root, (main, _) = seed_root(recipe, seed), lines_of(recipe, seed)
-    return [Subject(model, seed, Path(recipe.given[model]) if model in recipe.given else main.path(model),
-                    root / f"rl-{model}", root / "probe" / model, root / "eval")
-            for model in models]
-
-
-def evaluated_only(recipe: StudyRecipe) -> list[Subject]:
-    """The models of `eval_from`, per seed: evaluated before RL beside the others, no RL of their own."""
-    return [s for seed in recipe.seed_list() for s in main_subjects(recipe, seed, recipe.eval_from)]
-
-
-def subjects(recipe: StudyRecipe) -> list[Subject]:
-    out = []
-    for seed in recipe.seed_list():
-        root = seed_root(recipe, seed)
-        _, arms = lines_of(recipe, seed)
-        out += main_subjects(recipe, seed, recipe.rl_from)
-        for name, arm in recipe.arms.items():
-            for model in arm.models:
-                where = root / "arms" / name
-                out.append(Subject(f"{name}/{model}", seed, arms[name].path(model), where / f"rl-{model}",
-                                   where / "probe" / model, where / "eval"))
-    return out
-
-
-def seed_prefix(recipe: StudyRecipe, seed: int) -> str:
-    return f"seed-{seed}/" if recipe.seeds else ""
+    def stage(self, layout: StudyLayout, kind: str, mode: str | None = None) -> str:
+        """The name of this subject's `kind` of stage (probe, eval, rl, eval-rl)."""
+        arm = self.key.rpartition("/")[0]
+        return layout.stage_name(kind, self.name, layout.stage_prefix(self.seed) + (f"{arm}/" if arm else ""), mode)

@@ -1,106 +1,114 @@
-"""The study's plan: the stages that make its data, models, probes, evaluations, RL runs and report,
-each with what it reads, what it is made from and what it computes."""
+"""The study's plan: its stages in order (data, base, stable, decays, then per model RL starts from: probe,
+evaluations, RL and the evaluation after it; last the report), each with what it reads, what it is made
+from, the folder the layout gives it, and what it computes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from octothinker.errors import OctoError
-from octothinker.midtrain.torchrun import LaunchSpec
+from octothinker.midtrain.config import LaunchSpec
 from octothinker.recipe import RecipeError
-from octothinker.rl.trainer import RLConfig
-from octothinker.stages import Stage, Work, check_paths, external_paths, fixed_root, link, within
-from octothinker.study.build import (build_base, build_eval, build_midtrain, build_probe, build_report, build_rl,
+from octothinker.rl.config import RLConfig
+from octothinker.runs.engine import Input, Stage, Work, check_paths, external_paths, fixed_root, link, within
+from octothinker.study.build import (BuildData, Evaluate, MakeWorld, Midtrain, Pretrain, Probe, Report, TrainRL,
                                      launched, probe_rl_settings, template_of)
-from octothinker.study.lines import (Line, Subject, lines_of, seed_prefix, training_seeds, evaluated_only,
-                                     subjects)
 from octothinker.study.recipe import EvalPlan, StudyRecipe
 from octothinker.tasks.templates import template_file
 
-
-def _training_stages(recipe: StudyRecipe, line: Line, prefix: str, needed: set[str]) -> list[Stage]:
-    """The stages that make the `needed` models of one line (and what they are made from)."""
-    from octothinker.midtrain.stages import decay_run, stable_run
-
-    stages = []
-    m = line.midtrain
-    wants_stable = bool(needed - {"base"})
-    if line.own("base") and line.pretrain is not None and ("base" in needed or (wants_stable and line.own("stable"))):
-        stages.append(Stage(f"{prefix}{line.prefix}base", line.making("base"),
-                            [("pretrain.data", line.pretrain.data)], line.folder("base"),
-                            lambda target, ln=line: build_base(ln, target),
-                            work=Work(line.pretrain.size, f"{line.pretrain.tokens:,} tokens", line.pretrain.tokens)))
-    if m is None:
-        return stages
-    if wants_stable and line.own("stable"):
-        base = [("midtrain.base", m.base)] if isinstance(m.base, str) else []
-        stages.append(Stage(f"{prefix}{line.prefix}stable", line.making("stable"),
-                            [("midtrain.stable.data", m.stable.data), *base], line.folder("stable"),
-                            lambda target, mt=m: build_midtrain(stable_run(mt, target), mt.launch, recipe.threads is not None),
-                            work=Work(_base_model(line), f"{m.stable.tokens:,} tokens", m.stable.tokens),
-                            launch=launched(m.launch)))
-    for branch, spec in (m.decay.branches if m.decay else {}).items():
-        if branch not in needed or not line.own(branch):
-            continue
-        stable_folder = line.folder("stable")
-        mt = m.model_copy(update={"out": str(stable_folder.parent)})  # decay_run finds <out>/stable
-        stages.append(Stage(f"{prefix}{line.prefix}decay-{branch}", line.making(branch),
-                            [(f"midtrain.decay.branches.{branch}.data", spec.data), ("midtrain.stable", str(stable_folder))],
-                            line.folder(branch),
-                            lambda target, b=branch, mt=mt: build_midtrain(decay_run(mt, b, target), mt.launch, recipe.threads is not None),
-                            work=Work(_base_model(line), f"{m.decay.tokens:,} tokens", m.decay.tokens),
-                            launch=launched(m.launch)))
-    return stages
-
-
-def _base_model(line: Line) -> str:
-    """What a line's mid-training starts from, as `Work.model` names it."""
-    if line.pretrain is not None:
-        return line.pretrain.size
-    return line.midtrain.base if isinstance(line.midtrain.base, str) else line.midtrain.base.size
+# where and on how many tasks datatrove curates is how, not what: the shards do not depend on it
+DATA_HOW = {"out", "executor", "tasks", "workers", "cluster"}
 
 
 def plan(recipe: StudyRecipe) -> list[Stage]:
-    run = Path(recipe.out)
+    layout = recipe.layout()
+    pinned = recipe.threads is not None
     stages: list[Stage] = []
+
+    # data: the synthetic world, then each data section's shards
     if recipe.world is not None:
-        def synth(target: Path, spec=recipe.world):
-            from octothinker.data.synthetic import generate_world
-
-            generate_world(target, spec, seed=recipe.seed)
-        stages.append(Stage("world", {"world": recipe.world, "seed": recipe.seed}, [], run / "world", synth))
+        stages.append(Stage("world", {"world": recipe.world, "seed": recipe.seed}, [], layout.world,
+                            MakeWorld(recipe.world, recipe.seed)))
     for name, data in recipe.data.items():
-        def build_data(target: Path, data=data):
-            from octothinker.data.pipeline import build
+        stages.append(Stage(f"data.{name}", data.model_dump(exclude=DATA_HOW), _data_inputs(name, data),
+                            Path(data.out), BuildData(data)))
 
-            build(data.model_copy(update={"out": str(target)}), staged=True)
-        inputs = [(f"data.{name}.sources.{s.name}.path", s.path) for s in data.sources]
-        inputs.append((f"data.{name}.tokenizer", data.tokenizer))
-        if data.quality:
-            inputs += [(f"data.{name}.quality.positive", data.quality.positive),
-                       (f"data.{name}.quality.negative", data.quality.negative)]
-        if data.decontam:
-            inputs += [(f"data.{name}.decontam.files", f) for f in data.decontam.files]
-            inputs += _benchmark_inputs(f"data.{name}.decontam", data.decontam.benchmarks, data.decontam.data_dir)
-        # where and on how many tasks datatrove curates is how, not what: the shards do not depend on it
-        how = {"out", "executor", "tasks", "workers", "cluster"}
-        stages.append(Stage(f"data.{name}", data.model_dump(exclude=how), inputs, Path(data.out), build_data))
-
-    for seed in training_seeds(recipe):
-        prefix = seed_prefix(recipe, seed) if recipe.per_seed == "training" else ""
-        main, arms = lines_of(recipe, seed)
+    # models: per training seed, the main line and each arm's line: base, stable, decay branches (an arm
+    # makes only the models whose settings differ from the main line's)
+    for seed in recipe.training_seeds():
+        prefix = layout.stage_prefix(seed) if recipe.per_seed == "training" else ""
+        main, arms = recipe.lines(seed)
         needed = set(main.models()) if recipe.midtrain else set(recipe.rl_from) - set(recipe.given)
-        stages += _training_stages(recipe, main, prefix, needed)
-        for name, arm in recipe.arms.items():
-            stages += _training_stages(recipe, arms[name], prefix, set(arm.models))
+        for line, models in [(main, needed), *((arms[name], set(arm.models)) for name, arm in recipe.arms.items())]:
+            m, head = line.midtrain, prefix + line.prefix
+            wants_stable = bool(models - {"base"})
+            pretrain = line.pretrain
+            if line.own("base") and pretrain is not None and ("base" in models or (wants_stable and line.own("stable"))):
+                stages.append(Stage(layout.model_stage("base", head), line.making("base"),
+                                    [Input("pretrain.data", pretrain.data)], line.folder("base"),
+                                    Pretrain(pretrain, m.train, line.seed),
+                                    work=Work(pretrain.size, f"{pretrain.tokens:,} tokens", pretrain.tokens)))
+            if m is None:
+                continue
+            if wants_stable and line.own("stable"):
+                base = [Input("midtrain.base", m.base)] if isinstance(m.base, str) else []
+                stages.append(Stage(layout.model_stage("stable", head), line.making("stable"),
+                                    [Input("midtrain.stable.data", m.stable.data), *base], line.folder("stable"),
+                                    Midtrain(m, pinned), launch=launched(m.launch),
+                                    work=Work(_base_model(line), f"{m.stable.tokens:,} tokens", m.stable.tokens)))
+            for branch, spec in (m.decay.branches if m.decay else {}).items():
+                if branch in models and line.own(branch):
+                    stable = line.folder("stable")
+                    stages.append(Stage(layout.model_stage(branch, head), line.making(branch),
+                                        [Input(f"midtrain.decay.branches.{branch}.data", spec.data),
+                                         Input("midtrain.stable", str(stable))],
+                                        line.folder(branch), Midtrain(m, pinned, branch, stable, layout.model_stage(branch)),
+                                        launch=launched(m.launch),
+                                        work=Work(_base_model(line), f"{m.decay.tokens:,} tokens", m.decay.tokens)))
 
-    for subject in subjects(recipe):
-        stages += _subject_stages(recipe, subject)
-    for subject in evaluated_only(recipe):
-        stages += _subject_stages(recipe, subject, with_rl=False)
-    made = [(s.name, str(s.output)) for s in stages]
-    stages.append(Stage("report", {}, [(f"stage {n}", o) for n, o in made], run / "report",
-                        lambda target: build_report(recipe, target)))
+    # per model RL starts from (and per model only evaluated, `eval_from`), of every seed: its probe, its
+    # evaluations before RL, its RL run and the evaluation of the model RL made
+    release = {"release_dir": recipe.release_dir} if recipe.release_dir else {}
+    release_inputs = [Input("release_dir", recipe.release_dir)] if recipe.release_dir else []
+    for s, with_rl in [*((s, True) for s in recipe.subjects()), *((s, False) for s in recipe.evaluated_only())]:
+        rl, seeded = recipe.rl_for(s.key), {"seed": s.seed}
+        prompt_file = template_file(template_of(rl))
+        reads = [*([Input("rl.template", str(prompt_file))] if prompt_file else []), *release_inputs]
+        if recipe.probe is not None and with_rl:
+            p = recipe.probe
+            prompts = [Input("probe.prompts", p.prompts)] if _is_path(p.prompts) else \
+                _benchmark_inputs("probe.prompts", [p.prompts], p.data_dir)
+            stages.append(Stage(s.stage(layout, "probe"), {"probe": p, "rl": probe_rl_settings(rl), **seeded},
+                                [Input("rl_from", str(s.model)), *prompts, *reads], s.probe,
+                                Probe(s.model, p.prompts, p.data_dir, p, rl, s.seed, recipe.release_dir),
+                                work=Work(str(s.model), f"{p.limit} prompts x {p.k} samples",
+                                          generated_tokens=p.limit * p.k * p.max_new_tokens)))
+        e = recipe.eval
+        for mode in e.before_rl if e is not None else []:
+            stages.append(Stage(s.stage(layout, "eval", mode),
+                                {"eval": e, "mode": mode, **seeded, "template": template_of(rl), **release},
+                                [Input("rl_from", str(s.model)), *_eval_inputs(e), *reads], s.evaluation(mode),
+                                _evaluate(recipe, s.model, mode, rl, s.seed), work=_eval_work(e, str(s.model))))
+        if rl is not None and with_rl:
+            rl_inputs = [Input("rl.prompts", rl.prompts)]
+            if rl.eval:
+                rl_inputs += [Input(f"rl.eval.files.{k}", v) for k, v in rl.eval.files.items()]
+                rl_inputs += _benchmark_inputs("rl.eval", rl.eval.benchmarks, rl.eval.data_dir)
+            stages.append(Stage(s.stage(layout, "rl"), {"rl": rl, **seeded},
+                                [Input("rl_from", str(s.model)), *rl_inputs, *reads], s.rl,
+                                TrainRL(rl.model_copy(update={"seed": s.seed}), s.model),
+                                work=_rl_work(rl, str(s.model)), **_rl_launch(rl)))
+            if e is not None:
+                final = layout.final(s.rl)
+                stages.append(Stage(s.stage(layout, "eval-rl"),
+                                    {"eval": e, "mode": "zero-shot", **seeded, "template": template_of(rl), **release},
+                                    [Input("rl_from", str(final)), *_eval_inputs(e), *reads],
+                                    s.evaluation("zero-shot", after_rl=True),
+                                    _evaluate(recipe, final, "zero-shot", rl, s.seed), work=_eval_work(e, str(s.model))))
+
+    # the report reads every stage
+    stages.append(Stage("report", {}, [Input(f"stage {st.name}", str(st.output)) for st in stages], layout.report,
+                        Report(layout.run)))
     for stage in stages:
         stage.threads = stage_threads(recipe, stage)
         stage.context = {"threads": stage.threads}  # results are bit-exact only at one thread count
@@ -121,50 +129,29 @@ def stage_threads(recipe: StudyRecipe, stage: Stage) -> int | None:
     return recipe.threads if recipe.jobs == 1 or trains_only else max(1, recipe.threads // recipe.jobs)
 
 
-def _subject_stages(recipe: StudyRecipe, s: Subject, with_rl: bool = True) -> list[Stage]:
-    """Probe, evaluations and RL of one model of one seed (without RL: its evaluations before RL only)."""
-    name = f"{seed_prefix(recipe, s.seed)}{s.key}"
-    source = ("rl_from", str(s.model))
-    rl = recipe.rl_for(s.key)
-    prompt_file = template_file(template_of(rl))
-    prompt_files = [("rl.template", str(prompt_file))] if prompt_file else []
-    seeded = {"seed": s.seed}
-    # a named release copy changes what the evaluations run (the release's harness) and read
-    release = {"release_dir": recipe.release_dir} if recipe.release_dir else {}
-    release_inputs = [("release_dir", recipe.release_dir)] if recipe.release_dir else []
-    stages = []
-    if recipe.probe is not None and with_rl:
-        p = recipe.probe
-        prompts = _benchmark_inputs("probe.prompts", [p.prompts], p.data_dir) if not _is_path(p.prompts) \
-            else [("probe.prompts", p.prompts)]
-        stages.append(Stage(_stage_name(name, "probe"), {"probe": p, "rl": probe_rl_settings(rl), **seeded},
-                            [source, *prompts, *prompt_files, *release_inputs], s.probe, lambda target, s=s: build_probe(recipe, s, target),
-                            work=Work(str(s.model), f"{p.limit} prompts x {p.k} samples",
-                                      generated_tokens=p.limit * p.k * p.max_new_tokens)))
-    if recipe.eval is not None:
-        for mode in recipe.eval.before_rl:
-            stages.append(Stage(_stage_name(name, "eval", mode), {"eval": recipe.eval, "mode": mode, **seeded,
-                                                                  "template": template_of(rl), **release},
-                                [source, *_eval_inputs(recipe.eval), *prompt_files, *release_inputs], s.evals / s.key.split("/")[-1] / mode,
-                                lambda target, s=s, mode=mode: build_eval(recipe, s, s.model, mode, target),
-                                work=_eval_work(recipe.eval, str(s.model))))
-    if rl is not None and with_rl:
-        rl_inputs = [("rl.prompts", rl.prompts)]
-        if rl.eval:
-            rl_inputs += [(f"rl.eval.files.{k}", v) for k, v in rl.eval.files.items()]
-            rl_inputs += _benchmark_inputs("rl.eval", rl.eval.benchmarks, rl.eval.data_dir)
-        stages.append(Stage(_stage_name(name, "rl"), {"rl": rl, **seeded},
-                            [source, *rl_inputs, *prompt_files, *release_inputs], s.rl, lambda target, s=s: build_rl(recipe, s, target),
-                            work=_rl_work(rl, str(s.model)), **_rl_launch(rl)))
-        if recipe.eval is not None:
-            final = s.rl / "final"
-            stages.append(Stage(_stage_name(name, "eval-rl"), {"eval": recipe.eval, "mode": "zero-shot", **seeded,
-                                                               "template": template_of(rl), **release},
-                                [("rl_from", str(final)), *_eval_inputs(recipe.eval), *prompt_files, *release_inputs],
-                                s.evals / f"rl-{s.key.split('/')[-1]}" / "zero-shot",
-                                lambda target, s=s: build_eval(recipe, s, s.rl / "final", "zero-shot", target),
-                                work=_eval_work(recipe.eval, str(s.model))))
-    return stages
+def _evaluate(recipe: StudyRecipe, model: Path, mode: str, rl: RLConfig | None, seed: int) -> Evaluate:
+    e = recipe.eval
+    return Evaluate(model, tuple(e.benchmarks), e.data_dir, mode, template_of(rl), e.fewshot_file, e.limit,
+                    e.max_new_tokens, e.cutoff, seed, recipe.release_dir)
+
+
+def _base_model(line) -> str:
+    """What a line's mid-training starts from, as `Work.model` names it."""
+    if line.pretrain is not None:
+        return line.pretrain.size
+    return line.midtrain.base if isinstance(line.midtrain.base, str) else line.midtrain.base.size
+
+
+def _data_inputs(name: str, data) -> list[Input]:
+    inputs = [Input(f"data.{name}.sources.{s.name}.path", s.path) for s in data.sources]
+    inputs.append(Input(f"data.{name}.tokenizer", data.tokenizer))
+    if data.quality:
+        inputs += [Input(f"data.{name}.quality.positive", data.quality.positive),
+                   Input(f"data.{name}.quality.negative", data.quality.negative)]
+    if data.decontam:
+        inputs += [Input(f"data.{name}.decontam.files", f) for f in data.decontam.files]
+        inputs += _benchmark_inputs(f"data.{name}.decontam", data.decontam.benchmarks, data.decontam.data_dir)
+    return inputs
 
 
 def _eval_work(e: EvalPlan, model: str) -> Work:
@@ -202,21 +189,13 @@ def _rl_work(rl: RLConfig, model: str) -> Work:
                        f"tokens{removal}", trained, generated + evals)
 
 
-def _stage_name(subject: str, kind: str, mode: str | None = None) -> str:
-    """probe-short, eval-short (few-shot), eval-short-zero-shot, rl-short, eval-rl-short; arms and seeds
-    keep their prefix: seed-1/unfiltered/rl-short."""
-    head, _, model = subject.rpartition("/")
-    name = f"{kind}-{model}" + (f"-{mode}" if mode and mode != "few-shot" else "")
-    return f"{head}/{name}" if head else name
-
-
 def _is_path(spec: str) -> bool:
     from octothinker.tasks.benchmarks import BENCHMARKS
 
     return spec not in BENCHMARKS and "=" not in spec
 
 
-def _benchmark_inputs(key: str, names: list[str], data_dir: str | None) -> list[tuple[str, str]]:
+def _benchmark_inputs(key: str, names: list[str], data_dir: str | None) -> list[Input]:
     """The files behind benchmark names (checked against the registry here, before any stage runs)."""
     from octothinker.tasks.benchmarks import benchmark_path
 
@@ -228,17 +207,17 @@ def _benchmark_inputs(key: str, names: list[str], data_dir: str | None) -> list[
             raise RecipeError(f"{key}: {err}") from None
         if path is None:
             raise RecipeError(f"{key}: benchmark {name!r} needs a data_dir (the folder of <name>/test.jsonl files)")
-        inputs.append((f"{key}.benchmarks.{name.split('=')[0]}", str(path)))
+        inputs.append(Input(f"{key}.benchmarks.{name.split('=')[0]}", str(path)))
     return inputs
 
 
-def _eval_inputs(e: EvalPlan) -> list[tuple[str, str]]:
-    exemplars = [("eval.fewshot_file", e.fewshot_file)] if e.fewshot_file else []
+def _eval_inputs(e: EvalPlan) -> list[Input]:
+    exemplars = [Input("eval.fewshot_file", e.fewshot_file)] if e.fewshot_file else []
     return _benchmark_inputs("eval", e.benchmarks, e.data_dir) + exemplars
 
 
 def preflight(recipe: StudyRecipe, stages: list[Stage], where: str) -> None:
-    """Everything checkable before hours of compute (`stages.check_paths`), as recipe errors."""
+    """Everything checkable before hours of compute (`runs.engine.check_paths`), as recipe errors."""
     check_paths(stages, Path(recipe.out), where, RecipeError)
 
 

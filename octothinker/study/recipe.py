@@ -7,25 +7,16 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from octothinker.data.pipeline import DataRecipe
+from octothinker.data.config import DataRecipe
 from octothinker.data.synthetic import WorldSize
 from octothinker.errors import Strict, check_names
-from octothinker.midtrain.stages import FINAL_LR, MidtrainRecipe
-from octothinker.probe import ProbeSampling
+from octothinker.eval.config import ProbeSampling
+from octothinker.midtrain.config import MidtrainRecipe, PretrainSpec
 from octothinker.recipe import merge
-from octothinker.rl.trainer import RLConfig
-from octothinker.study.lines import Line
+from octothinker.rl.config import RLConfig
+from octothinker.study.layout import ArmInfo, Claim, EvalPaths, RunLayout, StudyLayout, SubjectPaths
+from octothinker.study.lines import Line, Subject
 from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule
-
-
-class PretrainSpec(Strict):
-    """Pre-train a fresh model into the study's "base" (the demo's stand-in for a general base model)."""
-    data: str
-    tokens: int = Field(gt=0)
-    lr: float = Field(gt=0)
-    warmup_tokens: int = Field(0, ge=0)
-    final_lr: float = Field(FINAL_LR, ge=0)
-    size: str = "tiny"
 
 
 class EvalPlan(Strict):
@@ -47,7 +38,7 @@ class ArmSpec(Strict):
     """A variant of the main mid-training recipe that tests one finding of the study against a model of
     the main line (`compare`): the arm's stages are made only where its settings differ from the main
     line's, the rest is shared."""
-    claim: Literal["qa", "template", "schedule", "qa-share", "quality", "budget", "instruct", "instruct-frame", "qwen"]
+    claim: Claim
     compare: str = "short"                      # the model it is measured against: the main line's, or an arm's (arm/model)
     # qa-share: the share of QA in the decay mix of this arm and of the main line (the arms of one claim
     # and the main model are judged together, in order of the share)
@@ -64,14 +55,15 @@ def _fill_defaults(data: dict) -> dict:
         return data
     data = dict(data)
     out, seed = data.get("out"), data.get("seed", 0)
+    layout = StudyLayout.of(str(out), None)
     for name, section in (data.get("data") or {}).items():
         if isinstance(section, dict):
-            data["data"][name] = {"name": name, "out": f"{out}/data/{name}", "seed": seed, **section}
+            data["data"][name] = {"name": name, "out": str(layout.data(name)), "seed": seed, **section}
     midtrain = data.get("midtrain")
     if isinstance(midtrain, dict):
         midtrain = {"out": out, **midtrain}
         if "base" not in midtrain and data.get("pretrain") is not None:
-            midtrain["base"] = f"{out}/base/final"
+            midtrain["base"] = str(layout.final(layout.model_folder(layout.run, "base")))
         if isinstance(midtrain.get("train", {}), dict):
             midtrain["train"] = {"seed": seed, **midtrain.get("train", {})}
         data["midtrain"] = midtrain
@@ -91,7 +83,7 @@ class StudyRecipe(Strict):
     seeds: list[int] | None = None              # run the seed-sensitive stages once per seed, in seed-<s>/
     per_seed: Literal["training", "rl"] = "training"  # with `seeds`: which stages run per seed (rl: RL, probe, eval)
     threads: int | None = Field(None, ge=1)     # torch threads: results are bit-exact only at one count
-    jobs: int = Field(1, ge=1)                  # stages at once (within `threads`), see planning.share_threads
+    jobs: int = Field(1, ge=1)                  # stages at once (within `threads`), see planning.stage_threads
     world: WorldSize | None = None
     data: dict[str, DataRecipe] = Field(default_factory=dict)
     pretrain: PretrainSpec | None = None
@@ -195,6 +187,13 @@ class StudyRecipe(Strict):
     def seed_list(self) -> list[int]:
         return self.seeds or [self.seed]
 
+    def layout(self) -> StudyLayout:
+        return StudyLayout.of(self.out, self.seeds)
+
+    def training_seeds(self) -> list[int]:
+        """The seeds models are trained with: every seed, or (`per_seed: rl`) the top-level one."""
+        return self.seed_list() if self.per_seed == "training" else [self.seed]
+
     def models(self) -> list[str]:
         """The models this study makes (base, stable, every decay branch) or is given."""
         return [*Line("", Path(self.out), self.pretrain, self.midtrain).models(), *self.given]
@@ -204,14 +203,14 @@ class StudyRecipe(Strict):
         pretrain, midtrain = self.pretrain, self.midtrain
         if midtrain is not None:
             train = midtrain.train.model_copy(update={"seed": seed})
-            base = str(root / "base" / "final") if pretrain is not None else midtrain.base
+            base = str(StudyLayout.final(StudyLayout.model_folder(root, "base"))) if pretrain is not None else midtrain.base
             midtrain = midtrain.model_copy(update={"out": str(root), "train": train, "base": base})
         return Line("", root, pretrain, midtrain, seed)
 
     def arm_line(self, name: str, root: Path, seed: int | None = None) -> Line:
-        """An arm's line: the main recipe with the arm's changes merged in, made under root/arms/<name>."""
+        """An arm's line: the main recipe with the arm's changes merged in, made under the arm's root."""
         arm, seed = self.arms[name], self.seed if seed is None else seed
-        main = self.main_line(seed, root)
+        main, arm_root = self.main_line(seed, root), StudyLayout.arm_root(root, name)
         pretrain = main.pretrain
         if arm.pretrain is not None:
             pretrain = PretrainSpec.model_validate(merge(main.pretrain.model_dump() if main.pretrain else {}, arm.pretrain))
@@ -219,9 +218,70 @@ class StudyRecipe(Strict):
         if main.midtrain is not None:
             merged = merge(main.midtrain.model_dump(), arm.midtrain or {})
             if arm.pretrain is not None:
-                merged["base"] = str(root / "arms" / name / "base" / "final")
+                merged["base"] = str(StudyLayout.final(StudyLayout.model_folder(arm_root, "base")))
             midtrain = type(main.midtrain).model_validate(merged)
-        return Line(f"{name}/", root / "arms" / name, pretrain, midtrain, seed, shared=main)
+        return Line(f"{name}/", arm_root, pretrain, midtrain, seed, shared=main)
+
+    def lines(self, seed: int) -> tuple[Line, dict[str, Line]]:
+        """The main line and every arm's line that the models of `seed` come from: trained per seed, or
+        once (with the top-level seed, in the run folder) when only RL and evaluation run per seed."""
+        layout = self.layout()
+        if self.per_seed == "training":
+            root, train_seed = layout.seed_root(seed), seed
+        else:
+            root, train_seed = layout.run, self.seed
+        return self.main_line(train_seed, root), {name: self.arm_line(name, root, train_seed) for name in self.arms}
+
+    def _main_subjects(self, seed: int, models: list[str]) -> list[Subject]:
+        main, _ = self.lines(seed)
+        root = self.layout().seed_root(seed)
+        return [Subject(model, seed, Path(self.given[model]) if model in self.given else main.path(model), root)
+                for model in models]
+
+    def subjects(self) -> list[Subject]:
+        """The models RL starts from, of every seed: the main line's, then each arm's."""
+        out = []
+        for seed in self.seed_list():
+            _, arms = self.lines(seed)
+            out += self._main_subjects(seed, self.rl_from)
+            for name, arm in self.arms.items():
+                root = StudyLayout.arm_root(self.layout().seed_root(seed), name)
+                out += [Subject(f"{name}/{model}", seed, arms[name].path(model), root) for model in arm.models]
+        return out
+
+    def evaluated_only(self) -> list[Subject]:
+        """The models of `eval_from`, per seed: evaluated before RL beside the others, no RL of their own."""
+        return [s for seed in self.seed_list() for s in self._main_subjects(seed, self.eval_from)]
+
+    def branches(self) -> list[str]:
+        """The models compared with the base as mid-trained branches (finding (a)): the decay branches, or in
+        a study of given models (the released bases), those RL starts from but the base and the Qwen arm."""
+        if self.midtrain and self.midtrain.decay:
+            return list(self.midtrain.decay.branches)
+        return [m for m in self.rl_from if m in self.given and m not in ("base", self.qwen)]
+
+    def recorded_layout(self) -> RunLayout:
+        """Where each seed's models and results are, relative to the run folder: what `octo report` reads."""
+        first_line, _ = self.lines(self.training_seeds()[0])
+        subjects = self.subjects()
+        evaluations = []
+        if self.eval is not None:
+            first = self.seed_list()[0]
+            for s, with_rl in [*((s, self.rl_for(s.key) is not None) for s in subjects),
+                               *((s, False) for s in self.evaluated_only())]:
+                if s.seed == first:
+                    evaluations += [EvalPaths(label=StudyLayout.eval_label(s.key), mode=mode, folder=str(s.evaluation(mode)))
+                                    for mode in self.eval.before_rl]
+                    evaluations += [EvalPaths(label=StudyLayout.eval_label(s.key, after_rl=True), mode="zero-shot",
+                                              folder=str(s.evaluation("zero-shot", after_rl=True)))] if with_rl else []
+        return RunLayout(
+            seeds=self.seed_list(), per_seed=self.per_seed,
+            subjects=[SubjectPaths(key=s.key, seed=s.seed, model=str(s.model), rl=str(s.rl),
+                                   probe=str(s.probe / "probe.json"), evals=str(s.evals)) for s in subjects],
+            evaluations=evaluations,
+            arms={name: ArmInfo(claim=arm.claim, compare=arm.compare, models=arm.models, value=arm.value,
+                                compare_value=arm.compare_value) for name, arm in self.arms.items()},
+            branches=self.branches(), qwen=self.qwen, models_root=str(first_line.root)).relative_to(self.out)
 
 
 def load_study(path: str | Path, overrides: list[str] | None = None, section: str | None = None) -> StudyRecipe:

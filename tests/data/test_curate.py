@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from octothinker.data.pipeline import DataRecipe, build
+from octothinker.data.config import DataRecipe
+from octothinker.data.pipeline import build
 from tests.shards import iter_documents
 from octothinker.models import load_tokenizer
 

@@ -4,7 +4,7 @@ naming the field (never a stringified list)."""
 import pytest
 
 from octothinker.data.formats import FORMATS, RecordError, parse_path, resolve, untag
-from octothinker.data.pipeline import SourceSpec
+from octothinker.data.config import SourceSpec
 
 R1_TRACE = "<think>\nHugo has 3 + 5 = 8 coins.\n</think>\n\nHugo has $\\boxed{8}$ coins."
 

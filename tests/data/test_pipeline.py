@@ -6,7 +6,8 @@ import yaml
 from typer.testing import CliRunner
 
 from octothinker.cli import app
-from octothinker.data.pipeline import DataRecipe, build
+from octothinker.data.config import DataRecipe
+from octothinker.data.pipeline import build
 from octothinker.data.quality import QualityClassifier
 from octothinker.data.formats import FORMATS
 from octothinker.data.shards import ShardReader, read_index

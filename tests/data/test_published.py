@@ -7,13 +7,14 @@ from typer.testing import CliRunner
 
 from octothinker.cli import app
 from octothinker.data.formats import FORMATS
-from octothinker.data.pipeline import DataRecipe, build
+from octothinker.data.config import DataRecipe
+from octothinker.data.pipeline import build
 from octothinker.data.published import UNVERIFIED_SHARE, corpus_file, write_benchmarks, write_corpus, write_prompts, \
     write_seeds
 from tests.shards import iter_documents
 from octothinker.models import load_tokenizer
 from octothinker.recipe import load_yaml
-from octothinker.study import load_study
+from octothinker.study.recipe import load_study
 
 RECIPE = "octothinker/recipes/octothinker-1b.yaml"
 runner = CliRunner()

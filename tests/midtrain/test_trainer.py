@@ -13,8 +13,11 @@ import yaml
 from typer.testing import CliRunner
 
 from octothinker.cli import app
-from octothinker.data.pipeline import DataRecipe, build
-from octothinker.midtrain.stages import MidtrainRecipe, decay_run, run_midtrain
+from octothinker.data.config import DataRecipe
+from octothinker.data.pipeline import build
+from octothinker.midtrain.config import MidtrainRecipe
+from octothinker.midtrain.stages import decay_run, run_midtrain
+from octothinker.study.layout import midtrain_folders
 from octothinker.midtrain.trainer import TrainingError, causal_lm_loss, flops_per_token
 from octothinker.models import create_model, load_model, load_tokenizer, save_model, train_tokenizer
 
@@ -68,7 +71,7 @@ def test_loss_and_flops_maths():
 
 def test_stable_then_branches_loss_falls_and_branches_start_from_stable(setup, tmp_path):
     spec = MidtrainRecipe.model_validate(recipe(setup, tmp_path / "run"))
-    finals = run_midtrain(spec)
+    finals = run_midtrain(spec, *midtrain_folders(tmp_path / "run", spec.decay.branches))
     assert [f.parent.name for f in finals] == ["stable", "decay-short", "decay-long"]
     stable = losses(tmp_path / "run" / "stable")
     assert len(stable) == 16 and stable[-1] < stable[0] - 0.5
@@ -119,7 +122,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(setup, tmp_pat
     d["decay"] = None
     spec = MidtrainRecipe.model_validate(d)
     with pytest.raises(TrainingError, match="non-finite loss"):
-        run_midtrain(spec)
+        run_midtrain(spec, *midtrain_folders(tmp_path / "run", {}))
     assert not (tmp_path / "run" / "stable" / "checkpoints" / "final").exists()
     assert not (tmp_path / "run" / "stable" / "final").exists()
 
@@ -136,7 +139,8 @@ def test_bad_input(setup, tmp_path):
 
     spec = MidtrainRecipe.model_validate(recipe(setup, tmp_path / "fresh"))
     with pytest.raises(TrainingError, match=r"looked for .*fresh/stable/checkpoints/final"):
-        decay_run(spec, "short")
+        stable, decays = midtrain_folders(tmp_path / "fresh", spec.decay.branches)
+        decay_run(spec, "short", stable, decays["short"], "decay-short")
 
     other = train_tokenizer(["something else entirely"] * 5, vocab_size=280)
     save_model(create_model("micro", other), other, tmp_path / "other-base")

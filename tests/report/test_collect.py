@@ -4,7 +4,7 @@ import random
 import pytest
 
 from octothinker.report.collect import midtrain_curves
-from octothinker.report.layout import RunLayout, read_layout
+from octothinker.study.layout import RunLayout, read_layout
 from octothinker.report.findings import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, TOO_FEW_MODELS, all_findings,
                                          before_after, load_results)
 from octothinker.report.page import write_report
@@ -18,7 +18,7 @@ def _jsonl(path, rows):
 def test_midtrain_curves_continue_across_stages(tmp_path):
     _jsonl(tmp_path / "stable" / "metrics.jsonl", [{"tokens_seen": 100, "loss": 5.0}, {"tokens_seen": 200, "loss": 4.0}])
     _jsonl(tmp_path / "decay-long" / "metrics.jsonl", [{"tokens_seen": 50, "loss": 3.9}])
-    curves = midtrain_curves(tmp_path)
+    curves = midtrain_curves(RunLayout(seeds=[0], subjects=[], branches=["long"], models_root=str(tmp_path)))
     assert curves["stable"] == [(100, 5.0), (200, 4.0)] and curves["decay-long"] == [(250, 3.9)]
 
 

@@ -92,7 +92,7 @@ def test_kl_clamps_as_verl_low_var_kl():
 
 
 def test_recipe_exposes_verl_defaults_and_the_launcher_maps_them(tmp_path):
-    from octothinker.rl.trainer import RLConfig
+    from octothinker.rl.config import RLConfig
     from octothinker.rl.verl import overrides
 
     cfg = RLConfig.model_validate({"out": str(tmp_path), "prompts": "p.jsonl", "steps": 4, "eval": None,

@@ -14,7 +14,9 @@ from octothinker.tasks.grading import VerifyPool
 from octothinker.tasks.rewards import RewardConfig, reward
 from octothinker.models import load_model, load_tokenizer
 from octothinker.tasks.templates import get_template
-from octothinker.rl.trainer import PromptSampler, RLConfig, load_prompts, train
+from octothinker.rl.config import RLConfig
+from octothinker.rl.prompts import PromptSampler, load_prompts
+from octothinker.rl.trainer import train
 
 runner = CliRunner()
 
@@ -218,7 +220,8 @@ class ScriptedGenerator:
 
 
 def test_periodic_eval_greedy_and_sampled(tmp_path):
-    from octothinker.rl.trainer import EvalSpec, periodic_eval
+    from octothinker.rl.config import EvalSpec
+    from octothinker.rl.trainer import periodic_eval
 
     rows = [{"question": "What is 2 + 3?", "answer": "5"}, {"question": "What is 4 + 4?", "answer": "8"}]
     path = tmp_path / "t.jsonl"
@@ -291,7 +294,8 @@ def test_periodic_eval_graded_as_the_forks_validate(tmp_path):
     import json
 
     from octothinker.eval.generation import Completion
-    from octothinker.rl.trainer import EvalSpec, periodic_eval
+    from octothinker.rl.config import EvalSpec
+    from octothinker.rl.trainer import periodic_eval
     from octothinker.tasks.templates import get_template
 
     path = tmp_path / "t.jsonl"

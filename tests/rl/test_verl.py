@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from octothinker.cli import app
 from octothinker.errors import OctoError
 from octothinker.models import load_model, load_tokenizer
-from octothinker.rl.trainer import RLConfig
+from octothinker.rl.config import RLConfig
 from tests.rl.conftest import VERL_DIR
 from octothinker.rl.verl import AGENT_LOOPS, PASSTHROUGH_CHAT_TEMPLATE, STOP_LOOP, overrides, prepare, segments
 from octothinker.tasks.templates import get_template
@@ -277,7 +277,7 @@ def test_packaged_study_recipes_compose_against_verls_own_config(name, tmp_path,
     """The 1B and 3B recipes' RL, as `octo run` hands it to verl (their models and prompts are not here,
     so the overrides are made directly, for the study's 7,500 MATH training prompts): each of the
     release's settings, pinned in the composed configuration."""
-    from octothinker.study import load_study
+    from octothinker.study.recipe import load_study
 
     recipe = Path(__file__).resolve().parents[2] / "octothinker" / "recipes" / name
     study = load_study(recipe, [f"release_dir={release_copy}"])

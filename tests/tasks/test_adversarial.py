@@ -72,7 +72,8 @@ def test_eval_score_periodic_eval_probe_and_verl_reward(tmp_path):
     reward module (training and validation rows)."""
     from octothinker.eval.runner import EvalConfig, score_predictions
     from octothinker.probe import ProbeSampling, probe
-    from octothinker.rl.trainer import EvalSpec, RLConfig, periodic_eval
+    from octothinker.rl.config import EvalSpec, RLConfig
+    from octothinker.rl.trainer import periodic_eval
     from octothinker.rl.verl import write_reward_module
     from octothinker.tasks.templates import get_template
 

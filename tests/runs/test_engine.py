@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from octothinker.stages import Stage, link, run_stages
+from octothinker.runs.engine import Stage, link, run_stages
 
 
 def _record(name: str, target: Path, fail: bool = False) -> None:

@@ -24,6 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from octothinker.errors import OctoError
 from octothinker.runs import atomic_write_json
@@ -44,11 +45,17 @@ class Work:
     generated_tokens: float | None = 0.0  # upper bound: every response at its length limit; None: unknown
 
 
+class Input(NamedTuple):
+    """A path or glob a stage reads, and the recipe key that names it (what an error about it says)."""
+    key: str
+    path: str
+
+
 @dataclass
 class Stage:
     name: str
     settings: object                     # what the stage is made from, beyond the files it reads (dumped whole)
-    inputs: list[tuple[str, str]]        # (recipe key, path or glob) of everything it reads
+    inputs: list[Input]                  # everything it reads
     output: Path                         # the one folder it makes
     build: Callable[[Path], None]        # makes the stage into the folder it is given
     depends: list[str] = field(default_factory=list)   # filled by `link`: stages whose folders it reads
