@@ -38,10 +38,14 @@ def _parquet(path: str) -> Iterator[tuple[str, dict]]:
     except (pyarrow.ArrowException, OSError) as err:
         raise DataError(f"{path}: not a readable Parquet file ({str(err).splitlines()[0][:200]})") from None
     row = 0
-    for batch in batches:
-        for rec in batch.to_pylist():
-            row += 1
-            yield f"{path}#row{row}", rec
+    try:
+        for batch in batches:
+            for rec in batch.to_pylist():
+                row += 1
+                yield f"{path}#row{row}", rec
+    except (pyarrow.ArrowException, OSError) as err:  # a file damaged past its footer fails only when read
+        raise DataError(f"{path}: corrupt Parquet data after row {row} "
+                        f"({str(err).splitlines()[0][:200]})") from None
 
 
 def _hf(spec: str) -> Iterator[tuple[str, dict]]:

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,14 +75,64 @@ def ensure_writable(folder: str | os.PathLike) -> Path:
     return folder
 
 
+class _ZstdFrames(io.RawIOBase):
+    """A .zst file's frames, one after another. A file cut inside a frame, or damaged, is a DataError naming
+    it: python-zstandard's stream reader ends quietly where a cut file ends, which would lose the rest
+    without a word."""
+
+    def __init__(self, path: str):
+        import zstandard
+
+        self._zstd, self._path, self._fh = zstandard, path, open(path, "rb")
+        self._frame, self._pending, self._read_any = zstandard.ZstdDecompressor().decompressobj(), b"", False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            chunk = self._fh.read(1 << 16)
+            if not chunk:
+                if self._read_any and not self._frame.eof:
+                    raise DataError(f"{self._path}: truncated zstd data (the file ends inside a frame)")
+                return 0
+            try:
+                while chunk:
+                    if self._frame.eof:  # the next frame of a file written in several
+                        self._frame = self._zstd.ZstdDecompressor().decompressobj()
+                    self._pending += self._frame.decompress(chunk)
+                    self._read_any = True
+                    chunk = self._frame.unused_data if self._frame.eof else b""
+            except self._zstd.ZstdError as err:
+                raise DataError(f"{self._path}: corrupt zstd data ({err})") from None
+        n = min(len(buffer), len(self._pending))
+        buffer[:n], self._pending = self._pending[:n], self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
 def _open_binary(path: str):
     if path.endswith(".gz"):
         return gzip.open(path, "rb")
     if path.endswith(".zst"):
-        import zstandard
-
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb")))
+        return io.BufferedReader(_ZstdFrames(path))
     return open(path, "rb")
+
+
+def _lines(path: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of a file; a damaged or cut compressed file is a DataError naming it and the
+    line it got to, never a bare library message."""
+    lineno = 0
+    with _open_binary(path) as fh:
+        try:
+            for raw in fh:
+                lineno += 1
+                yield lineno, raw
+        except (OSError, EOFError, zlib.error) as err:
+            raise DataError(f"{path}: corrupt or truncated after line {lineno} ({err})") from None
 
 
 def jsonl_lines(path: str | os.PathLike, on_bad_line: str = "fail",
@@ -92,24 +143,23 @@ def jsonl_lines(path: str | os.PathLike, on_bad_line: str = "fail",
     path = str(path)
     if not Path(path).is_file():
         raise DataError(f"{path}: file not found")
-    with _open_binary(path) as fh:
-        for lineno, raw in enumerate(fh, 1):
-            where = f"{path}:{lineno}"
-            try:
-                line = raw.decode("utf-8")
-                if not line.strip():
-                    continue
-                rec = json.loads(line)
-                if not isinstance(rec, dict):
-                    raise ValueError("expected a JSON object")
-            except (UnicodeDecodeError, ValueError) as err:
-                reason = "not valid UTF-8" if isinstance(err, UnicodeDecodeError) else f"invalid JSON ({err})"
-                if on_bad_line == "fail":
-                    raise DataError(f"{where}: {reason}") from None
-                if bad is not None:
-                    bad[path] = bad.get(path, 0) + 1
+    for lineno, raw in _lines(path):
+        where = f"{path}:{lineno}"
+        try:
+            line = raw.decode("utf-8")
+            if not line.strip():
                 continue
-            yield where, rec
+            rec = json.loads(line)
+            if not isinstance(rec, dict):
+                raise ValueError("expected a JSON object")
+        except (UnicodeDecodeError, ValueError) as err:
+            reason = "not valid UTF-8" if isinstance(err, UnicodeDecodeError) else f"invalid JSON ({err})"
+            if on_bad_line == "fail":
+                raise DataError(f"{where}: {reason}") from None
+            if bad is not None:
+                bad[path] = bad.get(path, 0) + 1
+            continue
+        yield where, rec
 
 
 def jsonl_records(path: str | os.PathLike) -> Iterator[tuple[str, dict]]:

@@ -65,3 +65,42 @@ def test_mixture_selection():
         select_documents("a", lengths, 250, repeat=False, seed=0)
     with pytest.raises(DataError, match="no documents left"):
         select_documents("a", np.zeros(0, dtype=int), 10, True, 0)
+
+
+@pytest.mark.parametrize("name, damage", [
+    ("cut.jsonl.gz", "cut"), ("mid.jsonl.gz", "overwrite"), ("cut.jsonl.zst", "cut"), ("mid.jsonl.zst", "overwrite"),
+    ("mid.parquet", "overwrite")])
+def test_a_damaged_file_is_named_wherever_the_damage_is(tmp_path, name, damage):
+    """A compressed file cut short or damaged past its header fails only when read that far: the error
+    names the file (a cut .zst used to end quietly, its rest lost; Parquet said only 'Corrupt snappy
+    compressed data.')."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import zstandard
+
+    recs = [{"text": f"document {i} " * 20} for i in range(3000)]
+    payload = "".join(json.dumps(r) + "\n" for r in recs).encode()
+    if name.endswith(".parquet"):
+        pq.write_table(pa.Table.from_pylist(recs), tmp_path / "whole", row_group_size=500, compression="snappy")
+        data = (tmp_path / "whole").read_bytes()
+    else:
+        # with its checksum, as the zstd tool writes it (without one, damage can decode to other text: bad lines)
+        data = gzip.compress(payload) if name.endswith(".gz") else \
+            zstandard.ZstdCompressor(write_checksum=True).compress(payload)
+    half = len(data) // 2
+    path = tmp_path / name
+    path.write_bytes(data[:half] if damage == "cut" else data[:half] + b"\xff" * 64 + data[half + 64:])
+    with pytest.raises(DataError, match=rf"^{path}: (corrupt|truncated)"):
+        list(read_records(str(path)))
+
+
+def test_a_file_of_several_zstd_frames_is_read_whole(tmp_path):
+    frames = [zstandard_frame(f'{{"text": "frame {i} line {j}"}}\n' * 1 for j in range(200)) for i in range(3)]
+    (tmp_path / "multi.jsonl.zst").write_bytes(b"".join(frames))
+    assert len(list(read_records(str(tmp_path / "multi.jsonl.zst")))) == 600
+
+
+def zstandard_frame(lines) -> bytes:
+    import zstandard
+
+    return zstandard.ZstdCompressor().compress("".join(lines).encode())
