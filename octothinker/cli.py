@@ -117,6 +117,26 @@ def _rl_defaults():
 _P, _R = _probe_defaults(), _rl_defaults()
 
 
+# Options that contradict each other, refused in one line before any work starts: the option given, the
+# one it contradicts, and what to do. A setting the run would ignore must not be recorded as if it had
+# been used (config.json would say `template: chat` for a few-shot run).
+CONFLICTS = [
+    (lambda o: o["mode"] == "few-shot" and o["template"] != default(_E, "template"),
+     "--template {template} is a zero-shot prompt; a few-shot prompt is the exemplars (add --mode zero-shot, "
+     "or leave out --template)"),
+    (lambda o: o["mode"] == "zero-shot" and o.get("fewshot_file") is not None,
+     "--fewshot-file is for --mode few-shot; a zero-shot prompt is the template (leave out --fewshot-file)"),
+    (lambda o: o.get("n", 1) > 1 and o.get("temperature", 1.0) == 0,
+     "--n {n} with --temperature 0 decodes the same greedy answer {n} times (give a temperature, or --n 1)"),
+]
+
+
+def refuse_conflicts(options: dict) -> None:
+    for conflicts, message in CONFLICTS:
+        if conflicts(options):
+            fail(message.format(**options), code=2)  # a usage error, as typer's own
+
+
 @eval_app.command("run")
 @reports_errors
 def eval_run(
@@ -147,6 +167,9 @@ def eval_run(
     """Generate, extract, grade; writes <out>/<benchmark>.jsonl, summary.json and summary.md."""
     from octothinker.eval.runner import EvalConfig, evaluate, format_summary_md
 
+    refuse_conflicts({"mode": mode, "template": template, "fewshot_file": fewshot_file, "n": n,
+                      "temperature": temperature})
+
     cfg = EvalConfig(model=model, benchmarks=[b.strip() for b in benchmarks.split(",") if b.strip()],
                      data_dir=data_dir, hub=hub, mode=mode, template=template, fewshot_file=fewshot_file,
                      harness=harness, release_dir=release_dir, n=n,
@@ -173,6 +196,7 @@ def eval_prompts(
 ):
     """Write each problem's prompt and stop words without loading a model: one JSON record a problem,
     {"benchmark", "id", "prompt", "stop"}; `id` is the problem's 0-based line in test.jsonl."""
+    refuse_conflicts({"mode": mode, "template": template, "fewshot_file": fewshot_file})
     from octothinker.eval.runner import EvalConfig, write_prompts
 
     cfg = EvalConfig(model="(none)", benchmarks=[b.strip() for b in benchmarks.split(",") if b.strip()],

@@ -86,3 +86,22 @@ def test_no_network_unless_asked(tmp_path, monkeypatch):
     result = runner.invoke(app, ["eval", "some-org/some-model", "--benchmarks", "gsm8k", "--data-dir", str(tmp_path),
                                  "--out", str(tmp_path / "out")])
     assert result.exit_code == 1 and "model path does not exist (to download it" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["eval", "run", "MODEL", "--template", "chat"], "--template chat is a zero-shot prompt"),
+    (["eval", "prompts", "--template", "simple"], "--template simple is a zero-shot prompt"),
+    (["eval", "run", "MODEL", "--mode", "zero-shot", "--fewshot-file", "ex.jsonl"], "--fewshot-file is for --mode few-shot"),
+    (["eval", "prompts", "--mode", "zero-shot", "--fewshot-file", "ex.jsonl"], "--fewshot-file is for --mode few-shot"),
+    (["eval", "run", "MODEL", "--n", "4"], "--n 4 with --temperature 0 decodes the same greedy answer 4 times"),
+])
+def test_contradictory_options_are_refused_before_any_work(tmp_path, monkeypatch, args, message):
+    """Each row of cli.CONFLICTS: one line, a usage error, nothing written, the model never looked for."""
+    from octothinker.cli import CONFLICTS
+
+    assert len(CONFLICTS) == 3  # a new row of the table gets its case here
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and result.output.startswith("error: ")
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
