@@ -226,6 +226,8 @@ def eval_score(
     cfg = EvalConfig(model="(none)", benchmarks=[benchmark], data_dir=data_dir, harness=harness,
                      release_dir=release_dir, cutoff=cutoff)
     result = score_predictions(predictions, cfg, out)
+    for warning in result["warnings"]:
+        typer.echo(f"warning: {warning}", err=True)
     typer.echo(json.dumps(result))
 
 

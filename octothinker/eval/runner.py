@@ -214,6 +214,7 @@ def score_predictions(path: str | Path, cfg: EvalConfig, out: str | Path | None 
         task = scored_task(get_benchmark(spec), problems, [], (), cfg.cutoff)
     grade = task.grade
     cut = [rec.get("finish") == "length" for _, rec in records]
+    unknown = sum(rec.get("finish") is None for _, rec in records)
     verdicts = grade(problems, [rec["completion"] for _, rec in records], cut)
     if out:
         atomic_write_text(Path(out), "".join(
@@ -223,5 +224,9 @@ def score_predictions(path: str | Path, cfg: EvalConfig, out: str | Path | None 
     return {"benchmark": get_benchmark(spec).name, "harness": cfg.harness, "samples": n,
             "cutoff": cfg.cutoff if cfg.harness == "ours" else "as-complete",
             "accuracy": 100.0 * sum(v.correct for v in verdicts) / n,
-            "truncation_rate": 100.0 * sum(cut) / n,
-            "extraction_failure_rate": 100.0 * sum(v.extracted is None for v in verdicts) / n}
+            # of the records that say how they ended: a record without `finish` may have been cut or not
+            "truncation_rate": 100.0 * sum(cut) / (n - unknown) if unknown < n else None,
+            "extraction_failure_rate": 100.0 * sum(v.extracted is None for v in verdicts) / n,
+            "warnings": [f"{path}: {unknown} of {n} records have no `finish`: whether they were cut at the token "
+                         "limit is unknown, so the cut-off rule cannot apply to them and they are graded as "
+                         "complete"] if unknown else []}

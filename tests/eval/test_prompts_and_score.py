@@ -41,9 +41,9 @@ def test_score_reads_finish_and_writes_verdicts(tmp_path, benchmarks_dir):
     result = runner.invoke(app, ["eval", "score", str(preds), "--benchmark", "gsm8k", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert [r["correct"] for r in _rows(out)] == [True, False, True]
-    assert json.loads(result.output)["truncation_rate"] == pytest.approx(200 / 3)
+    assert json.loads(result.stdout)["truncation_rate"] == pytest.approx(200 / 3)
     result = runner.invoke(app, ["eval", "score", str(preds), "--benchmark", "gsm8k", "--cutoff", "as-complete"])
-    assert json.loads(result.output)["accuracy"] == 100.0
+    assert json.loads(result.stdout)["accuracy"] == 100.0
 
 
 def test_release_harness_without_its_checkout_is_one_line(tmp_path, benchmarks_dir):
@@ -79,3 +79,23 @@ def test_release_run_prompts_and_rescore_agree(tmp_path, benchmarks_dir, micro_m
     result = runner.invoke(app, ["eval", str(micro_model_dir), "--benchmarks", "gsm8k", "--limit", "3",
                                  "--max-new-tokens", "6", "--out", str(out), "--data-dir", str(benchmarks_dir)])
     assert result.exit_code == 1 and "other settings" in result.output
+
+
+def test_score_says_once_when_truncation_is_unknown(tmp_path):
+    """Records without `finish` (another tool's output): graded as complete, the cut-off rule cannot apply,
+    and the command says so once, on stderr, with how many; the accuracy stays on stdout as JSON."""
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text("".join(json.dumps(r) + "\n" for r in [
+        {"completion": "It is 5 + 3 = 8", "gold": "8"}, {"completion": "The answer is 8.", "gold": "8"},
+        {"completion": "The answer is 8.", "gold": "8", "finish": "length"}]))
+    result = runner.invoke(app, ["eval", "score", str(preds), "--benchmark", "gsm8k"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("warning: ") == 1 and "2 of 3 records have no `finish`" in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["truncation_rate"] == 100.0 and summary["accuracy"] == pytest.approx(100.0)  # of the 1 known
+    preds.write_text(json.dumps({"completion": "The answer is 8.", "gold": "8", "finish": "stop"}) + "\n")
+    result = runner.invoke(app, ["eval", "score", str(preds), "--benchmark", "gsm8k"])
+    assert result.stderr == "" and json.loads(result.stdout)["truncation_rate"] == 0.0
+    preds.write_text(json.dumps({"completion": "The answer is 8.", "gold": "8"}) + "\n")
+    result = runner.invoke(app, ["eval", "score", str(preds), "--benchmark", "gsm8k"])
+    assert json.loads(result.stdout)["truncation_rate"] is None and "1 of 1 records" in result.stderr

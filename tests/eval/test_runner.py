@@ -187,7 +187,7 @@ def test_octo_eval_end_to_end_on_the_micro_model(tmp_path, micro_model_dir, benc
 
     score = runner.invoke(app, ["eval", "score", str(out / "gsm8k.jsonl"), "--benchmark", "gsm8k"])
     assert score.exit_code == 0, score.output
-    assert json.loads(score.output)["samples"] == 3
+    assert json.loads(score.stdout)["samples"] == 3
 
 
 def test_score_regrades_and_looks_up_golds_by_id(tmp_path, benchmarks_dir):
@@ -201,7 +201,7 @@ def test_score_regrades_and_looks_up_golds_by_id(tmp_path, benchmarks_dir):
     ]) + "\n")
     result = runner.invoke(app, ["eval", "score", str(path), "--benchmark", "gsm8k", "--data-dir", str(benchmarks_dir)])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["accuracy"] == pytest.approx(75.0)
+    assert json.loads(result.stdout)["accuracy"] == pytest.approx(75.0)
 
 
 def test_score_accepts_a_list_of_golds_as_accepted_answers(tmp_path):
@@ -213,7 +213,7 @@ def test_score_accepts_a_list_of_golds_as_accepted_answers(tmp_path):
     ]) + "\n")
     result = runner.invoke(app, ["eval", "score", str(path), "--benchmark", "gsm8k"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["accuracy"] == pytest.approx(200 / 3)
+    assert json.loads(result.stdout)["accuracy"] == pytest.approx(200 / 3)
 
 
 @pytest.mark.parametrize("lines, message", [
