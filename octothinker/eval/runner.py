@@ -21,9 +21,9 @@ from octothinker.eval.metrics import summarize
 from octothinker.eval.task import EvalTask, generate_and_grade, scored_task
 from octothinker.runs import (atomic_write_json, atomic_write_text, derive_seed, jsonl_records, read_jsonl,
                              run_metadata)
-from octothinker.runs.files import ensure_writable
+from octothinker.runs.files import ensure_writable, file_digest
 from octothinker.runs.metrics import Progress
-from octothinker.tasks.benchmarks import Benchmark, Problem, get_benchmark, load_problems
+from octothinker.tasks.benchmarks import Benchmark, Problem, benchmark_path, get_benchmark, load_problems
 from octothinker.tasks.grading import gold_answer
 from octothinker.tasks.fewshot import EXEMPLARS, STYLE_STOPS, build_prompt, load_exemplars
 from octothinker.tasks.templates import get_template
@@ -42,7 +42,6 @@ def load_task(spec: str, cfg: EvalConfig, tokenizer=None, limit: int | None = No
     """The task `spec` names (a registry benchmark or NAME=FILE) under `cfg.harness`."""
     limit = cfg.limit if limit is None else limit
     if cfg.harness == "release":
-        from octothinker.tasks.benchmarks import benchmark_path
         from octothinker.tasks.release import ReleaseHarness
 
         bench = get_benchmark(spec)
@@ -58,15 +57,38 @@ def load_task(spec: str, cfg: EvalConfig, tokenizer=None, limit: int | None = No
     return scored_task(bench, problems, prompts, stop, cfg.cutoff)
 
 
-def _check_resumable(out: Path, key: dict) -> None:
+def input_digests(cfg: EvalConfig) -> dict[str, str]:
+    """Each benchmark's test file (and the few-shot exemplars) by its contents: results made from other
+    problems under the same name are not resumed as if they were these."""
+    digests = {}
+    for spec in cfg.benchmarks:
+        path = benchmark_path(spec, cfg.data_dir)
+        bench = get_benchmark(spec)
+        digests[bench.name] = file_digest(path) if path is not None and path.is_file() else f"hub:{bench.hub}"
+    if cfg.fewshot_file and cfg.mode == "few-shot":
+        digests["fewshot_file"] = file_digest(cfg.fewshot_file)
+    return digests
+
+
+def _check_resumable(out: Path, key: dict, inputs: dict[str, str]) -> dict[str, str]:
+    """Refuses an output folder holding results made with other settings or from other data; returns the
+    inputs to record: the earlier benchmarks' (a rerun on fewer keeps their results) and these."""
     config_path = out / "config.json"
     if not config_path.exists():
-        return
-    previous = json.loads(config_path.read_text()).get("generation_key", {})
-    changed = sorted(k for k in {*key, *previous} if previous.get(k) != key.get(k))
+        return inputs
+    previous = json.loads(config_path.read_text())
+    made_with = previous.get("generation_key", {})
+    changed = sorted(k for k in {*key, *made_with} if made_with.get(k) != key.get(k))
     if changed:
         raise OctoError(f"{config_path}: this output folder holds results made with other settings "
                         f"({', '.join(changed)}); choose another --out")
+    made_from = previous.get("inputs", {})
+    for name, digest in inputs.items():
+        if name in made_from and made_from[name] != digest:
+            what = "the few-shot exemplars" if name == "fewshot_file" else f"{name}'s test file"
+            raise OctoError(f"{config_path}: its {name} results were made from other data: {what} has changed "
+                            f"since (sha256 {made_from[name]} then, {digest} now); choose another --out")
+    return {**made_from, **inputs}
 
 
 def evaluate_benchmark(spec: str, cfg: EvalConfig, generator: Generator, out: Path) -> dict:
@@ -144,15 +166,17 @@ def evaluate(cfg: EvalConfig, generator: Generator | None = None) -> dict[str, d
         select_dtype(select_device(cfg.device), cfg.dtype)
     out = cfg.output_dir()
     key = cfg.generation_key()
-    _check_resumable(out, key)
+    inputs = _check_resumable(out, key, input_digests(cfg))
     ensure_writable(out)
     if generator is None:
         from octothinker.eval.generation import make_generator
 
         generator = make_generator(cfg.model, cfg.backend, cfg.device, cfg.dtype, cfg.batch_size, cfg.seed)
-    atomic_write_json(out / "config.json", {"config": cfg.model_dump(), "generation_key": key,
+    atomic_write_json(out / "config.json", {"config": cfg.model_dump(), "generation_key": key, "inputs": inputs,
                                             **run_metadata(cfg.seed)})
     summaries = {get_benchmark(spec).name: evaluate_benchmark(spec, cfg, generator, out) for spec in cfg.benchmarks}
+    for name, summary in summaries.items():  # what each number was made from, beside it
+        summary["data_sha256"] = inputs[name]
     # a rerun on fewer benchmarks keeps the others' results (same model and settings: _check_resumable)
     earlier = json.loads((out / "summary.json").read_text()) if (out / "summary.json").is_file() else {}
     everything = {**{k: v for k, v in earlier.items() if k not in summaries}, **summaries}

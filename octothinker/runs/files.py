@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -227,3 +228,13 @@ def recover_dir(final: str | os.PathLike) -> None:
 
 def rewrite_jsonl(path: str | os.PathLike, rows: list[dict]) -> None:
     atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in rows))
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """sha256 of a file's contents (16 hex digits): the same data wherever it lies, other data under the
+    same name told apart."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]

@@ -4,6 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from octothinker.cli import app
+from octothinker.errors import OctoError
 from octothinker.eval.generation import Completion, HFGenerator, SamplingParams, cut_at_stop
 from octothinker.eval.runner import EvalConfig, evaluate
 from octothinker.runs import read_jsonl as read_records
@@ -396,3 +397,35 @@ def test_ctrl_c_in_a_terminal_ends_an_evaluation_in_one_line(tmp_path, micro_mod
     assert proc.returncode == 130, err
     assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("error: interrupted")
     assert read_records(out / "gsm8k.jsonl")  # what was written is kept
+
+
+def test_a_rerun_on_other_problems_is_refused_not_reported_as_new(tmp_path, benchmarks_dir):
+    """Issue 33, case 1: the same command with another --data-dir (or gsm8k=FILE2 after gsm8k=FILE1) must not
+    print the first problems' accuracy as the second's: the folder's results are keyed on each test file's
+    contents, and the refusal names the benchmark that changed. The same data elsewhere resumes."""
+    import shutil
+
+    other = tmp_path / "other"
+    shutil.copytree(benchmarks_dir, other)
+    rows = (other / "gsm8k" / "test.jsonl").read_text().splitlines()
+    (other / "gsm8k" / "test.jsonl").write_text("\n".join(reversed(rows)) + "\n")  # other problems first
+    answer = lambda prompt, sample: " The answer is 1."  # noqa: E731
+
+    def run(data_dir=benchmarks_dir):
+        cfg = EvalConfig(model="scripted", benchmarks=["gsm8k"], data_dir=str(data_dir), limit=2,
+                         out=str(tmp_path / "out"))
+        return evaluate(cfg, ScriptedGenerator(answer))
+
+    first = run()["gsm8k"]
+    assert len(first["data_sha256"]) == 16
+    with pytest.raises(OctoError, match=r"config.json: its gsm8k results were made from other data: gsm8k's test "
+                                        r"file has changed since \(sha256 \w{16} then, \w{16} now\)"):
+        run(other)
+    copy = tmp_path / "copy"
+    shutil.copytree(benchmarks_dir, copy)
+    assert run(copy)["gsm8k"]["data_sha256"] == first["data_sha256"]  # the same data: resumes
+    files = [f"gsm8k={benchmarks_dir / 'gsm8k' / 'test.jsonl'}", f"gsm8k={other / 'gsm8k' / 'test.jsonl'}"]
+    cfg = EvalConfig(model="scripted", benchmarks=[files[0]], limit=2, out=str(tmp_path / "named"))
+    evaluate(cfg, ScriptedGenerator(answer))
+    with pytest.raises(OctoError, match="its gsm8k results were made from other data"):
+        evaluate(cfg.model_copy(update={"benchmarks": [files[1]]}), ScriptedGenerator(answer))
