@@ -5,7 +5,9 @@
 Outputs under `--out` (default `runs/eval/<model>/<mode>`): `<benchmark>.jsonl` (one record a sample),
 `summary.json`, `summary.md` and `config.json`. Records are appended after every chunk, so a killed run
 loses at most one chunk and a rerun with the same `--out` skips what is done; a rerun with another model
-(told apart by a hash of its weights, not its path) or other generation settings is refused.
+(told apart by a hash of its weights, not its path), other generation settings or other problems under
+a benchmark's name (a hash of its test file) is refused. Generating and grading is `eval.task`'s one
+step, which RL's held-out evaluation and the probe share.
 """
 
 from __future__ import annotations
