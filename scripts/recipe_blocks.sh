@@ -9,7 +9,7 @@ octo run "$recipe" --plan > "$tmp/plan.md"
 python scripts/paste_results.py "$tmp/plan.md" README.md --block plan-1b
 folder=$(octo run "$recipe" --emit slurm | sed -e 's/^wrote //' -e 's|/submit.sh$||')
 {
-  echo "\`octo run $recipe --emit slurm\` writes \`runs/octothinker-1b/slurm/\`: \`submit.sh\`, and one script a stage, for example the stable data (curation on datatrove's Slurm executor: this job submits its array jobs and waits), the stable stage and the long branch's RL (paths are this checkout's):"
+  echo "\`octo run $recipe --emit slurm\` writes \`runs/octothinker-1b/slurm/\`: \`submit.sh\`, and one script a stage, for example the stable data (curation on datatrove's Slurm executor: this job submits its array jobs and waits), the stable stage and the long branch's RL (the scripts hold the checkout's absolute path, shown here as \`/path/to/octothinker\`):"
   echo
   echo '```bash'
   echo '# submit.sh'
@@ -21,5 +21,5 @@ folder=$(octo run "$recipe" --emit slurm | sed -e 's/^wrote //' -e 's|/submit.sh
     cat "$folder/$script"
   done
   echo '```'
-} > "$tmp/slurm.md"
+} | sed "s|$(pwd)|/path/to/octothinker|g" > "$tmp/slurm.md"  # this machine's path is no reader's
 python scripts/paste_results.py "$tmp/slurm.md" README.md --block slurm-1b
