@@ -12,6 +12,7 @@ from octothinker.data.synthetic import WorldSize
 from octothinker.eval.config import ProbeSampling
 from octothinker.midtrain.config import LaunchSpec, MidtrainRecipe, PretrainSpec, TrainConfig
 from octothinker.rl.config import RLConfig
+from octothinker.study.layout import StudyLayout
 
 
 def launched(launch: LaunchSpec) -> LaunchSpec | None:
@@ -112,7 +113,7 @@ class Probe:
 
         rl = probe_rl_settings(self.rl)
         probe(str(self.model), self.prompts, self.data_dir, self.sampling, rl["template"], rl["temperature"],
-              self.seed, out=str(target / "probe.json"), release_dir=self.release_dir)
+              self.seed, out=str(StudyLayout.probe_report(target)), release_dir=self.release_dir)
 
 
 @dataclass(frozen=True)

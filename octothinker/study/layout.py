@@ -97,6 +97,11 @@ class StudyLayout:
         return root / "probe" / model
 
     @staticmethod
+    def probe_report(folder: Path) -> Path:
+        """The probe's report (`eval.records.ProbeReport`) in its stage folder."""
+        return folder / "probe.json"
+
+    @staticmethod
     def evals(root: Path) -> Path:
         return root / "eval"
 
@@ -145,6 +150,7 @@ class EvalPaths(Strict):
 
 
 class ArmInfo(Strict):
+    """What the report needs of an arm (`study.recipe.ArmSpec` adds what makes its models)."""
     claim: Claim
     compare: str
     models: list[str]
@@ -234,7 +240,7 @@ def read_layout(run: Path | str) -> RunLayout:
             return RunLayout.model_validate(recorded["layout"]).located(run)
     models = [p.name[len(RL_PREFIX):] for p in sorted(run.glob(f"{RL_PREFIX}*")) if p.is_dir()]
     subjects = [SubjectPaths(key=m, seed=0, model="", rl=str(StudyLayout.rl(run, m)),
-                             evals=str(StudyLayout.evals(run)), probe=str(StudyLayout.probe(run, m) / "probe.json"))
+                             evals=str(StudyLayout.evals(run)), probe=str(StudyLayout.probe_report(StudyLayout.probe(run, m))))
                 for m in models]
     branches = [p.name[len(DECAY_PREFIX):] for p in sorted(run.glob(f"{DECAY_PREFIX}*")) if p.is_dir()]
     return RunLayout(seeds=[0], subjects=subjects, branches=branches, models_root=str(run))

@@ -14,7 +14,7 @@ from octothinker.eval.config import ProbeSampling
 from octothinker.midtrain.config import MidtrainRecipe, PretrainSpec
 from octothinker.recipe import merge
 from octothinker.rl.config import RLConfig
-from octothinker.study.layout import ArmInfo, Claim, EvalPaths, RunLayout, StudyLayout, SubjectPaths
+from octothinker.study.layout import ArmInfo, EvalPaths, RunLayout, StudyLayout, SubjectPaths
 from octothinker.study.lines import Line, Subject
 from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule
 
@@ -34,19 +34,14 @@ class ProbePlan(ProbeSampling):
     data_dir: str | None = None
 
 
-class ArmSpec(Strict):
+class ArmSpec(ArmInfo):
     """A variant of the main mid-training recipe that tests one finding of the study against a model of
     the main line (`compare`): the arm's stages are made only where its settings differ from the main
-    line's, the rest is shared."""
-    claim: Claim
+    line's, the rest is shared. What the report needs of it is its `ArmInfo` (claim, compare, models,
+    value, compare_value), declared there once; an arm adds what makes its models."""
     compare: str = "short"                      # the model it is measured against: the main line's, or an arm's (arm/model)
-    # qa-share: the share of QA in the decay mix of this arm and of the main line (the arms of one claim
-    # and the main model are judged together, in order of the share)
-    value: float | None = None
-    compare_value: float | None = None
     pretrain: dict | None = None                # merged into `pretrain`: the arm has a base of its own
     midtrain: dict | None = None                # merged into `midtrain`
-    models: list[str]                           # the arm's models that RL starts from
 
 
 def _fill_defaults(data: dict) -> dict:
@@ -277,10 +272,11 @@ class StudyRecipe(Strict):
         return RunLayout(
             seeds=self.seed_list(), per_seed=self.per_seed,
             subjects=[SubjectPaths(key=s.key, seed=s.seed, model=str(s.model), rl=str(s.rl),
-                                   probe=str(s.probe / "probe.json"), evals=str(s.evals)) for s in subjects],
+                                   probe=str(StudyLayout.probe_report(s.probe)), evals=str(s.evals))
+                      for s in subjects],
             evaluations=evaluations,
-            arms={name: ArmInfo(claim=arm.claim, compare=arm.compare, models=arm.models, value=arm.value,
-                                compare_value=arm.compare_value) for name, arm in self.arms.items()},
+            arms={name: ArmInfo.model_validate(arm.model_dump(include=set(ArmInfo.model_fields)))
+                  for name, arm in self.arms.items()},
             branches=self.branches(), qwen=self.qwen, models_root=str(first_line.root)).relative_to(self.out)
 
 
