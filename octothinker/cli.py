@@ -241,6 +241,7 @@ def data_build(
     recipe: Annotated[str, typer.Argument(help="Data recipe YAML (or a study recipe with --section).")],
     overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides, relative to the section.")] = None,
     section: Annotated[Optional[str], typer.Option(help="The study recipe's data section, e.g. data.stable.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="A loss over its limit (runs.losses) is an error, not a warning.")] = False,
 ):
     """Corpora -> quality filter, dedup, decontamination, QA format, mixture -> packed shards + report."""
     from octothinker.data.config import DataRecipe
@@ -257,6 +258,8 @@ def data_build(
             raise RecipeError(f"{recipe}: no '{section}' section")
     else:
         spec = load_recipe(recipe, DataRecipe, overrides or [])
+    if strict:
+        spec = spec.model_copy(update={"strict": True})
     with folder_lock(spec.out):
         report = build(spec)
     typer.echo(format_report(report))
@@ -270,6 +273,7 @@ def data_preview(
     overrides: Annotated[Optional[list[str]], typer.Argument(help="key.path=value overrides.")] = None,
     section: Annotated[Optional[str], typer.Option(help="One data section of a study recipe, e.g. data.long.")] = None,
     records: Annotated[int, typer.Option(min=1, help="Records read from each source.")] = 200,
+    strict: Annotated[bool, typer.Option("--strict", help="A loss over its limit (runs.losses) is an error, not a warning.")] = False,
 ):
     """Per source: records read and kept (and why not), two formatted documents, token lengths, the
     share with a final boxed answer, and warnings; nothing is written."""
@@ -288,7 +292,7 @@ def data_preview(
     else:
         sections = [load_recipe(recipe, DataRecipe, overrides or [])]
     for spec in sections:
-        typer.echo(format_preview(preview(spec, records)))
+        typer.echo(format_preview(preview(spec, records, strict)))
 
 
 def _world_defaults():
@@ -376,6 +380,7 @@ def rl(
     dry_run: Annotated[bool, typer.Option(help="verl: write the files and print the command, do not launch.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue from the newest complete checkpoint.")] = True,
     force_resume: Annotated[bool, typer.Option(help="Resume even a checkpoint written under other settings.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="A loss over its limit (runs.losses) is an error, not a warning.")] = False,
 ):
     """RL-Zero with GRPO on verifiable math rewards (local, or verl for many GPUs)."""
     from octothinker.recipe import RecipeError, load_recipe
@@ -393,6 +398,8 @@ def rl(
     else:
         cfg = load_recipe(recipe, RLConfig, overrides or [])
         cfg = cfg.model_copy(update={"out": out or cfg.out})
+    if strict:
+        cfg = cfg.model_copy(update={"strict": True})
     with folder_lock(cfg.out) if cfg.out else nullcontext():  # no out: the trainer says so in one line
         if (engine or cfg.engine) == "verl":
             from octothinker.rl.verl import launch
@@ -466,13 +473,15 @@ def run(
                                                               "here, SmolLM2-135M as the model, local engines.")] = False,
     out: Annotated[Optional[str], typer.Option(help="--rehearse: its folder (default: the recipe's out + "
                                                     "-rehearsal).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="A loss over its limit (runs.losses) is an error, not a warning.")] = False,
 ):
     """The whole study from one recipe, stage by stage, resumable (finished, unchanged stages are skipped)."""
     from octothinker.study.layout import StudyLayout
     from octothinker.study.recipe import load_study
     from octothinker.study.run import run_study
 
-    spec = load_study(recipe, overrides or [])
+    overrides = [*(overrides or []), *(["strict=true"] if strict else [])]
+    spec = load_study(recipe, overrides)
     if rehearse:
         from octothinker.rehearse import rehearse as rehearse_recipe
 

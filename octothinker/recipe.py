@@ -110,10 +110,13 @@ def load_yaml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
         raise RecipeError(f"{path}: recipe not found")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise RecipeError(f"{path}: not UTF-8 text (byte {err.start}); save the recipe as UTF-8") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
-        raise RecipeError(f"{path}{where}: invalid YAML ({getattr(err, 'problem', err)})") from None
+        what = " ".join(str(getattr(err, "problem", None) or err).split())  # PyYAML's own spans lines
+        raise RecipeError(f"{path}{where}: invalid YAML ({what})") from None
     if not isinstance(data, dict):
         raise RecipeError(f"{path}: a recipe is a YAML mapping")
     data = _unshared(data)

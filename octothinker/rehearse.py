@@ -184,6 +184,8 @@ def rehearsal_recipe(path: str, overrides: list[str], out: str | None = None) ->
                 write_prompts(pr["prompts"], PROMPT_ROWS, seed=1)
     data["out"] = str(root / "run")
     data["threads"] = data.get("threads") or 2
+    data["strict"] = True
+    notes.append("strict: a source or RL's prompts losing more than its limit stops the rehearsal (runs.losses)")
     return substitute(data, {"out": data["out"], "recipe_dir": str(Path(path).resolve().parent)}), notes
 
 

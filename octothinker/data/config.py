@@ -24,6 +24,9 @@ class SourceSpec(Strict):
     # the share of records that may be bad input (bad JSON, a missing, mistyped or empty field) before the
     # build stops, naming the commonest reason and an example; records a format drops by design do not count
     max_bad_share: float = Field(0.05, ge=0, le=1)
+    # the share of records that may be lost for any reason (bad input, the quality filter, near duplicates,
+    # decontamination, the overlong rule) before the build says so: a WARNING, or with `strict` an error
+    max_loss_share: float = Field(0.5, ge=0, le=1)
 
     @field_validator("name")
     @classmethod
@@ -108,6 +111,7 @@ class DataRecipe(Strict):
     tokenizer: str                              # HF tokenizer or model folder
     seed: int = 0
     on_bad_line: Literal["skip", "fail"] = "skip"
+    strict: bool = False                        # a source over its max_loss_share stops the build
     executor: Literal["local", "slurm", "ray"] = "local"   # datatrove's executor for the curation
     tasks: int = Field(1, ge=1)                 # datatrove tasks: the input files are split among them
     workers: int = Field(1, ge=1)               # tasks at once (local: processes; Slurm, Ray: the most running together)

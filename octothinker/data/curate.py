@@ -53,10 +53,12 @@ from octothinker.data.preview import has_boxed
 from octothinker.data.quality import QualityClassifier
 from octothinker.data.readers import expand_paths, read_records
 from octothinker.errors import DataError
+from octothinker.runs.losses import Losses
 
+# Why a source's records do not reach its token file, in the order the build removes them.
+LOSS_REASONS = (*BAD_REASONS, *DROP_REASONS, "quality_removed", "near_duplicates", "contaminated", "dropped_overlong")
 # The data report's columns, per source.
-STEPS = ("read", *BAD_REASONS, *DROP_REASONS, "quality_removed", "near_duplicates", "contaminated",
-         "dropped_overlong", "truncated", "kept", "tokens")
+STEPS = ("read", *LOSS_REASONS, "truncated", "kept", "tokens")
 
 
 class ReadSources(PipelineStep):
@@ -88,13 +90,43 @@ class ReadSources(PipelineStep):
                     examples.setdefault(err.reason, f"{where}: {err}")
                     continue
                 yield Document(text=text, id=f"{file_index}/{number}",
-                               metadata={"source": src.name, "key": (file_index << 32) | number})
+                               metadata={"source": src.name, "key": (file_index << 32) | number, "where": where})
             if bad:
                 self.stat_update(f"{src.name}/bad_json", value=sum(bad.values()))
                 examples.setdefault("bad_json", f"{path}: {sum(bad.values())} line(s) not JSON objects")
         if examples:
             Path(self.examples).mkdir(parents=True, exist_ok=True)
             (Path(self.examples) / f"{rank:05d}.json").write_text(json.dumps(examples))
+
+
+def example_of(doc: Document) -> str:
+    """A removed document as its reason's example: where it was read, and how it begins."""
+    text = " ".join(doc.text.split())
+    why = f" ({doc.metadata['filter_reason']})" if doc.metadata.get("filter_reason") else ""
+    return f"{doc.metadata.get('where', doc.id)}{why}: {text[:80]!r}" + ("..." if len(text) > 80 else "")
+
+
+class FirstExample:
+    """The exclusion writer our filters and datatrove's are given: it keeps the first document a filter
+    removed, as its reason's example for the data report (datatrove's own writers would write every
+    removed document, a second copy of a corpus's rejects)."""
+
+    def __init__(self, folder: str, reason: str):
+        self.folder, self.reason, self.first = folder, reason, None
+
+    def __enter__(self):
+        self.first = None
+        return self
+
+    def write(self, doc: Document, rank: int = 0) -> None:
+        if self.first is None:
+            self.first = (rank, example_of(doc))
+
+    def __exit__(self, *exc) -> None:
+        if self.first is not None:
+            rank, example = self.first
+            Path(self.folder).mkdir(parents=True, exist_ok=True)
+            (Path(self.folder) / f"{self.reason}-{rank:05d}.json").write_text(json.dumps({self.reason: example}))
 
 
 class Tally(PipelineStep):
@@ -123,9 +155,17 @@ class QualityFilter(FastTextClassifierFilter):
         # `QualityClassifier.predict`, and skip the check.
         return object.__new__(cls)
 
-    def __init__(self, model_path: str, threshold: float):
+    def __init__(self, model_path: str, threshold: float, examples: str):
         super().__init__(model_path, keep_labels=("hq", threshold), save_labels_in_metadata=False,
-                         newline_replacement=" ")
+                         newline_replacement=" ", exclusion_writer=FirstExample(examples, "quality_removed"))
+
+    def filter(self, doc: Document) -> bool:
+        # datatrove's filter empties a document it removes; its text is put back for the example it makes
+        text = doc.text
+        kept = super().filter(doc)
+        if not kept:
+            doc.text = text
+        return kept
 
     @property
     def model(self):
@@ -141,8 +181,8 @@ class Decontaminate(BaseFilter):
 
     name = "🧹 decontaminate"
 
-    def __init__(self, questions: list[tuple[str, str]], n: int):
-        super().__init__()
+    def __init__(self, questions: list[tuple[str, str]], n: int, examples: str):
+        super().__init__(exclusion_writer=FirstExample(examples, "contaminated"))
         self.questions, self.n = questions, n
         self._index = None
 
@@ -154,7 +194,8 @@ class Decontaminate(BaseFilter):
         owner = self._index.match(doc.text)
         if owner is not None:
             self.stat_update(f"{doc.metadata['source']}/contaminated_by/{owner}")
-        return owner is None
+            return False, f"overlaps {owner}"
+        return True
 
 
 class TokenizeToStaging(PipelineStep):
@@ -164,9 +205,9 @@ class TokenizeToStaging(PipelineStep):
     name = "🔤 tokenize"
     type = "🔢 - TOKENIZER"
 
-    def __init__(self, staging: str, tokenizer: str, sources: list, batch: int = 256):
+    def __init__(self, staging: str, tokenizer: str, sources: list, examples: str, batch: int = 256):
         super().__init__()
-        self.staging, self.tokenizer, self.batch = staging, tokenizer, batch
+        self.staging, self.tokenizer, self.batch, self.examples = staging, tokenizer, batch, examples
         self.limits = {s.name: (s.max_tokens, s.overlong) for s in sources}
 
     def run(self, data, rank: int = 0, world_size: int = 1):
@@ -182,10 +223,12 @@ class TokenizeToStaging(PipelineStep):
                 return
             for doc, ids in zip(pending, tokenizer([d.text for d in pending], add_special_tokens=False)["input_ids"]):
                 name = doc.metadata["source"]
-                max_tokens, overlong = self.limits[name]
+                max_tokens, policy = self.limits[name]
                 if max_tokens and len(ids) > max_tokens:
-                    if overlong == "drop":
+                    if policy == "drop":
                         self.stat_update(f"{name}/dropped_overlong")
+                        doc.metadata["filter_reason"] = f"{len(ids)} tokens, over {max_tokens}"
+                        overlong.write(doc, rank)
                         continue
                     ids = ids[:max_tokens]
                     self.stat_update(f"{name}/truncated")
@@ -201,11 +244,12 @@ class TokenizeToStaging(PipelineStep):
                 self.stat_update(f"{name}/tokens", value=len(ids) + 1)
             pending.clear()
 
-        for doc in data:
-            pending.append(doc)
-            if len(pending) >= self.batch:
-                flush()
-        flush()
+        with FirstExample(self.examples, "dropped_overlong") as overlong:
+            for doc in data:
+                pending.append(doc)
+                if len(pending) >= self.batch:
+                    flush()
+            flush()
         for name, fh in files.items():
             fh.close()
             np.save(Path(self.staging) / f"{name}.{rank:05d}.lengths.npy", np.asarray(lengths[name], dtype=np.int64))
@@ -385,13 +429,13 @@ def read_examples(folder: Path) -> dict[str, str]:
     return examples
 
 
-def losses(counts: dict) -> str:
+def record_trail(counts: dict) -> str:
     """Where a source's records went, for a one-line error: "read 200; missing_field 180, ..."."""
     parts = [f"{step} {counts[step]}" for step in STEPS[1:-2] if counts.get(step)]
     return f"read {counts.get('read', 0)}" + ("; " + ", ".join(parts) if parts else "")
 
 
-def check_losses(src, records: int, rejected: dict[str, int], examples: dict[str, str]) -> None:
+def check_bad_input(src, records: int, rejected: dict[str, int], examples: dict[str, str]) -> None:
     """Stops the build when more than the source's `max_bad_share` of its records are bad input,
     naming the commonest reason with an example."""
     bad = {reason: rejected[reason] for reason in BAD_REASONS if rejected[reason]}
@@ -403,6 +447,15 @@ def check_losses(src, records: int, rejected: dict[str, int], examples: dict[str
                     f"format or fields, or allow it with max_bad_share (now {src.max_bad_share})")
 
 
+def source_losses(src, counts: dict, examples: dict[str, str]) -> Losses:
+    """A source's records in, kept, and dropped by reason (the loss rule, `runs.losses`), against the
+    source's `max_loss_share`."""
+    losses = Losses(f"data source '{src.name}'", src.path, src.max_loss_share, came_in=counts["read"] + counts["bad_json"])
+    for reason in LOSS_REASONS:
+        losses.drop(reason, examples.get(reason, "no example kept"), counts[reason])
+    return losses
+
+
 def stage_tasks(recipe, files: int) -> list[int]:
     """How many tasks each of a source's datatrove stages has, in order (the module docstring's table)."""
     tasks = min(recipe.tasks, files)
@@ -412,14 +465,15 @@ def stage_tasks(recipe, files: int) -> list[int]:
 def _source_stages(recipe, src, files: list[str], work: Path, staging: Path, quality_model: Path | None,
                    questions: list[tuple[str, str]]) -> list[tuple[str, list, int]]:
     tasks = stage_tasks(recipe, len(files))
-    read = [ReadSources(files, src, recipe.on_bad_line, str(work / "examples" / src.name))]
+    examples = str(work / "examples" / src.name)
+    read = [ReadSources(files, src, recipe.on_bad_line, examples)]
     if quality_model is not None and src.quality_filter:
-        read += [QualityFilter(str(quality_model), recipe.quality.threshold)]
+        read += [QualityFilter(str(quality_model), recipe.quality.threshold, examples)]
     read += [Tally("after_quality")]
     finish = [Tally("after_dedup")]
     if questions:
-        finish += [Decontaminate(questions, recipe.decontam.ngram)]
-    finish += [TokenizeToStaging(str(staging), recipe.tokenizer, [src])]
+        finish += [Decontaminate(questions, recipe.decontam.ngram, examples)]
+    finish += [TokenizeToStaging(str(staging), recipe.tokenizer, [src], examples)]
     if not recipe.dedup.near:
         return [(f"{src.name}/read-filter-tokenize", read + finish, tasks[0])]
     config = minhash_config(recipe.dedup)
@@ -434,7 +488,8 @@ def _source_stages(recipe, src, files: list[str], work: Path, staging: Path, qua
         (f"{src.name}/minhash-buckets", [MinhashDedupBuckets(sigs, buckets, config=config)], tasks[1]),
         (f"{src.name}/minhash-clusters", [MinhashDedupCluster(buckets, remove, config=config)], tasks[2]),
         (f"{src.name}/dedup-decontaminate-tokenize",
-         [RankShard(docs, compression=None), MinhashDedupFilter(remove)] + finish, tasks[3]),
+         [RankShard(docs, compression=None),
+          MinhashDedupFilter(remove, exclusion_writer=FirstExample(examples, "near_duplicates"))] + finish, tasks[3]),
     ]
 
 
@@ -464,7 +519,7 @@ def curate(recipe, work: Path, staging: Path, quality_model: Path | None,
         examples = read_examples(work / "examples" / n)
         if read_n == 0 and not rejected["bad_json"]:
             raise DataError(f"{src.path}: source '{n}' is empty")
-        check_losses(src, read_n + rejected["bad_json"], rejected, examples)
+        check_bad_input(src, read_n + rejected["bad_json"], rejected, examples)
         after_quality, after_dedup = totals[f"{n}/after_quality"], totals[f"{n}/after_dedup"]
         by_benchmark = {k.split("/", 2)[2]: v for k, v in totals.items() if k.startswith(f"{n}/contaminated_by/")}
         steps[n] = {
@@ -477,8 +532,11 @@ def curate(recipe, work: Path, staging: Path, quality_model: Path | None,
         }
         if examples:
             steps[n]["examples"] = examples
+        lost = source_losses(src, steps[n], examples)
+        steps[n]["losses"] = lost.record()
+        lost.settle(recipe.strict, log=lambda line: print(f"data {recipe.name}: {line}", flush=True))
         if steps[n]["kept"] == 0:
-            raise DataError(f"source '{n}' ({src.path}): no documents left: " + losses(steps[n]))
+            raise DataError(f"source '{n}' ({src.path}): no documents left: " + record_trail(steps[n]))
         if questions:
             steps[n]["contaminated_by_benchmark"] = by_benchmark
         lengths = merge_staging(staging, n)

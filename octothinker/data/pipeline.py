@@ -35,6 +35,7 @@ from octothinker.data.shards import ShardWriter, token_dtype, tokenizer_hash
 from octothinker.errors import DataError
 from octothinker.runs import atomic_write_json, atomic_write_text, derive_seed, run_metadata
 from octothinker.runs.files import ensure_writable, replace_dir
+from octothinker.runs.losses import recorded_warnings
 
 
 def _benchmark_questions(spec: DecontamSpec) -> list[tuple[str, str]]:
@@ -163,7 +164,8 @@ def _build_into(recipe: DataRecipe, out: Path) -> dict:
     report["qa_share"] = {"requested": round(qa_share(recipe), 4),
                           "realised": round(sum(m["realised_tokens"] for n, m in mixture.items()
                                                 if kinds[n] == "qa") / total if total else 0.0, 4)}
-    report["warnings"] = warnings + qa_share_warning(recipe.name, report["qa_share"]["requested"],
+    report["losses"] = {name: counts.pop("losses") for name, counts in report["steps"].items()}
+    report["warnings"] = recorded_warnings(report) + warnings + qa_share_warning(recipe.name, report["qa_share"]["requested"],
                                                      report["qa_share"]["realised"])
     report["output"] = {"documents": index["documents"], "tokens": index["tokens"], "shards": len(index["shards"]),
                         "dtype": index["dtype"]}
@@ -176,17 +178,15 @@ def _build_into(recipe: DataRecipe, out: Path) -> dict:
 
 def _mixture_warnings(recipe: DataRecipe, plans: dict, steps: dict, lengths: dict) -> list[str]:
     """Per source: its token lengths and boxed share (into `steps`), and what a person would want to
-    know: records that made no document, a source repeated to fill its share, a long-CoT source that is
-    not long. A source repeated past `mixture.max_epochs` stops the build."""
+    know beyond its losses (`curate.source_losses`): a source repeated to fill its share, a long-CoT
+    source that is not long. A source repeated past `mixture.max_epochs` stops the build."""
     warnings = []
     for src in recipe.sources:
         s, plan = steps[src.name], plans[src.name]
         s["token_lengths"] = percentiles(lengths[src.name])
         s["boxed_share"] = round(s["boxed"] / s["kept"], 3) if s["kept"] else 0.0
         s["rejected"] = {r: s[r] for r in (*BAD_REASONS, *DROP_REASONS) if s[r]}
-        records = s["read"] + s["bad_json"]
-        warnings += source_warnings(src, s["token_lengths"], s["boxed_share"], s["read"] - sum(
-            s[r] for r in (*BAD_REASONS, *DROP_REASONS) if r != "bad_json"), records)
+        warnings += source_warnings(src, s["token_lengths"], s["boxed_share"], s["kept"])
         if plan.epochs > 1.0:
             cap = recipe.mixture.max_epochs
             if cap is not None and plan.epochs > cap:
@@ -215,7 +215,7 @@ def format_report(report: dict) -> str:
         lines += ["", "Removed for benchmark overlap: " + ", ".join(f"{k} {v}" for k, v in sorted(contaminated.items()))]
     examples = {name: s["examples"] for name, s in report["steps"].items() if s.get("examples")}
     if examples:
-        lines += ["", "Records that made no document, the first of each reason:"]
+        lines += ["", "Records dropped, the first of each reason:"]
         lines += [f"- {name}, {reason}: {text}" for name, ex in examples.items() for reason, text in ex.items()]
     lines += ["", "## Sources: token lengths and final answers", "",
               "| source | p10 | p50 | p90 | final boxed answer |", "|---|---|---|---|---|"]

@@ -20,6 +20,7 @@ import numpy as np
 from octothinker.data.formats import BAD_REASONS, RecordError
 from octothinker.data.readers import expand_paths, read_records
 from octothinker.errors import DataError
+from octothinker.runs.losses import Losses
 
 # A long chain-of-thought source whose median document is shorter than this is probably not long CoT
 # (OpenR1's and AM's traces run to thousands of tokens; a short reference solution to a few hundred).
@@ -89,11 +90,10 @@ def has_boxed(text: str) -> bool:
     return "\\boxed{" in text
 
 
-def source_warnings(src, lengths: dict[str, int], boxed_share: float, kept: int, records: int) -> list[str]:
-    """What a person would want to know about a source before training on it."""
+def source_warnings(src, lengths: dict[str, int], boxed_share: float, kept: int) -> list[str]:
+    """What a person would want to know about a source's documents before training on them (what it
+    lost is the loss rule's: `sample_losses`, `curate.source_losses`)."""
     out = []
-    if records and kept < records:
-        out.append(f"source '{src.name}': {records - kept} of {records} records made no document")
     if src.kind == "qa" and src.cot == "long" and kept and lengths["p50"] < LONG_COT_MIN_MEDIAN:
         out.append(f"source '{src.name}' is long chain of thought, but its median document is {lengths['p50']} "
                    f"tokens (under {LONG_COT_MIN_MEDIAN}): are these reasoning traces?")
@@ -120,9 +120,23 @@ def shorten(text: str, chars: int = 400) -> str:
     return f"{text[:chars // 2]} [... {len(text) - chars} characters ...] {text[-chars // 2:]}"
 
 
-def preview(recipe, records: int = 200) -> dict:
+def sample_losses(src, sample: SourceSample, token_counts: list[int]) -> Losses:
+    """The sample's records in, and dropped by reason: by the format, and by the source's overlong rule
+    (the build's later filters need the whole source). The loss rule of `runs.losses`."""
+    losses = Losses(f"data source '{src.name}' (first records)", src.path, src.max_loss_share,
+                    came_in=sample.read + sample.rejected["bad_json"])
+    for reason, count in sample.rejected.items():
+        losses.drop(reason, sample.examples.get(reason, "no example kept"), count)
+    if src.max_tokens and src.overlong == "drop":
+        over = [n for n in token_counts if n > src.max_tokens]
+        if over:
+            losses.drop("dropped_overlong", f"a document of {over[0]} tokens, over {src.max_tokens}", len(over))
+    return losses
+
+
+def preview(recipe, records: int = 200, strict: bool = False) -> dict:
     """Per source: records read and kept, why the rest were not, two documents, token lengths, the boxed
-    share and warnings."""
+    share and warnings. With `strict` (or the recipe's), a source over its max_loss_share is an error."""
     from octothinker.models import load_tokenizer
 
     tokenizer = load_tokenizer(recipe.tokenizer)
@@ -132,13 +146,15 @@ def preview(recipe, records: int = 200) -> dict:
         ids = tokenizer(sample.documents, add_special_tokens=False)["input_ids"] if sample.documents else []
         lengths = percentiles([len(i) for i in ids])
         boxed = sum(map(has_boxed, sample.documents)) / len(sample.documents) if sample.documents else 0.0
-        total = sample.read + sample.rejected["bad_json"]
+        lost = sample_losses(src, sample, [len(i) for i in ids])
+        loss_warning = lost.check(strict or recipe.strict)
         sources[src.name] = {
             "format": src.format, "kind": src.kind, "cot": src.cot, "weight": src.weight,
-            "read": total, "kept": len(sample.documents), "rejected": dict(sample.rejected),
+            "read": lost.came_in, "kept": len(sample.documents), "rejected": dict(sample.rejected),
             "examples": sample.examples, "tokens": lengths, "boxed_share": round(boxed, 3),
-            "documents": [shorten(d) for d in sample.documents[:2]],
-            "warnings": source_warnings(src, lengths, boxed, len(sample.documents), total),
+            "documents": [shorten(d) for d in sample.documents[:2]], "losses": lost.record(),
+            "warnings": [loss_warning] * (loss_warning is not None) + source_warnings(src, lengths, boxed,
+                                                                                    len(sample.documents)),
         }
     return {"name": recipe.name, "tokenizer": recipe.tokenizer, "records_per_source": records,
             "qa_share": round(qa_share(recipe), 3), "sources": sources}

@@ -43,7 +43,8 @@ def _parquet(path: str) -> Iterator[tuple[str, dict]]:
             for rec in batch.to_pylist():
                 row += 1
                 yield f"{path}#row{row}", rec
-    except (pyarrow.ArrowException, OSError) as err:  # a file damaged past its footer fails only when read
+    # a file damaged past its footer fails only when read: in the decoder, or as text that is not UTF-8
+    except (pyarrow.ArrowException, OSError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: corrupt Parquet data after row {row} "
                         f"({str(err).splitlines()[0][:200]})") from None
 

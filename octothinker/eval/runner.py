@@ -12,6 +12,7 @@ step, which RL's held-out evaluation and the probe share.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ from octothinker.eval.metrics import summarize
 from octothinker.eval.task import EvalTask, generate_and_grade, scored_task
 from octothinker.runs import (atomic_write_json, atomic_write_text, derive_seed, jsonl_records, read_jsonl,
                              run_metadata)
-from octothinker.runs.files import ensure_writable, file_digest
+from octothinker.runs.files import PROVENANCE, ensure_writable, file_digest
 from octothinker.runs.metrics import Progress
 from octothinker.tasks.benchmarks import Benchmark, Problem, benchmark_path, get_benchmark, load_problems
 from octothinker.tasks.grading import gold_answer
@@ -181,8 +182,10 @@ def evaluate(cfg: EvalConfig, generator: Generator | None = None) -> dict[str, d
         summary["data_sha256"] = inputs[name]
     # a rerun on fewer benchmarks keeps the others' results (same model and settings: _check_resumable)
     earlier = json.loads((out / "summary.json").read_text()) if (out / "summary.json").is_file() else {}
-    everything = {**{k: v for k, v in earlier.items() if k not in summaries}, **summaries}
-    atomic_write_json(out / "summary.json", everything)
+    everything = {**{k: v for k, v in earlier.items() if k not in summaries and k != PROVENANCE}, **summaries}
+    # what made these numbers, as `octo run` stamps a stage (which replaces this with its stage's key)
+    key_of = hashlib.sha256(json.dumps({"generation_key": key, "inputs": inputs}, sort_keys=True).encode())
+    atomic_write_json(out / "summary.json", {**everything, PROVENANCE: {"key": key_of.hexdigest()[:16], "inputs": inputs}})
     atomic_write_text(out / "summary.md", format_summary_md(everything, cfg))
     return summaries
 

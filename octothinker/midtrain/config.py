@@ -3,12 +3,14 @@ from the trainer so that a recipe validates, and `--plan` and `--help` run, with
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from octothinker.errors import Strict, check_names
 from octothinker.midtrain.schedule import DecayShape, Schedule
+from octothinker.runs.files import file_digest
 from octothinker.runs.metrics import LoggingSpec
 
 # Dense bf16 peaks (vendor data sheets): MFU against a sparse figure or a wrong device is meaningless
@@ -69,8 +71,12 @@ class StageRun(Strict):
     train: TrainConfig
 
     def resume_settings(self) -> dict:
+        """The trainer's, the stage's own, and what its shard folder holds (its index names every shard
+        with its documents and tokens): shards rebuilt from other data under the same folder are another run."""
+        index = Path(self.data) / "index.json"
         return {**self.model_dump(include={"name", "data", "init", "init_checkpoint", "schedule", "tokens"}),
-                "train": self.train.resume_settings()}
+                "train": self.train.resume_settings(),
+                "inputs": {"data": file_digest(index) if index.is_file() else "missing"}}
 
 
 FINAL_LR = Schedule.model_fields["final_lr"].default  # declared once, in Schedule

@@ -8,7 +8,9 @@ from pathlib import Path
 from octothinker.errors import OctoError
 from octothinker.eval.records import HeldOutEval
 from octothinker.runs import read_jsonl
-from octothinker.study.layout import RunLayout, StudyLayout, read_layout
+from octothinker.runs.files import PROVENANCE
+from octothinker.runs.losses import recorded_warnings
+from octothinker.study.layout import RunLayout, StudyLayout, data_reports, read_layout
 from octothinker.tasks.templates import TEMPLATES, template_file
 
 
@@ -35,6 +37,8 @@ def eval_table(layout: RunLayout) -> dict[str, dict[str, dict]]:
         summary = Path(e.folder) / "summary.json"
         if summary.is_file():
             for bench, s in json.loads(summary.read_text()).items():
+                if bench == PROVENANCE:
+                    continue
                 table.setdefault(f"{e.label} ({e.mode})", {})[bench] = s
     return table
 
@@ -42,6 +46,21 @@ def eval_table(layout: RunLayout) -> dict[str, dict[str, dict]]:
 def rl_training(layout: RunLayout) -> dict[str, list[dict]]:
     """Model -> RL training rows (reward, length), for the first seed."""
     return {s.key: rows for s in layout.first_seed() for rows in [read_jsonl(Path(s.rl) / "metrics.jsonl")] if rows}
+
+
+def loss_warnings(run: Path, layout: RunLayout) -> list[str]:
+    """Every loss over its limit the run's stages recorded (the loss rule, `runs.losses`): the data
+    sections' sources and RL's prompts, each said once with the stages it touched."""
+    found: dict[str, list[str]] = {}
+    for path in data_reports(run):
+        for warning in recorded_warnings(json.loads(path.read_text())):
+            found.setdefault(warning, []).append(f"data.{path.parent.name}")
+    for s in layout.subjects:
+        path = Path(s.rl) / "summary.json"
+        if path.is_file():
+            for warning in recorded_warnings(json.loads(path.read_text())):
+                found.setdefault(warning, []).append(f"RL from {s.key}" + (f" (seed {s.seed})" if len(layout.seeds) > 1 else ""))
+    return [f"{warning} [{', '.join(where)}]" for warning, where in found.items()]
 
 
 def check_finished(run: Path) -> None:

@@ -19,11 +19,13 @@ from octothinker.errors import OctoError
 from octothinker.eval.records import ProbeReport
 from octothinker.eval.stats import bootstrap, mean, wilson
 from octothinker.report import paper
-from octothinker.report.collect import eval_table, midtrain_curves, prompts_used, rl_eval_curves, rl_training
+from octothinker.report.collect import (eval_table, loss_warnings, midtrain_curves, prompts_used, rl_eval_curves,
+                                       rl_training)
 from octothinker.report.plotting import pyplot
 from octothinker.report.reference import load_reference, load_table, resolve
 from octothinker.report.findings import Finding, all_findings, before_after, curve, load_results, model_keys
 from octothinker.runs import atomic_write_json, atomic_write_text
+from octothinker.runs.files import PROVENANCE
 from octothinker.study.layout import RunLayout, StudyLayout, data_reports, read_layout
 
 
@@ -141,6 +143,9 @@ def _setup(run: Path, layout: RunLayout, results: dict) -> str:
                  "threads (training results are bit-exact only at the same thread count and CPU kernels)")
     if manifest.get("git_revision"):
         parts.append(f"commit {manifest['git_revision'][:12]}")
+    if manifest.get(PROVENANCE):
+        parts.append(f"provenance key {manifest[PROVENANCE]} (of every stage's settings and inputs' contents: "
+                     "manifest.json; each stage's own in its summary.json)")
     return "; ".join(parts) + "."
 
 
@@ -227,9 +232,11 @@ def _html(s: Section) -> str:
             + "".join(f'<img src="{html.escape(f)}">' for f in s.figures))
 
 
-def _findings_section(found: list[Finding], setup: str) -> Section:
+def _findings_section(found: list[Finding], setup: str, warnings: list[str]) -> Section:
+    """The findings, then what they rest on: the losses said aloud by the run's stages, and the setup."""
     return Section("Findings", header=["claim", "measured effect [95% interval]", "per seed", "verdict"],
-                   rows=findings_rows(found), empty="No RL evaluations to measure claims on.", after=setup)
+                   rows=findings_rows(found), empty="No RL evaluations to measure claims on.", after=setup,
+                   warnings=warnings)
 
 
 def _rl_sections(results: dict, keys: list[str], table: list[dict], out: Path) -> list[Section]:
@@ -373,7 +380,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, reference: 
                         "it. Are the run's stage folders all there?")
     out.mkdir(parents=True, exist_ok=True)
     found = all_findings(results, layout)
-    sections = [_findings_section(found, _setup(run, layout, results))]
+    sections = [_findings_section(found, _setup(run, layout, results), loss_warnings(run, layout))]
     keys = model_keys(results)
     if keys:
         table = [before_after(results, k) for k in keys]

@@ -3,12 +3,16 @@ apart from the trainer so that a recipe validates, and `--plan` and `--help` run
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from octothinker.errors import OctoError, Strict, check_names
 from octothinker.eval.config import SCORING_BATCH
+from octothinker.runs.files import file_digest
+from octothinker.runs.losses import DEFAULT_LIMIT
 from octothinker.runs.metrics import LoggingSpec
 from octothinker.tasks.rewards import RewardConfig
 from octothinker.tasks.scoring import DEFAULT_CUTOFF, CutoffRule
@@ -79,7 +83,7 @@ class RLConfig(Strict):
     grad_clip: float = Field(1.0, gt=0)
     temperature: float = Field(1.0, gt=0)        # the study: 1.0
     top_p: float = Field(1.0, gt=0, le=1)
-    max_prompt_tokens: int = Field(400, ge=8)    # the study: 400; longer prompts are skipped
+    max_prompt_tokens: int = Field(400, ge=8)    # the study: 400; longer prompts are dropped (counted)
     prompt_margin: int = Field(0, ge=0)          # a templated prompt must fit max_prompt_tokens - margin (the fork: 20)
     max_response_tokens: int = Field(512, ge=1)
     length_schedule: dict[int, int] = Field(default_factory=dict)  # step -> max response tokens, e.g. {0: 2048, 100: 4096, 160: 8192}
@@ -101,6 +105,10 @@ class RLConfig(Strict):
     keep_checkpoints: int = Field(2, ge=1)
     save_samples: bool = False
     logging: LoggingSpec = Field(default_factory=LoggingSpec)
+    # the share of prompts that may be dropped (no answer, one the grader cannot read, over
+    # max_prompt_tokens) before it is said aloud: a WARNING, or with `strict` an error before training
+    max_loss_share: float = Field(DEFAULT_LIMIT, ge=0, le=1)
+    strict: bool = False
     seed: int = 0
     device: str | None = None
 
@@ -133,6 +141,14 @@ class RLConfig(Strict):
 
     def resume_settings(self) -> dict:
         """What a checkpoint must have been written under to be continued: everything that shapes the
-        trajectory (not how long it runs, how it is evaluated, logged or checkpointed)."""
-        return self.model_dump(exclude={"out", "steps", "eval", "engine", "verl", "checkpoint_every", "keep_checkpoints",
-                                        "save_samples", "logging", "device"})
+        trajectory (not how long it runs, how it is evaluated, logged or checkpointed), and what its inputs
+        hold: a prompts file or template edited under the same name is another run (`inputs.prompts`)."""
+        return {**self.model_dump(exclude={"out", "steps", "eval", "engine", "verl", "checkpoint_every", "keep_checkpoints",
+                                           "save_samples", "logging", "device", "strict", "max_loss_share"}),
+                "inputs": self.input_digests()}
+
+    def input_digests(self) -> dict[str, str]:
+        """The contents of the prompts file and of the template's text (a file's, or the release's)."""
+        text = self.prompt_template().text if not self.template.startswith(RELEASE) or self.release_dir else self.template
+        return {"prompts": file_digest(self.prompts) if Path(self.prompts).is_file() else "missing",
+                "template": hashlib.sha256(text.encode()).hexdigest()[:16]}

@@ -1,5 +1,5 @@
-"""RL's prompts: the records that can be rewarded (what was skipped, and why, counted), and the seeded order
-in which the trainer draws them."""
+"""RL's prompts: the records that can be rewarded (what was dropped, and why, by the loss rule), and the
+seeded order in which the trainer draws them."""
 
 from __future__ import annotations
 
@@ -9,17 +9,22 @@ from pathlib import Path
 from octothinker.errors import DataError
 from octothinker.rl.config import RLConfig, RLError
 from octothinker.runs import derive_seed, jsonl_records
+from octothinker.runs.losses import Losses
 from octothinker.tasks.grading import VerifyPool, gold_answer
 from octothinker.tasks.templates import PromptTemplate
 
 
-def load_prompts(cfg: RLConfig, template: PromptTemplate, tokenizer, pool: VerifyPool) -> tuple[list[dict], dict]:
-    """Prompt records that can be rewarded; counts of what was skipped and why."""
+def load_prompts(cfg: RLConfig, template: PromptTemplate, tokenizer, pool: VerifyPool) -> tuple[list[dict], Losses]:
+    """Prompt records that can be rewarded, and what was dropped and why (the loss rule: over the
+    recipe's `max_loss_share` a WARNING, or with `strict` an error, before any training)."""
     path = Path(cfg.prompts)
     if not path.is_file():
         raise DataError(f"{path}: prompts file not found")
-    records, skipped = [], {"no_answer": 0, "unparseable_answer": 0, "too_long": 0}
+    losses = Losses("RL prompts", str(path), cfg.max_loss_share)
+    records = []
+    limit = cfg.max_prompt_tokens - cfg.prompt_margin
     for where, rec in jsonl_records(path):
+        losses.came_in += 1
         question = rec.get(cfg.question_field)
         if not isinstance(question, str) or not question.strip():
             what = "missing" if question is None else f"a {type(question).__name__}, not text" \
@@ -27,22 +32,26 @@ def load_prompts(cfg: RLConfig, template: PromptTemplate, tokenizer, pool: Verif
             raise DataError(f"{where}: field '{cfg.question_field}' is {what}")
         answer = rec.get(cfg.answer_field)
         if answer is None or (isinstance(answer, str) and not answer.strip()):
-            skipped["no_answer"] += 1
+            losses.drop("no_answer", f"{where}: field '{cfg.answer_field}' is {'missing' if answer is None else 'empty'}")
             continue
         answer = gold_answer(answer, where, cfg.answer_field)
         prompt = template.render(question)
         # counted as the fork counts it: the templated prompt, special tokens (BOS) included
-        if len(tokenizer(prompt)["input_ids"]) > cfg.max_prompt_tokens - cfg.prompt_margin:
-            skipped["too_long"] += 1
+        tokens = len(tokenizer(prompt)["input_ids"])
+        if tokens > limit:
+            losses.drop("too_long", f"{where}: {tokens} tokens with the template, over {limit} (max_prompt_tokens"
+                        + (" - prompt_margin)" if cfg.prompt_margin else ")"))
             continue
         records.append({"id": where, "prompt": prompt, "answer": answer})
-    # An answer the grader cannot read would score every response wrong: skip it, counted.
+    # An answer the grader cannot read would score every response wrong: drop it, counted.
     readable = pool.readable_many([r["answer"] for r in records]) if records else []
-    skipped["unparseable_answer"] = sum(not ok for ok in readable)
+    for r in (r for r, ok in zip(records, readable) if not ok):
+        losses.drop("unparseable_answer", f"{r['id']}: the grader cannot read the answer {r['answer']!r}")
     records = [r for r, ok in zip(records, readable) if ok]
     if not records:
-        raise DataError(f"{path}: no usable prompts (skipped: {skipped})")
-    return records, skipped
+        raise DataError(f"{path}: no usable prompts: {losses.message()}")
+    losses.settle(cfg.strict)
+    return records, losses
 
 
 class PromptSampler:

@@ -220,12 +220,13 @@ def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = 
     loop = Loop(out, "rl", cfg.steps, cfg.checkpoint_every, cfg.keep_checkpoints, cfg.logging, run_name=out.name)
     pool = VerifyPool()
     try:
-        prompts, skipped = load_prompts(cfg, template, tokenizer, pool)
+        prompts, losses = load_prompts(cfg, template, tokenizer, pool)
         sampler = PromptSampler(len(prompts), cfg.seed)
+        settings = cfg.resume_settings()
 
         def restore(latest: Path) -> int:
             model_state, optim_state, state = ckpt.load_checkpoint(latest)
-            ckpt.check_resumable(latest, state, cfg.resume_settings(), force_resume)
+            ckpt.check_resumable(latest, state, settings, force_resume)
             model.load_state_dict(model_state)
             optimizer.load_state_dict(optim_state)
             sampler.load_state_dict(state["sampler"])
@@ -233,8 +234,8 @@ def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = 
             return state["step"]
 
         start_step = loop.start(resume, restore)
-        atomic_write_json(out / "config.json", {"config": cfg.model_dump(), "policy": policy, "prompts_skipped": skipped,
-                                                "prompts_used": len(prompts), **run_metadata(cfg.seed)})
+        atomic_write_json(out / "config.json", {"config": cfg.model_dump(), "policy": policy, **run_metadata(cfg.seed)})
+        atomic_write_json(out / "summary.json", {"inputs": settings["inputs"], "losses": {"prompts": losses.record()}})
         evals = MetricsWriter(out, cfg.logging, start_step, filename="eval.jsonl", tb_prefix="eval/")
         generator = HFGenerator(model, tokenizer, max_batch=cfg.prompts_per_step * cfg.group_size)
         eval_generator = HFGenerator(model, tokenizer, max_batch=cfg.eval.batch) if cfg.eval else None
@@ -304,7 +305,7 @@ def train(cfg: RLConfig, policy: str, resume: bool = True, force_resume: bool = 
         def save(tag: str, step: int) -> None:
             ckpt.save_checkpoint(loop.checkpoints, tag, {k: v.detach().cpu() for k, v in model.state_dict().items()},
                                  optimizer.state_dict(), {"step": step, "sampler": sampler.state_dict(),
-                                                          "settings": cfg.resume_settings()})
+                                                          "settings": settings})
 
         try:
             loop.run(start_step, train_step, save, lambda row: {

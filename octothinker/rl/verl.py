@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 
 from octothinker.rl.config import LOG_RATIO_CLAMP, RLConfig, RLError
+from octothinker.runs import atomic_write_json
 from octothinker.tasks.benchmarks import get_benchmark, load_problems
 from octothinker.tasks.templates import PromptTemplate
 
@@ -272,7 +273,7 @@ def prepare(cfg: RLConfig, policy: str) -> tuple[Path, list[list[str]]]:
         template = PromptTemplate("chat (user turn)", template.text, ())
     pool = VerifyPool(workers=1)
     try:
-        train_records, skipped = load_prompts(cfg, template, tokenizer, pool)
+        train_records, losses = load_prompts(cfg, template, tokenizer, pool)
     finally:
         pool.close()
     write_parquet([{"source": "train", **r} for r in train_records], work / "train.parquet", "train")
@@ -296,7 +297,8 @@ def prepare(cfg: RLConfig, policy: str) -> tuple[Path, list[list[str]]]:
                      "--target_dir", str(Path(cfg.out) / "final")])
     (work / "command.sh").write_text("#!/usr/bin/env bash\nset -e\n" + "".join(
         " ".join(shlex.quote(c) for c in cmd) + "\n" for cmd in commands))
-    (work / "prompts.json").write_text(json.dumps({"train": len(train_records), "val": len(val), "skipped": skipped}))
+    (work / "prompts.json").write_text(json.dumps({"train": len(train_records), "val": len(val)}))
+    atomic_write_json(Path(cfg.out) / "summary.json", {"losses": {"prompts": losses.record()}})
     return work, commands
 
 

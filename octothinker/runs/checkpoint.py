@@ -15,6 +15,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from octothinker.errors import OctoError
+from octothinker.runs.files import fault_point
 
 _STEP_DIR = re.compile(r"^step_(\d+)$")
 
@@ -37,6 +38,7 @@ def save_checkpoint(root: Path, name: str, model_state: dict, optim_state: dict,
     tmp.mkdir()
     save_file(_unshare(model_state), str(tmp / "model.safetensors"))
     torch.save(optim_state, tmp / "optimizer.pt")
+    fault_point("checkpoint-write")
     rng = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         rng["cuda"] = torch.cuda.get_rng_state_all()
@@ -45,6 +47,7 @@ def save_checkpoint(root: Path, name: str, model_state: dict, optim_state: dict,
     old = root / f".old-{name}"
     if final.exists():  # replacing a checkpoint of the same name: never a moment without a complete one
         final.rename(old)
+    fault_point("checkpoint-swap")
     tmp.rename(final)
     shutil.rmtree(old, ignore_errors=True)
     return final

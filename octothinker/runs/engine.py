@@ -28,7 +28,8 @@ from typing import NamedTuple
 
 from octothinker.errors import OctoError
 from octothinker.runs import atomic_write_json
-from octothinker.runs.files import HUB_PREFIX, ensure_writable, in_run, recover_dir, replace_dir
+from octothinker.runs.files import (HUB_PREFIX, PROVENANCE, ensure_writable, file_digest, in_run, recover_dir,
+                                   replace_dir)
 from octothinker.runs.lock import LOCK_FILE, folder_lock
 
 MARKER = ".octo-stage.json"
@@ -110,15 +111,46 @@ def external_paths(spec: str) -> list[Path]:
     return files
 
 
-def fingerprint(stage: Stage, made: dict[str, str], stages: list[Stage]) -> str:
-    """Hash of the stage's settings, the fingerprints (`made`) of the stages it reads, and the size and time
-    of every outside file it reads (so an edited corpus or a replaced base model re-runs it)."""
-    outside = []
-    for _, spec in stage.inputs:
-        if not any(within(fixed_root(spec), s.output) for s in stages):
-            outside += [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in external_paths(spec)]
-    payload = json.dumps({"settings": dump(stage.settings), "context": dump(stage.context), "depends": [made[d] for d in sorted(stage.depends)],
-                          "outside": outside}, sort_keys=True, default=str)
+def input_digest(spec: str, digests: dict) -> str:
+    """The contents of an outside input (a file, a folder, a glob): one sha256 over its files' own, each
+    file named relative to the input's root. `digests` caches each file's digest under its size, times
+    and inode (the manifest keeps it), so a finished run's inputs are not read again to be skipped. A hub id is its own name: what it holds is the hub's to say."""
+    if spec.startswith(HUB_PREFIX):
+        return spec
+    root = fixed_root(spec)
+    total = hashlib.sha256()
+    for path in external_paths(spec):
+        stat = path.stat()
+        # ctime and the inode too: any write, or a file replaced, changes one of them; an edit with its
+        # size and modification time put back (rsync -t, a restore) still reads as changed
+        seen = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+        known = digests.get(str(path.resolve()))
+        if not known or known[:-1] != seen:
+            known = digests[str(path.resolve())] = [*seen, file_digest(path)]
+        name = path.relative_to(root).as_posix() if within(path, root) and path != root else path.name
+        total.update(f"{name}\0{known[-1]}\n".encode())
+    return total.hexdigest()[:16]
+
+
+def stage_inputs(stage: Stage, made: dict[str, str], stages: list[Stage], digests: dict | None = None) -> dict[str, str]:
+    """What each input of the stage holds: an earlier stage's output by that stage's key
+    (`decay-short@<key>`), an outside file or folder by its contents (`input_digest`)."""
+    inputs: dict[str, str] = {}
+    for key, spec in stage.inputs:
+        maker = next((s for s in stages if s.name in made and within(fixed_root(spec), s.output)), None)
+        name = key if key not in inputs else f"{key}#{sum(k.split('#')[0] == key for k in inputs) + 1}"
+        inputs[name] = f"{maker.name}@{made[maker.name]}" if maker else input_digest(spec, {} if digests is None else digests)
+    return inputs
+
+
+def fingerprint(stage: Stage, made: dict[str, str], stages: list[Stage], digests: dict | None = None) -> str:
+    """The stage's provenance key: a hash of its settings, the run-wide context, the keys (`made`) of the
+    stages it reads, and what each of its inputs holds (`stage_inputs`).
+    A changed corpus, prompt file, template, exemplar file, release copy or base model re-runs exactly
+    the stages that read it, and the stages after them; a file only touched does not."""
+    payload = json.dumps({"settings": dump(stage.settings), "context": dump(stage.context),
+                          "depends": [made[d] for d in sorted(stage.depends)],
+                          "inputs": stage_inputs(stage, made, stages, digests)}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -217,10 +249,12 @@ def run_stages(stages: list[Stage], run: str | Path, head: dict, log: Callable[[
 
 def _previous(run: Path, head: dict) -> tuple[Path, dict, dict]:
     """The manifest's path, its stages as they were, and the manifest this run writes: every stage's last
-    known state (one not reached because a failure came first keeps its entry)."""
+    known state (one not reached because a failure came first keeps its entry), and the digests of the
+    outside files read (`input_digest`'s cache)."""
     manifest_path = run / MANIFEST
-    old = json.loads(manifest_path.read_text()).get("stages", {}) if manifest_path.exists() else {}
-    return manifest_path, old, {**head, "stages": dict(old)}
+    before = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    old = before.get("stages", {})
+    return manifest_path, old, {**head, "digests": before.get("digests", {}), "stages": dict(old)}
 
 
 def _skip(stage: Stage, key: str, run: Path, old: dict, manifest: dict, log) -> None:
@@ -230,29 +264,56 @@ def _skip(stage: Stage, key: str, run: Path, old: dict, manifest: dict, log) -> 
     log(f"[skip] {stage.name} (finished, nothing it depends on changed)")
 
 
+def changed_inputs(before: dict, inputs: dict[str, str]) -> list[str]:
+    """The inputs whose contents differ from the finished run's, by their recipe keys."""
+    made_from = before.get("inputs") or {}
+    return [key for key, digest in inputs.items() if key in made_from and made_from[key] != digest]
+
+
 def _unfinished(stages: list[Stage], run: Path, old: dict, manifest: dict, log, only: str | None = None
                 ) -> tuple[dict[str, str], list[Stage]]:
-    """Every stage's fingerprint, and the stages to run: those (or with `only`, that one) not finished
-    under their fingerprint, a half-replaced output recovered first; the finished ones are logged as
-    skipped. Fingerprints read settings and outside files, never what a stage writes: all are taken before
-    any runs. With `only`, no other stage's folder is touched: another job may be replacing it right now."""
+    """Every stage's provenance key (its fingerprint, and what each input held, into the manifest), and
+    the stages to run: those (or with `only`, that one) not finished under their key, a half-replaced
+    output recovered first; the finished ones are logged as skipped. Keys read settings and inputs, never
+    what a stage writes: all are taken before any runs. With `only`, no other stage's folder is touched:
+    another job may be replacing it right now."""
     made: dict[str, str] = {}
     pending: list[Stage] = []
     for stage in stages:
-        made[stage.name] = fingerprint(stage, made, stages)
+        inputs = stage_inputs(stage, made, stages, manifest["digests"])
+        made[stage.name] = fingerprint(stage, made, stages, manifest["digests"])
         if only is not None and stage.name != only:
             continue
         recover_dir(stage.output)
         if stage_done(stage, made[stage.name]):
             _skip(stage, made[stage.name], run, old, manifest, log)
-        else:
-            pending.append(stage)
+            manifest["stages"][stage.name]["inputs"] = inputs
+            continue
+        changed = changed_inputs(old.get(stage.name, {}), inputs)
+        if changed:
+            log(f"[redo] {stage.name}: its input {', '.join(changed)} changed since it was made")
+        manifest["stages"][stage.name] = {**manifest["stages"].get(stage.name, {}), "inputs": inputs}
+        pending.append(stage)
     return made, pending
+
+
+def stamp_summary(folder: Path, key: str, inputs: dict[str, str]) -> None:
+    """The stage's provenance key and inputs, in its `summary.json` (beside what the stage wrote there):
+    a folder copied out of the run still says what made it."""
+    path = folder / "summary.json"
+    summary = json.loads(path.read_text()) if path.is_file() else {}
+    atomic_write_json(path, {**summary, PROVENANCE: {"key": key, "inputs": inputs}})
+
+
+def run_key(made: dict[str, str]) -> str:
+    """The whole run's provenance key: its stages' keys, in plan order (the report's setup line shows it)."""
+    return hashlib.sha256(json.dumps(list(made.items())).encode()).hexdigest()[:16]
 
 
 def _run(stages: list[Stage], run: Path, head: dict, log, only: str | None, tells_resume: bool = True) -> dict:
     manifest_path, old, manifest = _previous(run, head)
     made, pending = _unfinished(stages, run, old, manifest, log, only)
+    manifest[PROVENANCE] = run_key(made)
     if only is not None and pending:
         missing = [d for d in pending[0].depends if not stage_done(next(s for s in stages if s.name == d), made[d])]
         if missing:
@@ -262,7 +323,8 @@ def _run(stages: list[Stage], run: Path, head: dict, log, only: str | None, tell
         key, output = made[stage.name], in_run(stage.output, run)
         staging = _staging(stage, key, made_before=old.get(stage.name, {}).get("output") == output)
         manifest["stages"][stage.name] = {"fingerprint": key, "status": "running", "started": time.time(),
-                                          "output": output, "depends": stage.depends}
+                                          "output": output, "depends": stage.depends,
+                                          "inputs": manifest["stages"][stage.name]["inputs"]}
         _write_manifest(manifest_path, manifest, stage.name)
         log(f"[run ] {stage.name}" + (f" ({stage.threads} thread{'s' * (stage.threads > 1)})" if only and stage.threads else ""))
         start = time.perf_counter()
@@ -282,6 +344,7 @@ def _run(stages: list[Stage], run: Path, head: dict, log, only: str | None, tell
                     f"({len(finished)} of {len(stages)} stages). Run the same command again to resume: finished "
                     f"stages are skipped and {stage.name} continues from its last checkpoint.")
             raise
+        stamp_summary(staging, key, manifest["stages"][stage.name]["inputs"])
         atomic_write_json(staging / MARKER, {"stage": stage.name, "fingerprint": key, "status": "done"})
         replace_dir(staging, stage.output)
         manifest["stages"][stage.name].update(status="done", seconds=round(time.perf_counter() - start, 1))
@@ -299,6 +362,7 @@ def _run_side_by_side(stages: list[Stage], run: Path, head: dict, log, jobs: int
     stages finish (their work is kept) and no further one starts, as `make -j` does."""
     manifest_path, old, manifest = _previous(run, head)
     made, pending = _unfinished(stages, run, old, manifest, log)
+    manifest[PROVENANCE] = run_key(made)
     _write_manifest(manifest_path, manifest, *(s.name for s in stages if s not in pending))
     finished = {s.name for s in stages if s not in pending}
     running: dict = {}
@@ -337,7 +401,8 @@ def _run_side_by_side(stages: list[Stage], run: Path, head: dict, log, jobs: int
             raise
     if failure is not None:
         raise failure
-    return _write_manifest(manifest_path, {**head, "stages": {}}, order=[s.name for s in stages])
+    return _write_manifest(manifest_path, {**head, PROVENANCE: manifest[PROVENANCE], "stages": {}},
+                           order=[s.name for s in stages])
 
 
 def _write_manifest(path: Path, manifest: dict, *names: str, order: list[str] | None = None) -> dict:
@@ -349,11 +414,12 @@ def _write_manifest(path: Path, manifest: dict, *names: str, order: list[str] | 
     with open(path.with_name(path.name + ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            current = json.loads(path.read_text()).get("stages", {}) if path.exists() else {}
+            on_disk = json.loads(path.read_text()) if path.exists() else {}
         except json.JSONDecodeError:
-            current = {}
-        merged = {**manifest, "stages": {**current, **{n: manifest["stages"][n] for n in names
-                                                      if n in manifest["stages"]}}}
+            on_disk = {}
+        current = on_disk.get("stages", {})
+        merged = {**manifest, "digests": {**on_disk.get("digests", {}), **manifest.get("digests", {})},
+                  "stages": {**current, **{n: manifest["stages"][n] for n in names if n in manifest["stages"]}}}
         if order:
             stages = merged["stages"]
             merged["stages"] = {**{n: stages[n] for n in order if n in stages}, **stages}

@@ -46,6 +46,9 @@ def atomic_write_json(path: str | os.PathLike, obj) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
+# The key of a stage's summary.json that says what made it (the engine's `stamp_summary`).
+PROVENANCE = "provenance"
+
 # A name that starts so is a Hugging Face hub id (`hf:org/name`), not a path: the only way to the network.
 HUB_PREFIX = "hf:"
 
@@ -200,6 +203,25 @@ def read_jsonl(path: str | os.PathLike, repair: bool = False) -> list[dict]:
     return rows
 
 
+_FAULT_HITS: dict[str, int] = {}
+
+
+def fault_point(name: str) -> None:
+    """`bench/chaos.py`'s kill switch, at the moments a random kill seldom lands on (mid-swap, mid-
+    checkpoint): with OCTO_FAULT=<name>:<n> set, the n-th time this process reaches the point `name` it
+    kills itself with SIGKILL, as a power cut would (the failpoints of etcd and FoundationDB). Unset, it
+    does nothing."""
+    spec = os.environ.get("OCTO_FAULT", "")
+    point, _, count = spec.partition(":")
+    if point != name:
+        return
+    _FAULT_HITS[name] = _FAULT_HITS.get(name, 0) + 1
+    if str(_FAULT_HITS[name]) == count:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def replace_dir(new: str | os.PathLike, final: str | os.PathLike) -> None:
     """Swap a completed folder in for `final`: the old one is moved aside first and removed only once
     the new one is in place, so a finished output is never deleted before its replacement is whole.
@@ -214,6 +236,7 @@ def replace_dir(new: str | os.PathLike, final: str | os.PathLike) -> None:
         old.rename(final)
     if final.exists():
         final.rename(old)
+    fault_point("stage-swap")
     new.rename(final)
     shutil.rmtree(old, ignore_errors=True)
 

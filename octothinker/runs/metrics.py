@@ -7,7 +7,8 @@
                                                                  # tok_s: the average since the start
 
 `metrics.jsonl` is always written (one JSON object a step); TensorBoard and W&B are optional mirrors.
-On resume the rows logged after the checkpoint are dropped, and a torn last line is cut away.
+On resume the rows logged after the checkpoint are dropped (all of them when the run starts over), and a
+torn last line is cut away.
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ class MetricsWriter:
         spec = spec or LoggingSpec()
         self.path = Path(out) / filename
         rows = read_jsonl(self.path, repair=True)
-        kept = [r for r in rows if r.get("step", 0) <= resume_step]
+        # A run resumed from the checkpoint of step N keeps the rows up to N; one that starts over (no
+        # checkpoint yet) keeps none, not even those of step 0 (an evaluation before training), which it
+        # logs again: a run killed before its first checkpoint once left them twice (bench/chaos.py).
+        kept = [r for r in rows if resume_step > 0 and r.get("step", 0) <= resume_step]
         if len(kept) != len(rows):  # the interrupted run logged past its last checkpoint
             rewrite_jsonl(self.path, kept)
         self.path.parent.mkdir(parents=True, exist_ok=True)

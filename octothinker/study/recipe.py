@@ -45,15 +45,15 @@ class ArmSpec(ArmInfo):
 
 
 def _fill_defaults(data: dict) -> dict:
-    """Study-level defaults for the sections: their folders under `out`, and the top-level seed."""
+    """Study-level defaults for the sections: their folders under `out`, the top-level seed and `strict`."""
     if not isinstance(data, dict):
         return data
     data = dict(data)
-    out, seed = data.get("out"), data.get("seed", 0)
+    out, seed, strict = data.get("out"), data.get("seed", 0), data.get("strict", False)
     layout = StudyLayout.of(str(out), None)
     for name, section in (data.get("data") or {}).items():
         if isinstance(section, dict):
-            data["data"][name] = {"name": name, "out": str(layout.data(name)), "seed": seed, **section}
+            data["data"][name] = {"name": name, "out": str(layout.data(name)), "seed": seed, "strict": strict, **section}
     midtrain = data.get("midtrain")
     if isinstance(midtrain, dict):
         midtrain = {"out": out, **midtrain}
@@ -63,7 +63,7 @@ def _fill_defaults(data: dict) -> dict:
             midtrain["train"] = {"seed": seed, **midtrain.get("train", {})}
         data["midtrain"] = midtrain
     if isinstance(data.get("rl"), dict):
-        data["rl"] = {"seed": seed, **data["rl"]}
+        data["rl"] = {"seed": seed, "strict": strict, **data["rl"]}
         if data.get("release_dir"):
             data["rl"] = {"release_dir": data["release_dir"], **data["rl"]}
     if isinstance(data.get("rl_per_model"), dict):  # `model: null` drops what a recipe it extends set
@@ -75,6 +75,7 @@ class StudyRecipe(Strict):
     name: str
     out: str
     seed: int = 0                               # every section's seed unless it sets its own
+    strict: bool = False                        # every section's: a loss over its limit stops the stage (runs.losses)
     seeds: list[int] | None = None              # run the seed-sensitive stages once per seed, in seed-<s>/
     per_seed: Literal["training", "rl"] = "training"  # with `seeds`: which stages run per seed (rl: RL, probe, eval)
     threads: int | None = Field(None, ge=1)     # torch threads: results are bit-exact only at one count

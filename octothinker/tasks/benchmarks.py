@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from octothinker.errors import DataError, OctoError, check_name
-from octothinker.runs.files import jsonl_records
+from octothinker.runs.files import PROVENANCE, jsonl_records
 from octothinker.tasks.grading import Gold, gold_answer
 from octothinker.tasks.extract import extract_answer, last_boxed
 
@@ -211,6 +211,8 @@ def get_benchmark(name: str) -> Benchmark:
             check_name(label, "benchmark label")
         except OctoError as err:
             raise DataError(str(err)) from None
+        if label == PROVENANCE:  # an evaluation's summary.json keeps what made it under that key
+            raise DataError(f"benchmark {name!r}: the label {PROVENANCE!r} is taken; choose another")
         return Benchmark(label, "number", "gsm8k", _question_answer, path=path)
     try:
         return BENCHMARKS[name]

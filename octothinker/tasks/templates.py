@@ -123,6 +123,8 @@ def get_template(name_or_text: str, release_dir: str | None = None) -> PromptTem
             text = path.read_text(encoding="utf-8")
         except OSError as err:
             raise TemplateError(f"template file {path}: {err.strerror or err}") from None
+        except UnicodeDecodeError as err:
+            raise TemplateError(f"template file {path}: not UTF-8 text (byte {err.start})") from None
         if SLOT not in text:
             raise TemplateError(f"template file {path}: no {SLOT} slot for the question")
         return PromptTemplate(f"file {path}", text.rstrip("\n"), ("User:", "Question:"))

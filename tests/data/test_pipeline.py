@@ -234,3 +234,36 @@ def test_a_failed_build_leaves_no_partial_folder_and_a_text_file_named_parquet_i
     result = runner.invoke(app, ["data", "build", str(_recipe_file(tmp_path, d))])
     assert result.exit_code == 1 and f"{fake}: not a readable Parquet file" in result.output, result.output
     assert len(result.output.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_a_source_that_loses_most_of_its_records_is_said_aloud(world, tmp_path):
+    """Issue 33, case 4: a source losing 90% of its records to near-duplicate removal and the overlong
+    rule built with no warning (only bad input warned). Now a WARNING line naming each reason with an
+    example, the data report's `losses` and warnings, and with --strict an error before any shard."""
+    world_dir, _ = world
+    corpus = tmp_path / "notes.jsonl"
+    distinct = [f"note {i}: " + " ".join(f"w{i}x{j}" for j in range(30)) for i in range(10)]
+    copies = ["the same note, copied over and over: " + " ".join(f"c{j}" for j in range(30))] * 80
+    overlong = [" ".join(f"long{i}y{j}" for j in range(400)) for i in range(10)]
+    corpus.write_text("".join(json.dumps({"text": t}) + "\n" for t in distinct + copies + overlong))
+    d = {"name": "notes", "out": str(tmp_path / "out"), "tokenizer": str(world_dir / "tokenizer"),
+         "sources": [{"name": "notes", "path": str(corpus), "weight": 1.0, "max_tokens": 200}],
+         "mixture": {"tokens": 2000, "repeat": True}}
+    path = _recipe_file(tmp_path, d)
+    result = runner.invoke(app, ["data", "build", str(path)])
+    assert result.exit_code == 0, result.output
+    line = next(ln for ln in result.output.splitlines() if "WARNING: data source 'notes'" in ln)
+    assert f"({corpus}): 89 of 100 dropped (89%, over the 50% allowed): near_duplicates 79 (e.g. {corpus}:" in line
+    assert f"dropped_overlong 10 (e.g. {corpus}:91 (" in line
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["losses"]["notes"]["dropped"] == {"near_duplicates": 79, "dropped_overlong": 10}
+    assert report["losses"]["notes"]["warning"] in report["warnings"]
+
+    strict = runner.invoke(app, ["data", "build", str(path), "--strict"])
+    error = strict.output.strip().splitlines()[-1]  # after the curation's progress lines
+    assert strict.exit_code == 1 and strict.output.count("error") == 1, strict.output
+    assert error.startswith("error: data source 'notes'") and "89 of 100 dropped" in error and "[strict" in error
+    assert json.loads((tmp_path / "out" / "report.json").read_text()) == report  # the finished build kept
+    d["sources"][0]["max_loss_share"] = 0.9
+    quiet = runner.invoke(app, ["data", "build", str(_recipe_file(tmp_path, d)), "--strict"])
+    assert quiet.exit_code == 0 and "WARNING: data source" not in quiet.output, quiet.output

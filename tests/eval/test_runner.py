@@ -174,7 +174,7 @@ def test_octo_eval_end_to_end_on_the_micro_model(tmp_path, micro_model_dir, benc
     assert result.exit_code == 0, result.output
     assert "| gsm8k | 3 |" in result.output
     summary = json.loads((out / "summary.json").read_text())
-    assert set(summary) == {"gsm8k", "mathqa"}
+    assert set(summary) == {"gsm8k", "mathqa", "provenance"}
     assert summary["gsm8k"]["problems"] == 3
     assert len(read_records(out / "gsm8k.jsonl")) == 3
 
@@ -307,7 +307,10 @@ def test_a_rerun_on_fewer_benchmarks_keeps_the_others_in_the_summary(tmp_path, b
                      out=str(tmp_path / "out"))
     evaluate(cfg, ScriptedGenerator(lambda p, s: "The answer is 1."))
     evaluate(cfg.model_copy(update={"benchmarks": ["gsm8k"]}), ScriptedGenerator(lambda p, s: "The answer is 1."))
-    assert set(json.loads((tmp_path / "out" / "summary.json").read_text())) == {"gsm8k", "svamp"}
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert set(summary) == {"gsm8k", "svamp", "provenance"}
+    made_from = summary["provenance"]["inputs"]  # both benchmarks' test files, by their contents
+    assert set(made_from) == {"gsm8k", "svamp"} and made_from["gsm8k"] == summary["gsm8k"]["data_sha256"]
     assert "| svamp |" in (tmp_path / "out" / "summary.md").read_text()
 
 

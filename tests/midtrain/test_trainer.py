@@ -1,4 +1,5 @@
 import json
+import shutil
 import math
 import os
 import signal
@@ -170,6 +171,16 @@ def test_resume_refuses_other_settings_and_survives_a_torn_metrics_line(setup, t
     forced = runner.invoke(app, ["midtrain", str(path), "--force-resume"])
     assert forced.exit_code == 0, forced.output
     assert runner.invoke(app, ["midtrain", str(path), "--no-resume"]).exit_code == 0
+
+    # the same shard folder, rebuilt from other data: not the run its checkpoint continues (issue 33)
+    shards = tmp_path / "shards"
+    shutil.copytree(setup / "shards", shards)
+    d = {**d, "out": str(tmp_path / "own"), "stable": {**d["stable"], "data": str(shards), "lr": 3e-3}}
+    assert runner.invoke(app, ["midtrain", str(write(tmp_path / "own.yaml", d))]).exit_code == 0
+    index = json.loads((shards / "index.json").read_text())
+    (shards / "index.json").write_text(json.dumps({**index, "documents": index["documents"] + 1}))
+    rebuilt = runner.invoke(app, ["midtrain", str(write(tmp_path / "own.yaml", d))])
+    assert rebuilt.exit_code == 1 and "other settings (inputs.data)" in rebuilt.output, rebuilt.output
 
 
 def test_progress_lines_when_output_is_not_a_terminal(setup, tmp_path):

@@ -133,6 +133,31 @@ def test_resume_after_kill_continues_the_same_run(world, policy, tmp_path):
     assert curve(tmp_path / "killed") == curve(tmp_path / "ref")
 
 
+def test_rl_says_aloud_when_most_prompts_are_dropped(world, policy, tmp_path):
+    """Issue 33, case 3: 90 of 100 prompts over max_prompt_tokens (and empty golds) were dropped with exit
+    0 and a count in config.json only. Now a WARNING line, the stage's summary, and --strict refuses."""
+    world_dir, _ = world
+    prompts = tmp_path / "p.jsonl"
+    rows = [{"question": f"What is {i}+1?", "answer": str(i + 1)} for i in range(10)]
+    rows += [{"question": "x " * 600, "answer": "1"}] * 85 + [{"question": "q", "answer": ""}] * 5
+    prompts.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(yaml.safe_dump({k: v for k, v in config(world_dir, tmp_path / "rl", prompts=str(prompts), steps=1,
+                                                             max_response_tokens=4).items() if k != "eval"}))
+    result = runner.invoke(app, ["rl", str(recipe), "--policy", str(policy)])
+    assert result.exit_code == 0, result.output
+    warning = f"WARNING: RL prompts ({prompts}): 90 of 100 dropped (90%, over the 10% allowed): too_long 85 (e.g. {prompts}:11: "
+    assert warning in result.output
+    recorded = json.loads((tmp_path / "rl" / "summary.json").read_text())["losses"]["prompts"]
+    assert (recorded["in"], recorded["out"], recorded["dropped"]) == (100, 10, {"too_long": 85, "no_answer": 5})
+    assert recorded["warning"].startswith("RL prompts (")
+
+    strict = runner.invoke(app, ["rl", str(recipe), "--policy", str(policy), "--out", str(tmp_path / "strict"), "--strict"])
+    assert strict.exit_code == 1
+    assert strict.output.count("\n") == 1 and "90 of 100 dropped" in strict.output and "[strict" in strict.output
+    assert not (tmp_path / "strict" / "metrics.jsonl").exists()
+
+
 def test_prompt_problems_are_counted_or_refused(world, policy, tmp_path):
     world_dir, _ = world
     tok = load_tokenizer(policy)
@@ -146,9 +171,10 @@ def test_prompt_problems_are_counted_or_refused(world, policy, tmp_path):
     cfg = RLConfig.model_validate(config(world_dir, tmp_path / "o", prompts=str(path)))
     pool = VerifyPool(workers=1)
     try:
-        records, skipped = load_prompts(cfg, get_template("simple"), tok, pool)
+        records, losses = load_prompts(cfg, get_template("simple"), tok, pool)
         assert len(records) == 1
-        assert skipped == {"no_answer": 1, "unparseable_answer": 1, "too_long": 1}
+        assert losses.dropped == {"no_answer": 1, "unparseable_answer": 1, "too_long": 1}
+        assert losses.examples["too_long"].startswith(f"{path}:4: ")
         path.write_text(json.dumps({"question": "q"}) + "\n")
         with pytest.raises(DataError, match="no usable prompts"):
             load_prompts(cfg, get_template("simple"), tok, pool)
@@ -257,6 +283,16 @@ def test_resume_refuses_other_settings_and_survives_torn_lines(world, policy, tm
     path.write_text(yaml.safe_dump({**d, "lr": 1e-3}))
     changed = runner.invoke(app, ["rl", str(path), "--policy", str(policy)])
     assert changed.exit_code == 1 and "other settings (lr)" in changed.output
+    # the same prompts file name, other prompts: not the run the checkpoint continues (issue 33)
+    prompts = tmp_path / "prompts.jsonl"
+    lines = (world_dir / "problems/train.jsonl").read_text().splitlines()
+    prompts.write_text("\n".join(lines) + "\n")
+    path.write_text(yaml.safe_dump({**d, "prompts": str(prompts), "out": str(tmp_path / "own")}))
+    assert runner.invoke(app, ["rl", str(path), "--policy", str(policy)]).exit_code == 0
+    prompts.write_text("\n".join(lines[::-1]) + "\n")
+    path.write_text(yaml.safe_dump({**d, "prompts": str(prompts), "out": str(tmp_path / "own"), "steps": 4}))
+    edited = runner.invoke(app, ["rl", str(path), "--policy", str(policy)])
+    assert edited.exit_code == 1 and "other settings (inputs.prompts)" in edited.output, edited.output
     path.write_text(yaml.safe_dump({**d, "steps": 4}))  # running longer is the same run, continued
     longer = runner.invoke(app, ["rl", str(path), "--policy", str(policy)])
     assert longer.exit_code == 0, longer.output

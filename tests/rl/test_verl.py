@@ -389,7 +389,8 @@ def test_release_settings_reach_verls_files(world, policy, tmp_path, release_cop
     assert all(p.startswith("Between User and Assistant, in our own words.") and p.endswith("\nAssistant:") for p in prompts)
     # the fork's count: the templated prompt, BOS included, must fit the limit less 20 tokens
     assert len(prompts) == sum(n <= limit - 20 for n in lengths) < len(questions)
-    assert json.loads((work / "prompts.json").read_text())["skipped"]["too_long"] == len(questions) - len(prompts)
+    dropped = json.loads((tmp_path / "run" / "summary.json").read_text())["losses"]["prompts"]["dropped"]
+    assert dropped["too_long"] == len(questions) - len(prompts)
     loops = OmegaConf.load(work / AGENT_LOOPS)
     assert loops[0].name == STOP_LOOP and list(loops[0].stop) == ["User:", "Assistant:", "Question:", "Answer:"]
     assert loops[0]._target_ == "octothinker.rl.verl_agent.StopStringsAgentLoop"

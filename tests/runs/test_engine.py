@@ -77,3 +77,47 @@ def test_one_stage_leaves_the_folders_of_the_others_alone(tmp_path):
     assert (tmp_path / "b.old").exists() and not (tmp_path / "b").exists()
     run_stages(_plan(tmp_path), tmp_path, {}, lambda line: None, only="b")  # b's own job recovers it
     assert (tmp_path / "b" / "stage.json").exists() and not (tmp_path / "b.old").exists()
+
+
+def _copy_stage(source: Path, target: Path) -> None:
+    (target / "copy.txt").write_text(source.read_text())
+
+
+def test_a_stage_is_keyed_by_its_inputs_contents_and_says_which_changed(tmp_path):
+    """Issue 33: one provenance key per stage output, from a content hash of each input. An edit that
+    keeps the file's size and time re-runs the stage, naming the input; a touch alone does not; the key
+    shows in the stage's summary.json and the manifest, and the run's key in the manifest."""
+    import os
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("first corpus")
+    run = tmp_path / "run"
+
+    def plan() -> list[Stage]:
+        stages = [Stage("copy", {"v": 1}, [("data.corpus", str(corpus))], run / "copy", partial(_copy_stage, corpus)),
+                  Stage("read", {}, [("stage copy", str(run / "copy"))], run / "read", lambda out: None)]
+        link(stages)
+        return stages
+
+    logs: list[str] = []
+    manifest = run_stages(plan(), run, {}, logs.append)
+    entry = manifest["stages"]["copy"]
+    stamped = json.loads((run / "copy" / "summary.json").read_text())["provenance"]
+    assert stamped == {"key": entry["fingerprint"], "inputs": entry["inputs"]}
+    assert manifest["stages"]["read"]["inputs"] == {"stage copy": f"copy@{entry['fingerprint']}"}
+    assert len(manifest["provenance"]) == 16
+
+    os.utime(corpus)  # touched, not changed
+    logs.clear()
+    assert run_stages(plan(), run, {}, logs.append)["provenance"] == manifest["provenance"]
+    assert all(line.startswith("[skip]") for line in logs)
+
+    stat = corpus.stat()
+    corpus.write_text("other corpus")  # the same size, and the same time put back: only its contents differ
+    os.utime(corpus, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    logs.clear()
+    again = run_stages(plan(), run, {}, logs.append)
+    assert "[redo] copy: its input data.corpus changed since it was made" in logs
+    assert (run / "copy" / "copy.txt").read_text() == "other corpus"
+    assert again["stages"]["copy"]["fingerprint"] != entry["fingerprint"]
+    assert again["provenance"] != manifest["provenance"]

@@ -1,6 +1,7 @@
 """Run plumbing: one writer per output folder, and progress lines that report averages."""
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -81,3 +82,20 @@ def test_a_grading_worker_leaves_ctrl_c_to_its_parent():
         assert worker.is_alive() and pool.verify_many([("3", "3")]) == [True] and pool._pool[0].process is worker
     finally:
         pool.close()
+
+
+def test_metrics_rows_after_the_checkpoint_go_and_a_run_starting_over_keeps_none(tmp_path):
+    """A run resumed from step 2 keeps the rows up to 2; one killed before its first checkpoint starts
+    over and keeps none: its evaluation at step 0 is logged again, not twice (bench/chaos.py found it)."""
+    from octothinker.runs.metrics import MetricsWriter
+
+    writer = MetricsWriter(tmp_path, filename="eval.jsonl")
+    for step in (0, 1, 2, 3):
+        writer.log({"step": step, "accuracy": 1.0})
+    writer.close()
+    with (tmp_path / "eval.jsonl").open("a") as fh:
+        fh.write('{"step": 4, "acc')  # torn by the kill
+    MetricsWriter(tmp_path, resume_step=2, filename="eval.jsonl").close()
+    assert [json.loads(x)["step"] for x in (tmp_path / "eval.jsonl").read_text().splitlines()] == [0, 1, 2]
+    MetricsWriter(tmp_path, resume_step=0, filename="eval.jsonl").close()
+    assert (tmp_path / "eval.jsonl").read_text() == ""
