@@ -46,7 +46,10 @@ def test_save_and_load_round_trip(tmp_path):
     with torch.no_grad():
         assert torch.allclose(model(ids).logits, loaded.model(ids).logits, atol=1e-6)
     assert loaded.model.dtype == torch.float32
-    assert load_tokenizer(tmp_path / "m").pad_token is not None
+    # the tokenizer saved is the one made: its own pad token (not the loader's fallback to EOS) and vocabulary
+    reloaded = load_tokenizer(tmp_path / "m")
+    assert (reloaded.pad_token, reloaded.pad_token_id) == (tok.pad_token, tok.pad_token_id) != (tok.eos_token, tok.eos_token_id)
+    assert reloaded("What is 7 times 8?")["input_ids"] == tok("What is 7 times 8?")["input_ids"]
 
 
 def test_device_and_dtype_selection():

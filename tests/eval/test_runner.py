@@ -256,8 +256,11 @@ def test_resume_is_keyed_on_the_weights_and_default_outputs_do_not_collide(tmp_p
     few = runner.invoke(app, ["eval", str(model), *common])
     zero = runner.invoke(app, ["eval", str(model), "--mode", "zero-shot", *common])
     assert few.exit_code == 0 and zero.exit_code == 0, few.output + zero.output
-    assert (tmp_path / "runs/eval/m-final/few-shot/summary.json").exists()
-    assert (tmp_path / "runs/eval/m-final/zero-shot/summary.json").exists()
+    for mode in ("few-shot", "zero-shot"):  # each mode in its own default folder, with its own numbers
+        summary = json.loads((tmp_path / f"runs/eval/m-final/{mode}/summary.json").read_text())["gsm8k"]
+        records = read_records(tmp_path / f"runs/eval/m-final/{mode}/gsm8k.jsonl")
+        assert summary["problems"] == 2 and len(records) == 2
+        assert summary["accuracy"] == 100.0 * sum(r["correct"] for r in records) / 2
     # The same path with other weights is another model: its results are not mixed in.
     tok = load_tokenizer(model)
     save_model(create_model("micro", tok, seed=7), tok, model)

@@ -1,6 +1,7 @@
 import math
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from octothinker.eval.stats import bootstrap, canonical_answer, mean, question_independent, ranks, spearman, wilson
 
@@ -75,3 +76,24 @@ def test_spearman_permutation_p_counts_the_orderings_as_good():
     assert spearman_permutation_p([1, 2, 3], [5, 5, 5]) is None
     # beyond exact_up_to models, random orderings: a perfect ranking of 10 is about 1/10! (none of 20,000)
     assert spearman_permutation_p(list(range(10)), list(range(10))) < 1e-3
+
+
+def test_the_bootstrap_resamples_every_problem():
+    """A bootstrap that never draws one of the problems (an off-by-one in its indices) would bias every
+    interval: a problem that alone scores 1 must move the resampled means, both up and down."""
+    for n in (2, 5, 40):
+        for lone in (0, n - 1):
+            values = [1.0 if i == lone else 0.0 for i in range(n)]
+            point, lo, hi = bootstrap([values], mean, n_boot=4000)
+            assert point == pytest.approx(1 / n)
+            assert lo == 0.0 and hi > point  # resamples without it, and with it more than once
+
+
+@settings(max_examples=50, deadline=None)
+@given(values=st.lists(st.floats(0, 1), min_size=1, max_size=60), seed=st.integers(0, 10))
+def test_an_interval_covers_its_point(values, seed):
+    point, lo, hi = bootstrap([values], mean, n_boot=200, seed=seed)
+    assert lo - 1e-9 <= point <= hi + 1e-9
+    successes = round(sum(values))
+    low, high = wilson(successes, len(values))
+    assert 0.0 <= low <= successes / len(values) <= high <= 1.0

@@ -4,6 +4,7 @@ import random
 import pytest
 
 from octothinker.report.collect import midtrain_curves
+from tests.figures import curves_in
 from octothinker.study.layout import RunLayout, read_layout
 from octothinker.report.findings import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, TOO_FEW_MODELS, all_findings,
                                          before_after, load_results)
@@ -25,6 +26,7 @@ def test_midtrain_curves_continue_across_stages(tmp_path):
 def _eval_row(step, correct, samples=4, tokens=30.0):
     n = len(correct)
     return {"step": step, "benchmark": "synth", "samples": samples, "accuracy": 100 * sum(correct) / (n * samples),
+            "truncation_rate": tokens / 10,
             "correct_per_problem": correct, "tokens_per_problem": [tokens] * n, "mean_response_tokens": tokens,
             "answer_counts": {"1": n * samples // 2}, "unanswered": 0, "gold_counts": {"1": n // 4, "2": n - n // 4}}
 
@@ -74,6 +76,18 @@ def test_a_claim_contradicted_by_the_data_is_not_reproduced(tmp_path):
     assert found[0].verdict == NOT_REPRODUCED
 
 
+def test_curves_in_tells_a_blank_figure_from_a_drawn_one(tmp_path):
+    from octothinker.report.plotting import pyplot
+
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+    axes[0].plot([0, 1, 2], [0, 2, 1])
+    axes[1].set_title("empty")
+    fig.savefig(tmp_path / "f.png", dpi=80)
+    plt.close(fig)
+    assert curves_in(tmp_path / "f.png", panels=2) == [True, False]
+
+
 def test_arm_claims_and_the_report(tmp_path):
     arms = {"unfiltered": {"claim": "quality", "compare": "short", "models": ["short"]},
             "qwen-like": {"claim": "qwen", "compare": "base", "models": ["base"]}}
@@ -92,7 +106,7 @@ def test_arm_claims_and_the_report(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"layout": layout.relative_to(tmp_path).model_dump(), "stages": {}}))
     out = write_report(tmp_path)
     summary = (out / "summary.md").read_text()
-    assert "## Mid-training (first seed)" in summary and (out / "midtrain_loss.png").exists()
+    assert "## Mid-training (first seed)" in summary and curves_in(out / "midtrain_loss.png", panels=1) == [True]
     # one set of sections, rendered twice: every heading, table and figure of one page is in the other
     import re
     page = (out / "index.html").read_text()
@@ -101,7 +115,9 @@ def test_arm_claims_and_the_report(tmp_path):
     assert all(f"src=\"{f}\"" in page for f in re.findall(r"(\w+\.png)", summary))
     assert summary.index("## Findings") < summary.index("## Before and after RL")
     assert "reproduced" in summary and "[" in summary and "seed 1:" in summary
-    assert (out / "rl_dynamics.png").exists() and (out / "rl_dynamics_arms.png").exists()
+    # accuracy, length and truncation, each panel with its curves drawn (a blank figure has none)
+    assert curves_in(out / "rl_dynamics.png", panels=3) == [True] * 3
+    assert curves_in(out / "rl_dynamics_arms.png", panels=3) == [True] * 3
     assert json.loads((out / "findings.json").read_text())["findings"][0]["verdict"] == REPRODUCED
 
 
@@ -221,3 +237,20 @@ def test_an_arm_measured_against_another_arm_is_judged_in_its_direction(tmp_path
     framed = found["(f) Instruction data in the decay mix, in the RL prompt's own frame, helps RL"]
     assert framed.measure == "accuracy after RL, framed/short minus no-instruct/short"
     assert framed.effect[0] == pytest.approx(-30, abs=6) and framed.verdict == NOT_REPRODUCED
+
+
+def test_a_claim_is_reproduced_only_when_every_seed_agrees():
+    """The verdict rule the report's Findings rest on, with known intervals: the pooled interval above
+    zero is not enough; every seed's must be too (one seed agreeing once passed for all)."""
+    from octothinker.report.findings import verdict
+
+    above, straddles, below = (2.0, 0.5, 3.5), (1.0, -0.5, 2.5), (-2.0, -3.5, -0.5)
+    assert verdict(above, {0: above, 1: above, 2: above}) == REPRODUCED
+    assert verdict(above, {0: above, 1: straddles, 2: above}) == INCONCLUSIVE
+    assert verdict(above, {0: straddles, 1: straddles, 2: above}) == INCONCLUSIVE
+    assert verdict(above, {0: above, 1: below}) == INCONCLUSIVE
+    assert verdict(straddles, {0: above, 1: above}) == INCONCLUSIVE  # every seed, but not pooled
+    assert verdict(below, {0: below, 1: straddles}) == NOT_REPRODUCED
+    assert verdict((0.0, float("nan"), float("nan")), {0: above}) == INCONCLUSIVE
+    # an interval touching zero does not lie above it
+    assert verdict((1.0, 0.0, 2.0), {0: (1.0, 0.0, 2.0)}) == INCONCLUSIVE

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from octothinker.cli import app
 from octothinker.errors import OctoError
 from octothinker.report.reference import load_reference, names, resolve
+from tests.figures import curves_in
 
 runner = CliRunner()
 
@@ -82,7 +83,7 @@ def test_the_report_draws_a_run_beside_the_paper(tmp_path):
     assert "## Beside the paper (octothinker-1b)" in summary and "GAIR-NLP/OctoThinker@" in summary
     assert "| long | math500 | 0 | 10.0 [2.8, 30.1] | 6.6 | +3.4 | yes |" in summary
     assert "| long | math500 | 4 | 60.0 [38.7, 78.1] | 8.4 | +51.6 | no |" in summary
-    assert (run / "report" / "reference.png").is_file()
+    assert curves_in(run / "report" / "reference.png", panels=2) == [True, True]  # accuracy, length: drawn
     # one curve for any model (a run whose folders are not named after the paper's branches)
     (run / "rl-mine").mkdir()
     (run / "rl-mine" / "eval.jsonl").write_text(json.dumps(_eval_row(0, [1] + [0] * 9, 100.0)) + "\n")

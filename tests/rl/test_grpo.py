@@ -60,7 +60,11 @@ def test_kl_k3():
     ref = torch.log(torch.tensor([0.25, 0.25]))
     r = math.log(0.5)
     assert kl_k3(logp, ref).tolist() == pytest.approx([math.exp(r) - r - 1, 0.0])
-    assert (kl_k3(torch.randn(100), torch.randn(100)) >= 0).all()
+    # both directions of r by hand (k3 is not symmetric), and verl's clamp of the estimate to 10
+    assert kl_k3(torch.tensor([0.0, 0.0]), torch.tensor([1.0, -1.0])).tolist() == pytest.approx(
+        [math.e - 2, math.exp(-1)])
+    assert kl_k3(torch.tensor([0.0, 3.0, 30.0]), torch.tensor([3.0, 0.0, 0.0])).tolist() == pytest.approx(
+        [10.0, math.exp(-3) + 2, 10.0])
 
 
 def test_dual_clip_and_log_ratio_clamp_match_verl_by_hand():
