@@ -36,7 +36,7 @@ def test_an_epoch_wraps_after_its_last_whole_batch_of_ranks_not_before(tmp_path)
     assert seen == [[0, 8, 0], [4, 12, 4]] and all(r.epoch == 1 for r in ranks)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(tokens=st.integers(10, 200), seq_len=st.integers(1, 9), world=st.integers(1, 3))
 def test_each_epoch_reads_every_whole_sequence_once_across_the_ranks(tmp_path_factory, tokens, seq_len, world):
     data = shards(tmp_path_factory.mktemp("shards"), tokens)

@@ -13,6 +13,8 @@ def test_wilson_known_values():
     assert lo == 0.0 and hi == pytest.approx(0.2775, abs=1e-4)  # never a negative lower bound
     assert wilson(50, 100) == pytest.approx((0.4038, 0.5962), abs=1e-4)
     assert wilson(0, 0) == (0.0, 1.0)
+    # the interval holds the proportion itself, exactly (rounding once left 0 of 3 outside it, by 5.6e-17)
+    assert wilson(0, 3)[0] == 0.0 and wilson(3, 3)[1] == 1.0
 
 
 def test_bootstrap_of_a_constant_and_of_a_paired_difference():
@@ -89,7 +91,7 @@ def test_the_bootstrap_resamples_every_problem():
             assert lo == 0.0 and hi > point  # resamples without it, and with it more than once
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, derandomize=True)
 @given(values=st.lists(st.floats(0, 1), min_size=1, max_size=60), seed=st.integers(0, 10))
 def test_an_interval_covers_its_point(values, seed):
     point, lo, hi = bootstrap([values], mean, n_boot=200, seed=seed)
