@@ -23,7 +23,7 @@ declare -A TESTS=(
     [data/mixture]="tests/data/test_components.py"
     [tasks/grading]="tests/tasks/test_grading.py tests/tasks/test_adversarial.py"
     [tasks/extract]="tests/tasks/test_extract.py tests/tasks/test_adversarial.py"
-    [tasks/scoring]="tests/tasks/test_grading.py tests/tasks/test_rewards.py"
+    [tasks/scoring]="tests/tasks/test_adversarial.py tests/tasks/test_rewards.py"
     [tasks/rewards]="tests/tasks/test_rewards.py"
     [eval/stats]="tests/eval/test_stats.py"
     [report/findings]="tests/report/test_collect.py"
@@ -56,7 +56,8 @@ for arg in "$@"; do
     mkdir -p "$copy"
     (cd "$repo" && git ls-files -co --exclude-standard octothinker tests pyproject.toml | tar -cf - -T -) | tar -xf - -C "$copy"
     selection=$(printf '"%s", ' $tests)
-    printf '\n[tool.mutmut]\nsource_paths = ["octothinker/%s.py"]\npytest_add_cli_args_test_selection = [%s]\n' \
+    # the rest of the package beside the mutated module (mutmut copies only what it mutates)
+    printf '\n[tool.mutmut]\nsource_paths = ["octothinker/%s.py"]\nalso_copy = ["octothinker"]\npytest_add_cli_args_test_selection = [%s]\n' \
         "$module" "${selection%, }" >> "$copy/pyproject.toml"
     start=$SECONDS
     (cd "$copy" && "$mutmut" run > "$copy/run.log" 2>&1) || { echo "$module: mutmut failed, see its log:"; tail -20 "$copy/run.log"; exit 1; }
