@@ -143,14 +143,16 @@ def stage_inputs(stage: Stage, made: dict[str, str], stages: list[Stage], digest
     return inputs
 
 
-def fingerprint(stage: Stage, made: dict[str, str], stages: list[Stage], digests: dict | None = None) -> str:
+def fingerprint(stage: Stage, made: dict[str, str], stages: list[Stage], digests: dict | None = None,
+                inputs: dict[str, str] | None = None) -> str:
     """The stage's provenance key: a hash of its settings, the run-wide context, the keys (`made`) of the
-    stages it reads, and what each of its inputs holds (`stage_inputs`).
+    stages it reads, and what each of its inputs holds (`stage_inputs`, or `inputs` when already taken).
     A changed corpus, prompt file, template, exemplar file, release copy or base model re-runs exactly
     the stages that read it, and the stages after them; a file only touched does not."""
     payload = json.dumps({"settings": dump(stage.settings), "context": dump(stage.context),
                           "depends": [made[d] for d in sorted(stage.depends)],
-                          "inputs": stage_inputs(stage, made, stages, digests)}, sort_keys=True, default=str)
+                          "inputs": inputs if inputs is not None else stage_inputs(stage, made, stages, digests)},
+                         sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -281,7 +283,7 @@ def _unfinished(stages: list[Stage], run: Path, old: dict, manifest: dict, log, 
     pending: list[Stage] = []
     for stage in stages:
         inputs = stage_inputs(stage, made, stages, manifest["digests"])
-        made[stage.name] = fingerprint(stage, made, stages, manifest["digests"])
+        made[stage.name] = fingerprint(stage, made, stages, inputs=inputs)
         if only is not None and stage.name != only:
             continue
         recover_dir(stage.output)
