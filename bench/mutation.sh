@@ -9,6 +9,8 @@
 #   bash bench/mutation.sh                              every module below
 #   bash bench/mutation.sh eval/stats                   one module, after you change it
 #   bash bench/mutation.sh runs/seeds=tests/runs/test_seeds.py    a module against the tests you name
+#   KEEP=1 bash bench/mutation.sh data/shards           keep the work folder, to read a survivor's change
+#                                                       there: (cd FOLDER/data-shards && mutmut show NAME)
 # Needs mutmut: pip install -e ".[mutation]".
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,16 +19,16 @@ mutmut=$(dirname "$python")/mutmut
 
 # module (under octothinker/) = the tests that cover it
 declare -A TESTS=(
-    [rl/grpo]="tests/rl/test_grpo.py"
+    [rl/grpo]="tests/rl/test_grpo.py tests/rl/test_grpo_properties.py"
     [midtrain/schedule]="tests/midtrain/test_schedule.py"
     [data/shards]="tests/data/test_shards.py"
-    [data/mixture]="tests/data/test_components.py"
-    [tasks/grading]="tests/tasks/test_grading.py tests/tasks/test_adversarial.py"
+    [data/mixture]="tests/data/test_components.py tests/data/test_mixture.py"
+    [tasks/grading]="tests/tasks/test_grading.py tests/tasks/test_adversarial.py tests/tasks/test_grading_workers.py"
     [tasks/extract]="tests/tasks/test_extract.py tests/tasks/test_adversarial.py"
     [tasks/scoring]="tests/tasks/test_adversarial.py tests/tasks/test_rewards.py"
     [tasks/rewards]="tests/tasks/test_rewards.py"
     [eval/stats]="tests/eval/test_stats.py"
-    [report/findings]="tests/report/test_collect.py"
+    [report/findings]="tests/report/test_collect.py tests/report/test_findings.py"
     [runs/seeds]="tests/runs/test_seeds.py"
 )
 ORDER="rl/grpo midtrain/schedule data/shards data/mixture tasks/grading tasks/extract tasks/scoring tasks/rewards eval/stats report/findings runs/seeds"
@@ -44,7 +46,7 @@ if [ ! -x "$mutmut" ]; then
     exit 2
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/octo-mutation-XXXX")
-trap 'rm -rf "$work"' EXIT
+if [ -n "${KEEP:-}" ]; then echo "work folder (kept): $work"; else trap 'rm -rf "$work"' EXIT; fi
 echo "load before: $(cut -d' ' -f1 /proc/loadavg); mutmut $("$python" -c 'import importlib.metadata as m; print(m.version("mutmut"))')"
 summary=()
 for arg in "$@"; do

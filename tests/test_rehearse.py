@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from octothinker.cli import app
 from octothinker.rehearse import _stairs
+from tests.figures import curves_in
 
 RECIPE = Path(__file__).resolve().parents[1] / "octothinker" / "recipes" / "octothinker-1b.yaml"
 runner = CliRunner()
@@ -73,6 +74,6 @@ def test_the_1b_recipe_rehearses_every_stage_on_the_real_model(tmp_path, monkeyp
     summary = (out / "run" / "report" / "summary.md").read_text()
     # the recipe's `reference: octothinker-1b`: each branch's RL curves beside the paper's 1B curves
     assert "## Beside the paper (octothinker-1b)" in summary and "| long | gsm8k | 0 |" in summary
-    assert (out / "run" / "report" / "reference.png").is_file()
+    assert curves_in(out / "run" / "report" / "reference.png", panels=2) == [True, True]  # accuracy, length
     # verl's files for the recipe's engine were written and its command composed
     assert list((out / "verl-check").rglob("command.sh"))

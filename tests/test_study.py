@@ -12,6 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from octothinker.cli import app
+from octothinker.models import load_model
 
 runner = CliRunner()
 DEMO = Path(__file__).resolve().parents[1] / "octothinker" / "recipes" / "demo.yaml"
@@ -293,7 +294,9 @@ def test_stage_commands_of_the_recipe_header_run_as_written(study, tmp_path):
     rl = runner.invoke(app, ["rl", str(recipe), "steps=1", "--policy", str(run / "decay-long" / "final"),
                              "--out", str(tmp_path / "rl")])
     assert rl.exit_code == 0, rl.output
-    assert (tmp_path / "rl" / "final" / "config.json").exists()
+    steps = [json.loads(line)["step"] for line in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1]  # the override reached the run: one step, from the policy named
+    load_model(tmp_path / "rl" / "final", device="cpu")  # the final policy is a model that loads
     build = runner.invoke(app, ["data", "build", str(recipe), "--section", "data.long", "mixture.tokens=4096",
                                 f"out={tmp_path / 'long'}"])
     assert build.exit_code == 0, build.output

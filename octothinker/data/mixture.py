@@ -44,12 +44,10 @@ def select_documents(name: str, doc_tokens: np.ndarray, target: int, repeat: boo
         raise DataError(f"source '{name}': has {available} tokens, the mixture asks for {target}; "
                         "allow repetition (mixture.repeat: true) or lower the budget")
     rng = np.random.default_rng(seed)
-    epoch = 0
-    while plan.tokens < target:
+    while plan.tokens < target:  # one seeded shuffle a pass over the source
         for i in rng.permutation(len(doc_tokens)):
             if plan.tokens >= target:
                 break
             plan.doc_ids.append(int(i))
             plan.tokens += int(doc_tokens[i])
-        epoch += 1
     return plan

@@ -68,8 +68,9 @@ def bootstrap(columns: Sequence[Sequence[float]], statistic: Callable, n_boot: i
     if not len(draws):
         return (float(point), float("nan"), float("nan"))
     tail = (1 - level) / 2
-    lo = draws[min(len(draws) - 1, int(math.floor(tail * len(draws))))]
-    hi = draws[min(len(draws) - 1, int(math.ceil((1 - tail) * len(draws))) - 1)]
+    # 1e-9: (1 - 0.9) / 2 is 0.0499..., which would leave one draw fewer outside each side than asked
+    lo = draws[min(len(draws) - 1, int(math.floor(tail * len(draws) + 1e-9)))]
+    hi = draws[min(len(draws) - 1, int(math.ceil((1 - tail) * len(draws) - 1e-9)) - 1)]
     return (float(point), float(lo), float(hi))
 
 

@@ -68,9 +68,6 @@ class Result:
     def end(self) -> list[float]:
         return self.accuracy[-1]
 
-    def gain(self) -> list[float]:
-        return [e - s for e, s in zip(self.end, self.start)]
-
     def series(self, decoding: str) -> list[list[float]]:
         """Per evaluation, per-problem accuracy: of the samples ("sampled", the primary decoding) or of
         the greedy answer ("greedy", when the run evaluated both)."""
@@ -136,14 +133,14 @@ def verdict(pooled: tuple[float, float, float], per_seed: dict[int, tuple[float,
     return INCONCLUSIVE
 
 
-def _paired(results: dict, seeds: list[int], columns, statistic, scale: float, seed: int = 0):
+def _paired(seeds: list[int], columns, statistic, scale: float):
     """Pooled and per-seed (point, lo, hi) of a statistic over per-problem columns, in `scale` units.
     `columns(seed)` gives a seed's columns; the pooled statistic is the mean of the seeds' statistics,
-    all seeds resampled with the same problems."""
+    all seeds resampled with the same problems (the bootstrap's own seed, so every claim draws alike)."""
     per_seed = {}
     for s in seeds:
         cols = columns(s)
-        per_seed[s] = tuple(scale * v for v in bootstrap(cols, statistic, seed=seed))
+        per_seed[s] = tuple(scale * v for v in bootstrap(cols, statistic))
     width = len(columns(seeds[0]))
     every = [c for s in seeds for c in columns(s)]
 
@@ -151,7 +148,7 @@ def _paired(results: dict, seeds: list[int], columns, statistic, scale: float, s
         values = [statistic(*cols[i * width:(i + 1) * width]) for i in range(len(seeds))]
         return sum(values) / len(values)
 
-    pooled = tuple(scale * v for v in bootstrap(every, pooled_stat, seed=seed))
+    pooled = tuple(scale * v for v in bootstrap(every, pooled_stat))
     return pooled, per_seed
 
 
@@ -180,10 +177,10 @@ def branch_gains_more_under_rl(results: dict, branches: list[str], decoding: str
                  if decoding != "greedy" or (results[(branch, s)].greedy and results[("base", s)].greedy)]
         if not seeds:
             continue
-        gain, gain_seeds = _paired(results, seeds, lambda s: [acc(branch, s, -1), acc(branch, s, 0)], _diff, 100)
-        diff, diff_seeds = _paired(results, seeds, lambda s: [acc(branch, s, -1), acc(branch, s, 0),
+        gain, gain_seeds = _paired(seeds, lambda s: [acc(branch, s, -1), acc(branch, s, 0)], _diff, 100)
+        diff, diff_seeds = _paired(seeds, lambda s: [acc(branch, s, -1), acc(branch, s, 0),
                                                              acc("base", s, -1), acc("base", s, 0)], _gain_diff, 100)
-        base_gain, _ = _paired(results, seeds, lambda s: [acc("base", s, -1), acc("base", s, 0)], _diff, 100)
+        base_gain, _ = _paired(seeds, lambda s: [acc("base", s, -1), acc("base", s, 0)], _diff, 100)
         both = {s: (diff_seeds[s][0], min(diff_seeds[s][1], gain_seeds[s][1]), diff_seeds[s][2]) for s in seeds}
         v = verdict((diff[0], min(diff[1], gain[1]), diff[2]), both)
         greedy = " greedy" if decoding == "greedy" else ""
@@ -204,12 +201,12 @@ def branch_raises_accuracy_before_rl(results: dict, branches: list[str]) -> list
         seeds = _seeds_with(results, branch, "base")
         if not seeds:
             continue
-        effect, per_seed = _paired(results, seeds, lambda s: [results[(branch, s)].start, results[("base", s)].start],
+        effect, per_seed = _paired(seeds, lambda s: [results[(branch, s)].start, results[("base", s)].start],
                                    _diff, 100)
         note = ""
         greedy_seeds = [s for s in seeds if results[(branch, s)].greedy and results[("base", s)].greedy]
         if greedy_seeds == seeds:
-            greedy, _ = _paired(results, seeds, lambda s: [results[(branch, s)].greedy[0],
+            greedy, _ = _paired(seeds, lambda s: [results[(branch, s)].greedy[0],
                                                            results[("base", s)].greedy[0]], _diff, 100)
             note = f"greedy: {_fmt(greedy)}"
         out.append(Finding(f"(C9) Stable-then-decay ({branch} branch) raises the base's held-out accuracy before any RL",
@@ -253,9 +250,9 @@ def long_cot_destabilizes_rl(results: dict) -> list[Finding]:
     k = _curve_points(results, ("long", "short"), seeds) if seeds else None
     if k is None:
         return []
-    drop, drop_seeds = _paired(results, seeds, lambda s: [*results[("long", s)].accuracy, *results[("short", s)].accuracy],
+    drop, drop_seeds = _paired(seeds, lambda s: [*results[("long", s)].accuracy, *results[("short", s)].accuracy],
                                _instability(k), 100)
-    growth, growth_seeds = _paired(results, seeds, lambda s: [results[("long", s)].length[-1], results[("long", s)].length[0],
+    growth, growth_seeds = _paired(seeds, lambda s: [results[("long", s)].length[-1], results[("long", s)].length[0],
                                                               results[("short", s)].length[-1], results[("short", s)].length[0]],
                                    _growth, 100)
     trunc = {key: mean([results[(key, s)].truncated[-1] for s in seeds if results[(key, s)].truncated])
@@ -277,9 +274,9 @@ def long_cot_writes_longer(results: dict) -> Finding | None:
     seeds = _seeds_with(results, "long", "short")
     if not seeds:
         return None
-    before, before_seeds = _paired(results, seeds, lambda s: [results[("long", s)].length[0],
+    before, before_seeds = _paired(seeds, lambda s: [results[("long", s)].length[0],
                                                               results[("short", s)].length[0]], _diff, 1)
-    during, during_seeds = _paired(results, seeds, lambda s: [results[("long", s)].during_length(),
+    during, during_seeds = _paired(seeds, lambda s: [results[("long", s)].during_length(),
                                                               results[("short", s)].during_length()], _diff, 1)
     both = {s: (before_seeds[s][0], min(before_seeds[s][1], during_seeds[s][1]), before_seeds[s][2]) for s in seeds}
     v = verdict((before[0], min(before[1], during[1]), before[2]), both)
@@ -357,14 +354,14 @@ def arm_choices_help_rl(results: dict, arms: dict[str, ArmInfo]) -> list[Finding
             if not seeds:
                 continue
             better, worse = (key, arm.compare) if arm_holds_choice else (arm.compare, key)
-            effect, per_seed = _paired(results, seeds, lambda s: [results[(better, s)].end, results[(worse, s)].end],
+            effect, per_seed = _paired(seeds, lambda s: [results[(better, s)].end, results[(worse, s)].end],
                                        _diff, 100)
-            gains, _ = _paired(results, seeds, lambda s: [results[(better, s)].end, results[(better, s)].start,
+            gains, _ = _paired(seeds, lambda s: [results[(better, s)].end, results[(better, s)].start,
                                                           results[(worse, s)].end, results[(worse, s)].start], _gain_diff, 100)
             note = f"difference of RL gains: {_fmt(gains)}"
             k = _curve_points(results, (better, worse), seeds)
             if k is not None:
-                calm, _ = _paired(results, seeds, lambda s: [*results[(worse, s)].accuracy, *results[(better, s)].accuracy],
+                calm, _ = _paired(seeds, lambda s: [*results[(worse, s)].accuracy, *results[(better, s)].accuracy],
                                   _instability(k), 100)
                 note += f"; largest fall of accuracy between evaluations, {worse} minus {better}: {_fmt(calm)}"
             out.append(Finding(text, f"accuracy after RL, {better} minus {worse}", effect, per_seed, "points",
@@ -396,7 +393,7 @@ def qa_share_has_interior_optimum(results: dict, arms: dict[str, ArmInfo]) -> li
     seeds = _seeds_with(results, *order)
     if len(order) < 3 or not seeds:
         return []
-    effect, per_seed = _paired(results, seeds, lambda s: [results[(k, s)].end for k in order], _interior_gain(len(order)), 100)
+    effect, per_seed = _paired(seeds, lambda s: [results[(k, s)].end for k in order], _interior_gain(len(order)), 100)
     each = ", ".join(f"{100 * shares[k]:.0f}% ({k}) {100 * mean([mean(results[(k, s)].end) for s in seeds]):.1f}"
                      for k in order)
     return [Finding(f"(C8) The QA share of the decay mix has an optimum inside the {len(order)} shares tried",
@@ -409,7 +406,7 @@ def qwen_like_gains_more_under_rl(results: dict, qwen: str) -> list[Finding]:
     seeds = _seeds_with(results, qwen, "base")
     if not seeds:
         return []
-    diff, per_seed = _paired(results, seeds, lambda s: [results[(qwen, s)].end, results[(qwen, s)].start,
+    diff, per_seed = _paired(seeds, lambda s: [results[(qwen, s)].end, results[(qwen, s)].start,
                                                         results[("base", s)].end, results[("base", s)].start],
                              _gain_diff, 100)
     return [Finding(f"(g) A Qwen-like base ({qwen}) gains more under RL than the Llama-like base",
@@ -422,9 +419,9 @@ def llama_like_length_runs_away(results: dict) -> list[Finding]:
     seeds = _seeds_with(results, "base")
     if not seeds:
         return []
-    growth, growth_seeds = _paired(results, seeds, lambda s: [results[("base", s)].length[-1],
+    growth, growth_seeds = _paired(seeds, lambda s: [results[("base", s)].length[-1],
                                                               results[("base", s)].length[0]], _diff, 1)
-    base_gain, base_gain_seeds = _paired(results, seeds, lambda s: [results[("base", s)].end,
+    base_gain, base_gain_seeds = _paired(seeds, lambda s: [results[("base", s)].end,
                                                                     results[("base", s)].start], _diff, 100)
     # Runaway: the length interval lies above zero while the accuracy gain's does not.
     runaway_seeds = {s: (growth_seeds[s][0], growth_seeds[s][1] if base_gain_seeds[s][1] <= 0 else -1.0,
@@ -470,13 +467,13 @@ def before_after(results: dict, key: str) -> dict:
     question-independent baselines and the response lengths."""
     seeds = _seeds_with(results, key)
     r0 = results[(key, seeds[0])]
-    start, _ = _paired(results, seeds, lambda s: [results[(key, s)].start], mean, 100)
-    end, _ = _paired(results, seeds, lambda s: [results[(key, s)].end], mean, 100)
-    gain, _ = _paired(results, seeds, lambda s: [results[(key, s)].end, results[(key, s)].start], _diff, 100)
+    start, _ = _paired(seeds, lambda s: [results[(key, s)].start], mean, 100)
+    end, _ = _paired(seeds, lambda s: [results[(key, s)].end], mean, 100)
+    gain, _ = _paired(seeds, lambda s: [results[(key, s)].end, results[(key, s)].start], _diff, 100)
     greedy = {}
     if all(results[(key, s)].greedy for s in seeds):
-        greedy = {"greedy_start": _paired(results, seeds, lambda s: [results[(key, s)].greedy[0]], mean, 100)[0],
-                  "greedy_end": _paired(results, seeds, lambda s: [results[(key, s)].greedy[-1]], mean, 100)[0]}
+        greedy = {"greedy_start": _paired(seeds, lambda s: [results[(key, s)].greedy[0]], mean, 100)[0],
+                  "greedy_end": _paired(seeds, lambda s: [results[(key, s)].greedy[-1]], mean, 100)[0]}
     return {**greedy,"key": key, "seeds": seeds, "problems": len(r0.start), "samples": r0.samples, "benchmark": r0.benchmark,
             "start": start, "end": end, "gain": gain,
             "baseline_most_common": mean([results[(key, s)].baselines[0]["most_common"] for s in seeds]),
@@ -500,7 +497,7 @@ def curve(results: dict, key: str) -> dict:
     for i in range(len(steps)):
         if not all(i < len(results[(key, s)].accuracy) for s in seeds):
             break
-        pooled, _ = _paired(results, seeds, lambda s: [results[(key, s)].accuracy[i]], mean, 100)
+        pooled, _ = _paired(seeds, lambda s: [results[(key, s)].accuracy[i]], mean, 100)
         out["mean"].append(pooled[0])
         out["lo"].append(pooled[1])
         out["hi"].append(pooled[2])

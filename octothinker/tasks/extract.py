@@ -143,7 +143,7 @@ def to_number(text: str | None) -> float | None:
 # number" names no option).
 _MARKER = r"(?:final answer is|the answer is|answer is|final answer|answer)\s*[:=]?\s*(?:option|choice)?\s*\$?\s*"
 _LETTER_AFTER_MARKER = re.compile(
-    _MARKER + r"(?:\(([A-Ea-e])\)|([A-E])(?![A-Za-z])|([a-e])(?=\s*(?:$|[.,;:!)$\n])))", re.IGNORECASE)
+    _MARKER + r"(?:\(([A-Ea-e])\)|([A-E])(?![A-Za-z]))", re.IGNORECASE)
 _PAREN_LETTER = re.compile(r"\(([A-Ea-e])\)")
 _CLOSE_PAREN_LETTER = re.compile(r"(?:^|\s)([A-E])\)")
 _BOXED_LETTER = re.compile(r"\(?\s*(?:\\text\{|\\mathrm\{|\\textbf\{)?\s*([A-Ea-e])\s*\}?\s*\)?(?:[\s.:)].*)?", re.DOTALL)
@@ -160,7 +160,7 @@ def choice_letter(text: str, letters: str = "ABCDE", fallback: bool = True) -> s
             return m.group(1).upper()
     found = None
     for m in _LETTER_AFTER_MARKER.finditer(text):
-        letter = (m.group(1) or m.group(2) or m.group(3)).upper()
+        letter = (m.group(1) or m.group(2)).upper()
         # The marker regex is case-insensitive, so group 2 also matches lower case: a bare lower-case
         # letter must still be followed by punctuation or the end.
         if m.group(2) and m.group(2).islower() and not re.match(r"\s*(?:$|[.,;:!)$\n])", text[m.end():]):

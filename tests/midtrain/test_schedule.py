@@ -45,3 +45,28 @@ def test_a_stage_of_tokens_in_steps():
     p = for_tokens(1000, 100, 1e-3, warmup_tokens=300, decay=True)
     assert (p.warmup_steps, p.stable_steps, p.decay_steps) == (3, 0, 7)
     assert for_tokens(200, 100, 1e-3, warmup_tokens=900).warmup_steps == 2
+
+
+def test_a_stage_of_tokens_has_no_warmup_and_decays_to_zero_by_cosine_unless_asked():
+    from octothinker.midtrain.schedule import for_tokens
+
+    s = for_tokens(10, 1, 1e-3, decay=True)  # steps of one token: a one-token default warmup would show
+    assert (s.warmup_steps, s.decay_steps, s.final_lr, s.shape) == (0, 10, 0.0, "cosine")
+    assert for_tokens(1000, 100, 1e-3, decay=True, shape="1-sqrt").shape == "1-sqrt"
+
+
+@pytest.mark.parametrize("shape", ["cosine", "linear", "1-sqrt"])
+def test_past_the_end_of_its_decay_the_rate_stays_at_the_final_rate(shape):
+    assert decay_factor(1.5, shape) == pytest.approx(0.0) and decay_factor(-0.5, shape) == 1.0
+    s = Schedule(peak_lr=1.0, decay_steps=1, final_lr=0.1, shape=shape)
+    assert [lr_at(i, s) for i in range(3)] == [1.0, pytest.approx(0.1), pytest.approx(0.1)]
+
+
+def test_a_constant_stage_stays_at_its_peak_past_its_planned_steps():
+    s = Schedule(peak_lr=3e-4, warmup_steps=2, stable_steps=10)
+    assert lr_at(11, s) == lr_at(50, s) == 3e-4  # no decay planned: nothing to divide by
+
+
+def test_an_unknown_decay_shape_is_named():
+    with pytest.raises(ValueError, match="unknown decay shape 'step'"):
+        decay_factor(0.5, "step")

@@ -85,3 +85,13 @@ def test_choice_letter_respects_allowed_letters():
 ])
 def test_extract_answer_by_family(completion, family, expected):
     assert extract_answer(completion, family) == expected
+
+
+def test_choice_letter_takes_the_stated_letter_and_nothing_else():
+    assert choice_letter("The answer is (X).") is None  # not an option letter
+    # without the fallback, no stated letter is no answer (not an empty one)
+    assert choice_letter("I am not sure.", fallback=False) is None
+    # a lower-case word after a marker is not a letter; the stated one later still counts
+    assert choice_letter("the answer is a guess. Answer: C", fallback=False) == "C"
+    # a stated letter wins over options merely mentioned in parentheses after it
+    assert choice_letter("The answer is B. The options were (A) and (C).") == "B"

