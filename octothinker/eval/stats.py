@@ -59,6 +59,8 @@ def bootstrap(columns: Sequence[Sequence[float]], statistic: Callable, n_boot: i
     n = len(cols[0])
     if any(len(c) != n for c in cols):
         raise ValueError("every column needs one value per problem")
+    if not 0 < level <= 1:
+        raise ValueError(f"level {level}: an interval's level is above 0 and at most 1")
     point = statistic(*cols)
     if point is None or n == 0:
         return (float("nan"),) * 3
@@ -68,9 +70,10 @@ def bootstrap(columns: Sequence[Sequence[float]], statistic: Callable, n_boot: i
     if not len(draws):
         return (float(point), float("nan"), float("nan"))
     tail = (1 - level) / 2
-    # 1e-9: (1 - 0.9) / 2 is 0.0499..., which would leave one draw fewer outside each side than asked
-    lo = draws[min(len(draws) - 1, int(math.floor(tail * len(draws) + 1e-9)))]
-    hi = draws[min(len(draws) - 1, int(math.ceil((1 - tail) * len(draws) - 1e-9)) - 1)]
+    # 1e-9: (1 - 0.9) / 2 is 0.0499..., which would leave one draw fewer outside each side than asked.
+    # For a level in (0, 1] both indices fall within the draws: lo at most half-way, hi at most the last.
+    lo = draws[int(math.floor(tail * len(draws) + 1e-9))]
+    hi = draws[int(math.ceil((1 - tail) * len(draws) - 1e-9)) - 1]
     return (float(point), float(lo), float(hi))
 
 

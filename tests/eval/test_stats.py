@@ -188,6 +188,26 @@ def test_a_percentile_interval_leaves_its_tail_of_resamples_on_each_side():
     assert (lo, hi) == (seen[1].min(), seen[1].max())
 
 
+def test_any_level_on_any_number_of_resamples_picks_resamples_in_order():
+    """Level 1 spans every resample, a level near 0 closes on the middle ones; with one or two resamples
+    too. A level outside (0, 1] is refused."""
+    values = _continuous(10, 3)
+    for n_boot in (1, 2, 3, 40):
+        seen = []
+        for level in (0.01, 0.5, 0.95, 1.0):
+            seen.clear()
+            _, lo, hi = bootstrap([values], lambda v: seen.append(mean(v)) or seen[-1], n_boot=n_boot, level=level)
+            draws = np.sort(seen[1])
+            assert lo in draws and hi in draws and lo <= hi
+            if level == 1.0:
+                assert (lo, hi) == (draws[0], draws[-1])
+            if level == 0.01:
+                assert (lo, hi) == (draws[(n_boot - 1) // 2], draws[n_boot // 2])
+    for level in (0.0, -0.5, 1.5):
+        with pytest.raises(ValueError, match=f"^level {level}: "):
+            bootstrap([values], mean, level=level)
+
+
 def test_the_default_bootstrap_is_2000_resamples_of_every_problem_from_seed_0():
     values = _continuous(30, 2)
     shapes = []
@@ -203,7 +223,7 @@ def test_the_default_bootstrap_is_2000_resamples_of_every_problem_from_seed_0():
 
 
 def test_bootstrap_refuses_columns_of_different_problems():
-    with pytest.raises(ValueError, match="one value per problem"):
+    with pytest.raises(ValueError, match="^every column needs one value per problem$"):
         bootstrap([[1.0, 2.0], [1.0]], mean)
 
 
@@ -286,6 +306,8 @@ def test_canonical_answer_keeps_fractions_and_huge_numbers_as_written():
     assert canonical_answer("2.5") == "2.5" and canonical_answer(" -0.50 ") == "-0.5"
     assert canonical_answer("1e20") == "1e+20" and canonical_answer("inf") == "inf"
     assert canonical_answer("-3.0") == "-3" and canonical_answer("12") == "12"
+    # the integer form up to below 1e15, where a float still holds every integer exactly
+    assert canonical_answer("999999999999999") == "999999999999999" and canonical_answer("1e15") == "1000000000000000.0"
 
 
 def _models(n_models, n_p, n_o, seed=0, noise=0.3):

@@ -57,3 +57,45 @@ def test_release_repetition_matches_the_forks_regex():
         texts.append(noise() + unit * rng.randint(1, 7) + noise())
     for text in texts:
         assert release_repetition(text) == bool(pattern.search(text)), repr(text)
+
+
+class RecordingPool:
+    """A verify pool that answers every question "no" and keeps what it was asked."""
+
+    def __init__(self):
+        self.asked = []
+
+    def verify_many(self, pairs):
+        self.asked.append(list(pairs))
+        return [False] * len(pairs)
+
+
+def test_task_answer_is_read_and_graded_in_the_configured_family():
+    """`answer: task` extracts as evaluation does, in the reward's family: "18 eggs" is the number 18, a
+    word answer stays a word and is settled without math-verify."""
+    pool = RecordingPool()
+    cfg = RewardConfig(answer="task", family="number")
+    scored = reward(["The answer is 18 eggs.", "so 3 + 4 = 7", "The answer is Rug A.", "\\boxed{9}"],
+                    ["18", "7", "Rug B", "8"], [False] * 4, cfg, pool)
+    assert [s.extracted for s in scored] == ["18", "7", "Rug A", "9"]
+    assert [s.reward for s in scored] == [1.0, 1.0, -1.0, -1.0]
+    assert pool.asked == []  # every verdict was decidable without the pool
+    math = reward(["The answer is 18 eggs."], ["18"], [False], RewardConfig(answer="task"), pool)
+    assert math[0].extracted == "18 eggs"
+
+
+def test_hard_answers_go_to_the_pool_given():
+    """What only math-verify can settle is asked of the caller's pool (its workers and time limit), not
+    of a default one."""
+    pool = RecordingPool()
+    scored = reward(["so \\boxed{\\sqrt{4}}"], ["2"], [False], RewardConfig(), pool)
+    assert pool.asked == [[("2", "\\sqrt{4}")]]
+    assert scored[0].reward == -1.0 and not scored[0].correct and scored[0].extracted == "\\sqrt{4}"
+
+
+def test_repetition_needs_the_count_and_the_length():
+    """Four copies of an 8-word sequence loop; three do not, however long the text around them."""
+    eight = "one two three four five six seven eight "
+    assert has_repetition(eight * 4)
+    assert not has_repetition(eight * 3 + " ".join(f"w{i}" for i in range(40)))
+    assert not has_repetition("a b c d e f g " * 4)  # too short for four 8-word copies
