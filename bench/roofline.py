@@ -1,7 +1,8 @@
 """How close our generator comes to what this machine can do: its two limits measured in the same run
 (memory bandwidth with a large copy and a large read, matmul throughput with a large `torch.mm` at the
-dtype in use), the bound they put on each forward pass of a model (its weights and KV cache read once,
-its FLOPs done at the matmul rate, whichever takes longer), and what `HFGenerator` reaches beside it:
+dtype in use), the bound they put on each forward pass of a model (for its matrix products, its
+attention and its logits in turn: their bytes read once or their FLOPs done at the matmul rate,
+whichever takes longer), and what `HFGenerator` reaches beside it:
 greedy evaluation at the eval batch and sampled RL rollouts at the RL group size, on the real model
 (SmolLM2-135M) and the demo's mini model. Each figure is printed as a fraction of its bound.
 
@@ -88,15 +89,20 @@ class Shape:
     def weight_bytes(self) -> float:
         return (self.blocks + self.head) * self.bytes_per
 
-    def bound(self, machine: Machine, rows: int, new: int, cached: int) -> float:
-        """Seconds a forward pass of `rows` x `new` tokens over `cached` cached ones cannot beat: the
-        weights and the whole KV cache read once, or its FLOPs at the matmul rate (logits for the last
-        token only, as every call of the generator asks)."""
+    def bound(self, machine: Machine, rows: int, new: int, cached: int, shared: int = 0) -> float:
+        """Seconds a forward pass of `rows` x `new` tokens over `cached` cached ones cannot beat, the
+        roofline of each of its three kinds of work, which run one after another: the blocks' matrix
+        products (their weights read once, or their FLOPs at the matmul rate, whichever takes longer),
+        attention (the whole KV cache read once, or its FLOPs) and the logits (the vocabulary matrix,
+        for the last token only, as every call of the generator asks). `shared` of the cached tokens are
+        a prefix all rows share, held once."""
         context = cached + new
-        kv_bytes = 2 * self.layers * self.kv_heads * self.head_dim * context * rows * self.bytes_per
-        flops = (2 * self.blocks * rows * new + 2 * self.head * rows
-                 + 4 * self.layers * self.heads * self.head_dim * rows * new * context)
-        return max((self.weight_bytes + kv_bytes) / machine.bandwidth, flops / machine.matmul_rate)
+        kv_tokens = shared + rows * (context - shared)
+        kv_bytes = 2 * self.layers * self.kv_heads * self.head_dim * kv_tokens * self.bytes_per
+        parts = ((self.blocks * self.bytes_per, 2 * self.blocks * rows * new),
+                 (kv_bytes, 4 * self.layers * self.heads * self.head_dim * rows * new * context),
+                 (self.head * self.bytes_per, 2 * self.head * rows))
+        return sum(max(size / machine.bandwidth, flops / machine.matmul_rate) for size, flops in parts)
 
 
 @dataclass
@@ -105,14 +111,17 @@ class Calls:
     shape: Shape
     machine: Machine
     cache_kw: str
-    rows: list[tuple[int, int, int, float, float]] = field(default_factory=list)  # rows, new, cached, s, bound
+    # rows, new tokens, cached tokens, of them shared by all rows, seconds, bound
+    rows: list[tuple[int, int, int, int, float, float]] = field(default_factory=list)
     _start: float = 0.0
-    _shape: tuple[int, int, int] = (0, 0, 0)
+    _shape: tuple[int, int, int, int] = (0, 0, 0, 0)
 
     def before(self, module, args, kwargs):
         ids = kwargs["input_ids"]
         cache = kwargs.get(self.cache_kw)
-        self._shape = (ids.shape[0], ids.shape[1], cache.get_seq_length() if cache is not None else 0)
+        cached = cache.get_seq_length() if cache is not None else 0
+        shared = getattr(cache.layers[0], "shared_length", 0) if cache is not None and cache.layers else 0
+        self._shape = (ids.shape[0], ids.shape[1], cached, shared)
         self._start = time.perf_counter()
 
     def after(self, module, args, kwargs, output):
@@ -125,28 +134,38 @@ class Calls:
 
 
 def generate_timed(generator: HFGenerator, prompts: list[str], params: SamplingParams, shape: Shape,
-                   machine: Machine) -> tuple[float, Calls]:
+                   machine: Machine) -> tuple[float, Calls, list]:
     calls = Calls(shape, machine, generator.cache_kw)
     hooks = [generator.model.register_forward_pre_hook(calls.before, with_kwargs=True),
              generator.model.register_forward_hook(calls.after, with_kwargs=True)]
     try:
         start = time.perf_counter()
-        generator.generate(prompts, params)
-        return time.perf_counter() - start, calls
+        out = generator.generate(prompts, params)
+        return time.perf_counter() - start, calls, out
     finally:
         for hook in hooks:
             hook.remove()
 
 
-def report(label: str, wall: float, calls: Calls) -> None:
+def decode_rate(calls: Calls) -> float:
+    """Tokens a second made by the decode calls' forward passes."""
+    _, decode = calls.split()
+    return sum(r[0] for r in decode) / sum(r[4] for r in decode)
+
+
+def prefill_seconds(calls: Calls) -> float:
+    return sum(r[4] for r in calls.split()[0])
+
+
+def report(label: str, wall: float, calls: Calls, outputs: list) -> None:
     prefill, decode = calls.split()
     tokens = sum(r[0] * r[1] for r in prefill)
-    seconds, bound = sum(r[3] for r in prefill), sum(r[4] for r in prefill)
+    seconds, bound = sum(r[4] for r in prefill), sum(r[5] for r in prefill)
     print(f"  {label}: prefill {tokens} tokens {tokens / seconds:9.0f} tokens/s, bound {tokens / bound:9.0f}: "
           f"{100 * bound / seconds:5.1f}% of it")
     made = sum(r[0] for r in decode)
-    inside, bound = sum(r[3] for r in decode), sum(r[4] for r in decode)
-    around = wall - sum(r[3] for r in calls.rows)  # the loop's own work: sampling, stops, rows leaving
+    inside, bound = sum(r[4] for r in decode), sum(r[5] for r in decode)
+    around = wall - sum(r[4] for r in calls.rows)  # the loop's own work: sampling, stops, rows leaving
     rows = made / max(len(decode), 1)
     print(f"  {label}: decode {made} tokens in {len(decode)} steps (mean batch {rows:.1f}), forward "
           f"{made / inside:7.0f} tokens/s, all {made / (inside + around):7.0f} tokens/s; bound "
@@ -156,8 +175,10 @@ def report(label: str, wall: float, calls: Calls) -> None:
 
 
 def questions(count: int) -> list[str]:
-    return [f"A shop sells {7 + 3 * i} boxes of {4 + i % 5} pens each and gives away {i + 2} pens. "
-            f"How many pens does it sell?" for i in range(count)]
+    """Questions of different lengths (one to four times the shortest), as a benchmark's are."""
+    aside = " Each box also holds a ruler and an eraser, which the shop does not count as pens."
+    return [f"A shop sells {7 + 3 * i} boxes of {4 + i % 5} pens each and gives away {i + 2} pens."
+            f"{aside * (i % 4)} How many pens does it sell?" for i in range(count)]
 
 
 def profile_decode(generator: HFGenerator, prompts: list[str], params: SamplingParams, rows: int) -> None:
@@ -177,18 +198,37 @@ def bench_model(name: str, model, tokenizer, machine: Machine, args) -> None:
     shape = Shape.of(model.config, dtype)
     eval_prompts = [build_prompt("gsm8k", q, EXEMPLARS["gsm8k"]) for q in questions(args.eval_batch)]
     rl_prompts = [render_shot("zero", q) for q in questions(args.rl_prompts)]
-    width = sum(len(tokenizer(p)["input_ids"]) for p in eval_prompts) / len(eval_prompts)
-    step = shape.bound(machine, args.eval_batch, 1, int(width + args.new_tokens / 2))
+    encoded = [tokenizer(p)["input_ids"] for p in eval_prompts]
+    width = sum(len(e) for e in encoded) / len(encoded)
+    shared = HFGenerator.shared_prefix(encoded)
+    step = shape.bound(machine, args.eval_batch, 1, int(width + args.new_tokens / 2), shared)
     print(f"{name}: {(shape.blocks + shape.head) / 1e6:.1f}M parameters read a step "
           f"({shape.weight_bytes / 1e6:.0f} MB in {args.dtype}); decode bound at batch {args.eval_batch} and "
-          f"{width + args.new_tokens / 2:.0f} cached tokens: {args.eval_batch / step:.0f} tokens/s; prefill bound "
+          f"{width + args.new_tokens / 2:.0f} cached tokens ({shared} of them a prefix all rows share): "
+          f"{args.eval_batch / step:.0f} tokens/s; prefill bound "
           f"{machine.matmul_rate / (2 * (shape.blocks + shape.head)):.0f} tokens/s")
     # the eval batch and the RL group as the generator is given them; no stop strings, so rows run to the budget
     # unless the model ends them
     greedy = SamplingParams(max_new_tokens=args.new_tokens)
     generator = HFGenerator(model, tokenizer, max_batch=args.eval_batch)
     generator.generate(eval_prompts[:2], SamplingParams(max_new_tokens=2))  # warm-up: allocator, kernels
-    report(f"greedy eval, batch {args.eval_batch}", *generate_timed(generator, eval_prompts, greedy, shape, machine))
+    timed = generate_timed(generator, eval_prompts, greedy, shape, machine)
+    report(f"greedy eval, batch {args.eval_batch}", *timed)
+    # the same evaluation without each of the decoder's CPU measures, then without all three: the model's
+    # own linear layers (MKL, which repacks the weights at every call), the shared prefix copied into each
+    # row, every prompt padded to the batch's longest for one prefill
+    for label, options in (("packed weights", dict(pack_weights=False)),
+                           ("the shared prefix held once", dict(share_prefix=False)),
+                           ("prefill by length", dict(prefill_by_length=False)),
+                           ("all three", dict(pack_weights=False, share_prefix=False, prefill_by_length=False))):
+        without = HFGenerator(model, tokenizer, max_batch=args.eval_batch, **options)
+        without.generate(eval_prompts[:2], SamplingParams(max_new_tokens=2))
+        other = generate_timed(without, eval_prompts, greedy, shape, machine)
+        same = sum(a[0].text == b[0].text for a, b in zip(timed[2], other[2]))
+        print(f"  greedy eval, batch {args.eval_batch}, without {label}: decode forward {decode_rate(other[1]):7.0f} "
+              f"tokens/s, prefill forward {prefill_seconds(other[1]):6.2f} s; with it {decode_rate(timed[1]) / decode_rate(other[1]):.2f}x "
+              f"the decode rate, {prefill_seconds(other[1]) / prefill_seconds(timed[1]):.2f}x less prefill time; "
+              f"completions identical {same}/{len(eval_prompts)}")
     group = RLConfig.model_fields["group_size"].default if args.rl_group is None else args.rl_group
     sampled = SamplingParams(max_new_tokens=args.new_tokens, n=group,
                              temperature=RLConfig.model_fields["temperature"].default, seed=0)

@@ -30,6 +30,19 @@ def runs(request, tmp_path_factory, micro_model_dir):
     runs.close()
 
 
+def test_each_part_of_a_forward_pass_is_bound_by_its_bytes_or_its_flops_and_the_parts_add_up():
+    bench = roofline()
+    # one head of 4 dims; 8 rows decode 1 token over 9 cached; reads at 1000 B/s, computes at 2000 FLOP/s
+    shape = bench.Shape(blocks=100, head=50, layers=1, heads=1, kv_heads=1, head_dim=4, bytes_per=4)
+    machine = bench.Machine(copy_bandwidth=1000.0, read_bandwidth=1000.0, matmul_rate=2000.0)
+    # blocks: 400 B (0.4 s) or 2 x 100 x 8 = 1600 FLOPs (0.8 s): compute, 0.8 s. Attention: keys and
+    # values 2 x 4 dims x 8 rows x 10 x 4 B = 2560 B (2.56 s) or 4 x 4 x 8 x 10 = 1280 FLOPs (0.64 s):
+    # memory, 2.56 s. Logits: 200 B (0.2 s) or 2 x 50 x 8 = 800 FLOPs (0.4 s): 0.4 s.
+    assert shape.bound(machine, rows=8, new=1, cached=9) == pytest.approx(0.8 + 2.56 + 0.4)
+    # 5 of the cached tokens a prefix the rows share, held once: 5 + 8 x 5 = 45 tokens of keys and values
+    assert shape.bound(machine, rows=8, new=1, cached=9, shared=5) == pytest.approx(0.8 + 2 * 4 * 45 * 4 / 1000 + 0.4)
+
+
 def test_a_forward_pass_is_bound_by_its_bytes_or_its_flops_whichever_takes_longer():
     bench = roofline()
     # 100 block and 50 head parameters of 4 bytes; one layer, 2 query heads sharing 1 KV head of 4 dims
@@ -53,7 +66,13 @@ def test_each_fraction_is_the_bound_over_the_time_beside_it(runs):
     line(out.stdout, r"memory bandwidth: copy [\d.]+ GB/s, read [\d.]+ GB/s; matmul \(64x64 float32\): [\d.]+ GFLOP/s")
     for model in ("model", r"mini \(the demo's shape, random weights\)"):
         line(out.stdout, rf"{model}: [\d.]+M parameters read a step \(\d+ MB in float32\); decode bound at batch 2 "
-                         r"and \d+ cached tokens: \d+ tokens/s; prefill bound \d+ tokens/s")
+                         r"and \d+ cached tokens \(\d+ of them a prefix all rows share\): \d+ tokens/s; prefill bound "
+                         r"\d+ tokens/s")
+    for without in ("packed weights", "the shared prefix held once", "prefill by length", "all three"):
+        found = _all(out.stdout, rf"  greedy eval, batch 2, without {without}: decode forward +\d+ tokens/s, prefill "
+                                 r"forward +[\d.]+ s; with it [\d.]+x the decode rate, [\d.]+x less prefill time; "
+                                 r"completions identical ([0-2])/2")
+        assert len(found) == 2, out.stdout  # one a model
     for label in ("greedy eval, batch 2", r"RL rollouts, 1 x 2"):
         prefills = [m for m in _all(out.stdout, rf"  {label}: prefill \d+ tokens +(\d+) tokens/s, bound +(\d+): "
                                                  r"+([\d.]+)% of it")]
