@@ -16,8 +16,6 @@ is the time inside the model's forward calls; "all" adds what the decode loop do
 (sampling, stop checks, moving finished rows out).
 """
 
-from __future__ import annotations
-
 import argparse
 import os
 import time
@@ -55,12 +53,14 @@ def _best(fn, repeats: int) -> float:
     return min(times)
 
 
+def measure_bandwidth(megabytes: int, repeats: int) -> tuple[float, float]:
+    """Bytes a second of a large copy (read and write) and of a large read (a sum)."""
+    a, b = torch.ones(megabytes * 2**20 // 4), torch.empty(megabytes * 2**20 // 4)  # float32, far past the caches
+    return 2 * a.nbytes / _best(lambda: b.copy_(a), repeats), a.nbytes / _best(lambda: a.sum(), repeats)
+
+
 def measure_machine(dtype: torch.dtype, megabytes: int, n: int, repeats: int) -> Machine:
-    elements = megabytes * 2**20 // 4
-    a, b = torch.ones(elements), torch.empty(elements)  # float32, far past the caches
-    copy = 2 * a.nbytes / _best(lambda: b.copy_(a), repeats)
-    read = a.nbytes / _best(lambda: a.sum(), repeats)
-    del a, b
+    copy, read = measure_bandwidth(megabytes, repeats)  # its buffers freed before the matmul's operands
     x, y = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     rate = 2 * n**3 / _best(lambda: torch.mm(x, y), repeats)
     return Machine(copy, read, rate)
