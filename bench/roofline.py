@@ -20,6 +20,7 @@ import argparse
 import os
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
 
@@ -105,14 +106,24 @@ class Shape:
         return sum(max(size / machine.bandwidth, flops / machine.matmul_rate) for size, flops in parts)
 
 
+class Call(NamedTuple):
+    """One forward call: its shape (rows, new tokens, cached tokens, of them a prefix all rows share),
+    its time and its bound."""
+    rows: int
+    new: int
+    cached: int
+    shared: int
+    seconds: float
+    bound: float
+
+
 @dataclass
 class Calls:
     """Each forward call of a generation: its shape, its time and its bound."""
     shape: Shape
     machine: Machine
     cache_kw: str
-    # rows, new tokens, cached tokens, of them shared by all rows, seconds, bound
-    rows: list[tuple[int, int, int, int, float, float]] = field(default_factory=list)
+    rows: list[Call] = field(default_factory=list)
     _start: float = 0.0
     _shape: tuple[int, int, int, int] = (0, 0, 0, 0)
 
@@ -126,11 +137,11 @@ class Calls:
 
     def after(self, module, args, kwargs, output):
         seconds = time.perf_counter() - self._start
-        self.rows.append((*self._shape, seconds, self.shape.bound(self.machine, *self._shape)))
+        self.rows.append(Call(*self._shape, seconds, self.shape.bound(self.machine, *self._shape)))
 
     def split(self) -> tuple[list, list]:
         """Prefill calls (more than one new token a row) and decode calls (one)."""
-        return [r for r in self.rows if r[1] > 1], [r for r in self.rows if r[1] == 1]
+        return [r for r in self.rows if r.new > 1], [r for r in self.rows if r.new == 1]
 
 
 def generate_timed(generator: HFGenerator, prompts: list[str], params: SamplingParams, shape: Shape,
@@ -150,22 +161,22 @@ def generate_timed(generator: HFGenerator, prompts: list[str], params: SamplingP
 def decode_rate(calls: Calls) -> float:
     """Tokens a second made by the decode calls' forward passes."""
     _, decode = calls.split()
-    return sum(r[0] for r in decode) / sum(r[4] for r in decode)
+    return sum(r.rows for r in decode) / sum(r.seconds for r in decode)
 
 
 def prefill_seconds(calls: Calls) -> float:
-    return sum(r[4] for r in calls.split()[0])
+    return sum(r.seconds for r in calls.split()[0])
 
 
 def report(label: str, wall: float, calls: Calls, outputs: list) -> None:
     prefill, decode = calls.split()
-    tokens = sum(r[0] * r[1] for r in prefill)
-    seconds, bound = sum(r[4] for r in prefill), sum(r[5] for r in prefill)
+    tokens = sum(r.rows * r.new for r in prefill)
+    seconds, bound = sum(r.seconds for r in prefill), sum(r.bound for r in prefill)
     print(f"  {label}: prefill {tokens} tokens {tokens / seconds:9.0f} tokens/s, bound {tokens / bound:9.0f}: "
           f"{100 * bound / seconds:5.1f}% of it")
-    made = sum(r[0] for r in decode)
-    inside, bound = sum(r[4] for r in decode), sum(r[5] for r in decode)
-    around = wall - sum(r[4] for r in calls.rows)  # the loop's own work: sampling, stops, rows leaving
+    made = sum(r.rows for r in decode)
+    inside, bound = sum(r.seconds for r in decode), sum(r.bound for r in decode)
+    around = wall - sum(r.seconds for r in calls.rows)  # the loop's own work: sampling, stops, rows leaving
     rows = made / max(len(decode), 1)
     print(f"  {label}: decode {made} tokens in {len(decode)} steps (mean batch {rows:.1f}), forward "
           f"{made / inside:7.0f} tokens/s, all {made / (inside + around):7.0f} tokens/s; bound "

@@ -4,17 +4,18 @@ and RL rollouts.
 `HFGenerator` (default) drives a Hugging Face model with our own batched decode loop, because
 `model.generate` keeps every row of a batch to the end and re-encodes shared prompts: here prompts are
 sorted by length and batched by a token budget; the prompts' shared prefix (few-shot exemplars) is
-encoded once and its KV cache copied into each batch; the n samples of a prompt (an RL group) share its
-prefill; a finished row leaves the batch; stop strings are searched only after tokens that can end one;
-sampling is seeded through a torch.Generator; on a CPU, the large fp32 weight matrices are packed once for
-oneDNN (`PackedLinears`). `VLLMGenerator` is used when vLLM is importable and a GPU
-is present (`make_generator`).
+encoded once, and its keys and values are held once a batch and attended once for all rows
+(`shared_prefix_attention`); the rest of each prompt is prefilled in groups of similar length; the n
+samples of a prompt (an RL group) share its prefill; a finished row leaves the batch; stop strings are
+searched only after tokens that can end one; sampling is seeded through a torch.Generator; on a CPU,
+the large fp32 weight matrices are packed once for oneDNN (`PackedLinears`). `VLLMGenerator` is used
+when vLLM is importable and a GPU is present (`make_generator`).
 """
 
 from __future__ import annotations
 
 import inspect
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -164,11 +165,17 @@ def decode_attention(module, query, key, value, attention_mask, dropout: float =
         out = shared_prefix_attention(query, key, value, mask, *shared, scale)
     else:
         groups = key.shape[1]
-        scores = torch.matmul(query.view(batch, groups, heads // groups, dim), key.transpose(-1, -2)) * scale
-        if mask is not None:
-            scores = scores.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else scores + mask
+        scores = _masked(torch.matmul(query.view(batch, groups, heads // groups, dim), key.transpose(-1, -2)) * scale,
+                         mask)
         out = torch.matmul(torch.softmax(scores.float(), dim=-1).to(value.dtype), value)
     return out.reshape(batch, heads, 1, dim).transpose(1, 2).contiguous(), None
+
+
+def _masked(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Scores with the mask applied: a boolean mask hides its False places, a float one is added."""
+    if mask is None:
+        return scores
+    return scores.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else scores + mask
 
 
 def shared_prefix_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None,
@@ -186,9 +193,7 @@ def shared_prefix_attention(query: torch.Tensor, key: torch.Tensor, value: torch
     # prefix scores [groups, batch * per, prefix]: every row's queries of a group against its keys
     prefix = torch.bmm(q.transpose(0, 1).reshape(groups, batch * per, dim), shared_keys[0].transpose(-1, -2))
     prefix = prefix.float() * scale
-    own = torch.matmul(q, key.transpose(-1, -2)).float() * scale  # [batch, groups, per, own]
-    if mask is not None:
-        own = own.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else own + mask
+    own = _masked(torch.matmul(q, key.transpose(-1, -2)).float() * scale, mask)  # [batch, groups, per, own]
 
     def to_rows(t):  # [groups, batch * per] -> [batch, groups, per, 1]
         return t.view(groups, batch, per).transpose(0, 1).unsqueeze(-1)
@@ -352,11 +357,9 @@ class HFGenerator:
         return n if n >= MIN_SHARED_PREFIX else 0
 
     def generate(self, prompts, params, on_batch=None):
-        with decode_attention_on(self.model), torch.inference_mode():
-            if self.packed is None:
-                return self._generate(prompts, params, on_batch)
-            with self.packed.on(self.model):
-                return self._generate(prompts, params, on_batch)
+        packed = self.packed.on(self.model) if self.packed is not None else nullcontext()
+        with decode_attention_on(self.model), torch.inference_mode(), packed:
+            return self._generate(prompts, params, on_batch)
 
     def _generate(self, prompts, params, on_batch=None):
         tok = self.tokenizer
